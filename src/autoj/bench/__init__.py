@@ -1,0 +1,1 @@
+"""Benchmarks and metrics for judges: agreement with humans, consistency, ratings, rankings."""
