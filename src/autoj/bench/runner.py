@@ -1,0 +1,30 @@
+"""Run items through an engine into a resumable results file, and read back every result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from autoj.engine import Engine
+from autoj.results import Result, ResultsWriter, read_results
+from autoj.types import Item
+
+
+async def run_items(
+    engine: Engine, items: Sequence[Item], output: str | Path, overwrite: bool = False
+) -> list[Result]:
+    """Judge the items not yet in `output`, appending each as it finishes; return all of them.
+
+    The returned results are those of `items` (older lines for other ids are left alone), so an
+    interrupted benchmark continues where it stopped and a finished one costs nothing to rescore.
+    """
+    with ResultsWriter(output, overwrite=overwrite) as writer:
+        todo = [item for item in items if item.id not in writer.done]
+        async for result in engine.stream(todo):
+            writer.write(result)
+    wanted = {item.id for item in items}
+    latest: dict[str, Result] = {}
+    for result in read_results(output):
+        if result.id in wanted:
+            latest[result.id] = result
+    return [latest[item.id] for item in items if item.id in latest]

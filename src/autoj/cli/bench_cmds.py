@@ -1,0 +1,126 @@
+"""`autoj bench ...`: measure a judge on Eval-P, Eval-C, ratings and system ranking."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console, RenderableType
+
+from autoj.cli.main import app
+from autoj.errors import AutojError
+
+bench = typer.Typer(
+    help="Benchmark a judge the way the Auto-J paper does, on released data or your own labels.",
+    no_args_is_help=True,
+)
+app.add_typer(bench, name="bench")
+
+JUDGE_HELP = (
+    "judge spec: llamacpp, llamacpp:PATH.gguf, openai:MODEL@URL, vllm:MODEL, hf:MODEL, fake"
+)
+
+
+def _emit(as_json: bool, payload: dict[str, Any], renderable: RenderableType) -> None:
+    """Print the JSON summary or the rich tables."""
+    if as_json:
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+    else:
+        Console().print(renderable)
+
+
+def _label_map(response_1: str | None, response_2: str | None, tie: str | None) -> dict[str, Any]:
+    from autoj.types import Verdict
+
+    mapping: dict[str, Any] = {}
+    for spelling, verdict in (
+        (response_1, Verdict.RESPONSE_1),
+        (response_2, Verdict.RESPONSE_2),
+        (tie, Verdict.TIE),
+    ):
+        if spelling is not None:
+            mapping[spelling.strip().lower()] = verdict
+    return mapping
+
+
+@bench.command("pairwise")
+def pairwise_cmd(
+    predictions: Path | None = typer.Option(
+        None, help="score predictions made elsewhere (original order; 0/1/2, A/B/tie, null)"
+    ),
+    swapped_predictions: Path | None = typer.Option(
+        None, help="the same judge's predictions with the responses swapped (swapped frame)"
+    ),
+    prediction_field: str = typer.Option("output", help="field holding a prediction"),
+    data: Path | None = typer.Option(
+        None, help="labelled pairs (default: Eval-P from the dataset registry)"
+    ),
+    language: str = typer.Option("en", help="Eval-P language when --data is not given: en, zh"),
+    judge: str | None = typer.Option(None, help=JUDGE_HELP),
+    protocol: str | None = typer.Option(None, help="judge protocol (default: by judge)"),
+    output: Path = typer.Option(Path("bench-pairwise.jsonl"), help="per-item results (resumed)"),
+    overwrite: bool = typer.Option(False, help="start the results file over"),
+    limit: int | None = typer.Option(None, help="at most N pairs (seeded, spread over scenarios)"),
+    per_scenario: int | None = typer.Option(None, help="at most N pairs per scenario (seeded)"),
+    seed: int = typer.Option(0, help="seed of the sample and the bootstrap"),
+    concurrency: int | None = typer.Option(None, help="items in flight"),
+    query_field: str = typer.Option("prompt"),
+    response_1_field: str = typer.Option("response 1"),
+    response_2_field: str = typer.Option("response 2"),
+    label_field: str = typer.Option("label"),
+    scenario_field: str = typer.Option("scenario"),
+    id_field: str = typer.Option("id"),
+    label_response_1: str | None = typer.Option(None, help="label value meaning Response 1 wins"),
+    label_response_2: str | None = typer.Option(None, help="label value meaning Response 2 wins"),
+    label_tie: str | None = typer.Option(None, help="label value meaning a tie"),
+    scenarios: bool = typer.Option(False, help="also print the per-scenario table"),
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+) -> None:
+    """Agreement with human labels in both orders, beside the longer-response-wins baseline."""
+    from autoj.bench.data import load_eval_p, load_pairs, load_predictions
+    from autoj.bench.pairwise import bench_pairwise, score_predictions
+    from autoj.bench.render import pairwise_tables
+    from autoj.inputs import FieldMap
+
+    labels = _label_map(label_response_1, label_response_2, label_tie)
+    if data is None:
+        items = load_eval_p(language)
+    else:
+        fields = FieldMap(
+            query=query_field,
+            response_1=response_1_field,
+            response_2=response_2_field,
+            id=id_field,
+            scenario=scenario_field,
+            label=label_field,
+        )
+        items = load_pairs(data, fields, labels)
+    if predictions is not None or swapped_predictions is not None:
+        if predictions is None or swapped_predictions is None:
+            raise AutojError("give both --predictions and --swapped-predictions")
+        if judge is not None:
+            raise AutojError("--judge runs a judge; --predictions scores given ones: pick one")
+        report = score_predictions(
+            items,
+            load_predictions(predictions, prediction_field, labels),
+            load_predictions(swapped_predictions, prediction_field, labels),
+            seed=seed,
+            meta={"judge": f"predictions {predictions.name}", "items": len(items)},
+        )
+    else:
+        if judge is None:
+            raise AutojError("give --judge SPEC to run a judge, or --predictions to score some")
+        report = bench_pairwise(
+            items,
+            judge,
+            output,
+            protocol=protocol,
+            limit=limit,
+            per_scenario=per_scenario,
+            seed=seed,
+            overwrite=overwrite,
+            concurrency=concurrency,
+        )
+    _emit(as_json, report.to_dict(), pairwise_tables(report, scenarios))
