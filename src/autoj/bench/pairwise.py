@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from autoj.backends.base import Backend
 from autoj.bench.grouping import UNKNOWN, GroupOf, taxonomy_group_of
 from autoj.bench.metrics import Prediction
 from autoj.bench.pairwise_report import PairwiseReport, ScoredPair, pairwise_report
-from autoj.bench.runner import run_items
+from autoj.bench.runner import judge_name, run_items
 from autoj.bench.sampling import stratified_sample
 from autoj.errors import AutojError
 from autoj.results import Result
@@ -92,7 +93,7 @@ def results_to_predictions(
 
 def bench_pairwise(
     items: Sequence[PairItem],
-    judge: str,
+    judge: str | Backend,
     output: str | Path,
     *,
     protocol: str | None = None,
@@ -125,7 +126,7 @@ def bench_pairwise(
         swapped,
         seed=seed,
         meta={
-            "judge": judge,
+            "judge": judge_name(judge),
             "protocol": protocol_id,
             "items": len(chosen),
             "seed": seed,

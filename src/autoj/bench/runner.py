@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from autoj.backends.base import Backend
 from autoj.engine import Engine
 from autoj.results import Result, ResultsWriter, read_results
 from autoj.types import Item
@@ -28,3 +29,8 @@ async def run_items(
         if result.id in wanted:
             latest[result.id] = result
     return [latest[item.id] for item in items if item.id in latest]
+
+
+def judge_name(judge: str | Backend) -> str:
+    """How a judge is named in reports: its spec, or a backend's name and model."""
+    return judge if isinstance(judge, str) else f"{judge.name}:{judge.model_id}"

@@ -124,3 +124,45 @@ def pairwise_cmd(
             concurrency=concurrency,
         )
     _emit(as_json, report.to_dict(), pairwise_tables(report, scenarios))
+
+
+@bench.command("critique")
+def critique_cmd(
+    judge: str | None = typer.Option(
+        None,
+        help=f"the comparing judge; without it, score GPT-4's released comparison. {JUDGE_HELP}",
+    ),
+    comparison: Path | None = typer.Option(
+        None, help="a released-format comparison file (first line A:/B:/C:, meta.exchange)"
+    ),
+    critic_a: str = typer.Option("autoj", help="autoj, chatgpt (released) or a judge spec"),
+    critic_b: str = typer.Option("chatgpt", help="autoj, chatgpt (released) or a judge spec"),
+    language: str = typer.Option("en", help="Eval-C language: en, zh"),
+    data: Path | None = typer.Option(None, help="a data directory holding Eval-C"),
+    output: Path = typer.Option(Path("bench-critique.jsonl"), help="per-item results (resumed)"),
+    overwrite: bool = typer.Option(False, help="start the results files over"),
+    limit: int | None = typer.Option(None, help="at most N items (seeded, spread over scenarios)"),
+    per_scenario: int | None = typer.Option(None, help="at most N items per scenario (seeded)"),
+    seed: int = typer.Option(0, help="seed of the sample"),
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+) -> None:
+    """Which critic's critiques a judge prefers on Eval-C: win / tie / lose per group."""
+    from autoj.bench.critique import bench_critique, load_eval_c, released_gpt4_report
+    from autoj.bench.render import win_tie_lose_table
+
+    if judge is None:
+        report = released_gpt4_report(comparison)
+    else:
+        report = bench_critique(
+            load_eval_c(language, data),
+            judge,
+            output,
+            critic_a=critic_a,
+            critic_b=critic_b,
+            limit=limit,
+            per_scenario=per_scenario,
+            seed=seed,
+            overwrite=overwrite,
+        )
+    title = f"{report.critic_a} vs {report.critic_b}, judged by {report.meta.get('judge')}"
+    _emit(as_json, report.to_dict(), win_tie_lose_table(title, report.overall, report.groups))
