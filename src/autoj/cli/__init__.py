@@ -1,0 +1,1 @@
+"""The `autoj` command line: one module per subcommand, assembled in `main`."""

@@ -1,0 +1,273 @@
+"""`autoj compare`, `autoj rate`, `autoj prompt` and `autoj backends`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from autoj.backends.registry import backend_entries
+from autoj.cli.main import app
+from autoj.engine import Engine
+from autoj.errors import AutojError
+from autoj.inputs import FieldMap, checked_items
+from autoj.judge import Judge
+from autoj.protocols import get_protocol, protocol_names
+from autoj.results import Result
+from autoj.runner import RunSummary, run_to_file
+from autoj.types import GenerationParams, Item, PairItem, SingleItem
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class OnInvalid(str, Enum):
+    fail = "fail"
+    skip = "skip"
+
+
+class Language(str, Enum):
+    en = "en"
+    zh = "zh"
+
+
+JudgeOpt = Annotated[
+    str,
+    typer.Option(
+        "--judge",
+        "-j",
+        help="backend spec: llamacpp (embedded), llamacpp:PATH.gguf, openai:MODEL@URL, fake",
+    ),
+]
+ProtocolOpt = Annotated[
+    str | None,
+    typer.Option(help=f"judge protocol ({', '.join(protocol_names())}); default fits the model"),
+]
+LangOpt = Annotated[Language, typer.Option("--lang", help="prompt language for Auto-J")]
+MaxTokensOpt = Annotated[int, typer.Option(help="most new tokens per judgment")]
+ConcurrencyOpt = Annotated[int | None, typer.Option(help="judgments in flight at once")]
+ContextOpt = Annotated[int | None, typer.Option("--n-ctx", help="context window (llamacpp)")]
+OverwriteOpt = Annotated[
+    bool, typer.Option("--overwrite", help="start over instead of resuming an existing output")
+]
+OnInvalidOpt = Annotated[OnInvalid, typer.Option(help="fail (before any model call) or skip invalid records")]
+LimitOpt = Annotated[int | None, typer.Option(help="judge only the first N items")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print the run summary as JSON")]
+
+
+def make_judge(
+    judge: str,
+    protocol: str | None,
+    lang: Language,
+    max_new_tokens: int,
+    concurrency: int | None,
+    n_ctx: int | None,
+    both_orders: bool = False,
+) -> Judge:
+    return Judge(
+        judge,
+        protocol=protocol,
+        params=GenerationParams(max_new_tokens=max_new_tokens),
+        both_orders=both_orders,
+        concurrency=concurrency,
+        language=lang.value,
+        n_ctx=n_ctx,
+    )
+
+
+async def _run_and_close(engine: Engine, items: list[Item], out: Path, overwrite: bool) -> RunSummary:
+    try:
+        return await run_to_file(engine, items, out, overwrite=overwrite)
+    finally:
+        await engine.backend.aclose()
+
+
+def _print_summary(summary: RunSummary, as_json: bool) -> None:
+    if as_json:
+        console.print_json(json.dumps(summary.to_dict()))
+        return
+    err_console.print(
+        f"[bold]{summary.judged}[/] judged, {summary.already_done} already in {summary.output}, "
+        f"{summary.failures} failed ({summary.parse_failures} unparseable) in "
+        f"{summary.elapsed_s:.1f}s: {summary.judgments_per_min:.1f} judgments/min, "
+        f"{summary.tokens_per_s:.1f} generated tokens/s"
+    )
+
+
+def _show_one(result: Result) -> None:
+    """A single inline judgment, readably."""
+    console.rule(f"[bold]{result.provenance.get('judge', '')} · {result.provenance.get('protocol', '')}")
+    console.print(result.judgment.raw.strip() or "(no output)", markup=False, highlight=False)
+    if result.swapped is not None:
+        console.rule("swapped order")
+        console.print(result.swapped.raw.strip() or "(no output)", markup=False, highlight=False)
+    console.rule()
+    if result.status != "ok":
+        reasons = [j.reason for j in (result.judgment, result.swapped) if j is not None and j.reason]
+        console.print(f"[red]{result.status}[/]: {'; '.join(reasons)}")
+    elif result.kind == "pairwise":
+        verdict = result.verdict.value if result.verdict else "-"
+        extra = "" if result.consistent is None else f" (consistent across orders: {result.consistent})"
+        console.print(f"[bold green]verdict: {verdict}[/]{extra}")
+    else:
+        console.print(f"[bold green]rating: {result.rating:g}[/]")
+
+
+def _judge_file(
+    kind: str,
+    input_path: Path,
+    output: Path | None,
+    fields: FieldMap,
+    on_invalid: OnInvalid,
+    judge: Judge,
+    both_orders: bool,
+    overwrite: bool,
+    limit: int | None,
+    as_json: bool,
+) -> None:
+    if output is None:
+        raise AutojError("name an output file with -o OUT.jsonl (results stream there as they finish)")
+    items, problems = checked_items(
+        input_path, "pairwise" if kind == "pairwise" else "single", fields, on_invalid.value
+    )
+    for problem in problems:
+        err_console.print(f"[yellow]skipped[/] {problem}", markup=True, highlight=False)
+    selected: list[Item] = list(items[:limit] if limit is not None else items)
+    summary = asyncio.run(_run_and_close(judge.engine(both_orders), selected, output, overwrite))
+    _print_summary(summary, as_json)
+
+
+@app.command()
+def compare(
+    input_path: Annotated[Path | None, typer.Argument(metavar="INPUT", help="JSONL, JSON or CSV")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="results JSONL")] = None,
+    judge: JudgeOpt = "llamacpp",
+    protocol: ProtocolOpt = None,
+    both_orders: Annotated[bool, typer.Option("--both-orders", help="judge (1,2) and (2,1)")] = False,
+    query: Annotated[str | None, typer.Option(help="inline: the user's query")] = None,
+    response_1: Annotated[str | None, typer.Option("--response-1", help="inline: response 1")] = None,
+    response_2: Annotated[str | None, typer.Option("--response-2", help="inline: response 2")] = None,
+    query_field: Annotated[str, typer.Option(help="input field of the query")] = "prompt",
+    response_1_field: Annotated[str, typer.Option(help="input field of response 1")] = "response 1",
+    response_2_field: Annotated[str, typer.Option(help="input field of response 2")] = "response 2",
+    id_field: Annotated[str, typer.Option(help="input field of the item id")] = "id",
+    scenario_field: Annotated[str, typer.Option(help="input field of the scenario")] = "scenario",
+    label_field: Annotated[str, typer.Option(help="input field of a human label")] = "label",
+    on_invalid: OnInvalidOpt = OnInvalid.fail,
+    overwrite: OverwriteOpt = False,
+    limit: LimitOpt = None,
+    lang: LangOpt = Language.en,
+    max_new_tokens: MaxTokensOpt = 1024,
+    concurrency: ConcurrencyOpt = None,
+    n_ctx: ContextOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare two responses per item: which is better, or a tie, with the judge's reasons."""
+    j = make_judge(judge, protocol, lang, max_new_tokens, concurrency, n_ctx, both_orders)
+    if query is not None or response_1 is not None or response_2 is not None:
+        if input_path is not None or query is None or response_1 is None or response_2 is None:
+            raise AutojError("inline use needs all of --query, --response-1, --response-2 and no INPUT")
+        _show_one(j.compare(query, response_1, response_2))
+        j.close()
+        return
+    if input_path is None:
+        raise AutojError("give an INPUT file, or --query, --response-1 and --response-2")
+    fields = FieldMap(
+        query=query_field,
+        response_1=response_1_field,
+        response_2=response_2_field,
+        id=id_field,
+        scenario=scenario_field,
+        label=label_field,
+    )
+    _judge_file("pairwise", input_path, output, fields, on_invalid, j, both_orders, overwrite, limit, as_json)
+
+
+@app.command()
+def rate(
+    input_path: Annotated[Path | None, typer.Argument(metavar="INPUT", help="JSONL, JSON or CSV")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="results JSONL")] = None,
+    judge: JudgeOpt = "llamacpp",
+    protocol: ProtocolOpt = None,
+    query: Annotated[str | None, typer.Option(help="inline: the user's query")] = None,
+    response: Annotated[str | None, typer.Option(help="inline: the response to rate")] = None,
+    query_field: Annotated[str, typer.Option(help="input field of the query")] = "prompt",
+    response_field: Annotated[str, typer.Option(help="input field of the response")] = "response",
+    id_field: Annotated[str, typer.Option(help="input field of the item id")] = "id",
+    scenario_field: Annotated[str, typer.Option(help="input field of the scenario")] = "scenario",
+    reference_field: Annotated[str, typer.Option(help="input field of a reference score")] = "score",
+    on_invalid: OnInvalidOpt = OnInvalid.fail,
+    overwrite: OverwriteOpt = False,
+    limit: LimitOpt = None,
+    lang: LangOpt = Language.en,
+    max_new_tokens: MaxTokensOpt = 1024,
+    concurrency: ConcurrencyOpt = None,
+    n_ctx: ContextOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Critique one response per item and rate it 1-10."""
+    j = make_judge(judge, protocol, lang, max_new_tokens, concurrency, n_ctx)
+    if query is not None or response is not None:
+        if input_path is not None or query is None or response is None:
+            raise AutojError("inline use needs both --query and --response and no INPUT")
+        _show_one(j.rate(query, response))
+        j.close()
+        return
+    if input_path is None:
+        raise AutojError("give an INPUT file, or --query and --response")
+    fields = FieldMap(
+        query=query_field,
+        response=response_field,
+        id=id_field,
+        scenario=scenario_field,
+        reference=reference_field,
+    )
+    _judge_file("single", input_path, output, fields, on_invalid, j, False, overwrite, limit, as_json)
+
+
+class Task(str, Enum):
+    pairwise = "pairwise"
+    single = "single"
+
+
+@app.command()
+def prompt(
+    task: Annotated[Task, typer.Argument(help="pairwise or single")],
+    query: Annotated[str, typer.Option(help="the user's query")],
+    response: Annotated[str, typer.Option("--response", "--response-1", help="the (first) response")],
+    response_2: Annotated[str | None, typer.Option("--response-2", help="the second response")] = None,
+    protocol: Annotated[str | None, typer.Option(help="protocol; default Auto-J in --lang")] = None,
+    lang: LangOpt = Language.en,
+) -> None:
+    """Print the exact prompt a judge receives (raw text, or chat messages as JSON)."""
+    name = protocol or ("autoj-zh" if lang is Language.zh else "autoj")
+    proto = get_protocol(name)
+    item: Item
+    if task is Task.pairwise:
+        if response_2 is None:
+            raise AutojError("a pairwise prompt needs --response-2")
+        item = PairItem(query, response, response_2)
+    else:
+        item = SingleItem(query, response)
+    built = proto.prompt(item)
+    if built.text is not None:
+        typer.echo(built.text)
+    else:
+        typer.echo(json.dumps(built.to_dict()["messages"], ensure_ascii=False, indent=2))
+
+
+@app.command()
+def backends() -> None:
+    """List the judge backends and whether each one's dependencies are installed."""
+    table = Table("backend", "installed", "install with", "what")
+    for entry in backend_entries():
+        installed = entry.installed()
+        hint = "" if installed or not entry.extra else f"pip install 'autoj[{entry.extra}]'"
+        table.add_row(entry.name, "yes" if installed else "[red]no[/]", hint, entry.description)
+    console.print(table)

@@ -1,0 +1,180 @@
+"""Runs items through a protocol and a backend: bounded concurrency, both orders, context cuts.
+
+Items are pulled lazily and results are yielded as each item finishes, so a run over a large file
+holds only the items in flight, and the caller can stream results to disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any
+
+from autoj import __version__
+from autoj.backends.base import Backend
+from autoj.protocols.base import JudgeProtocol
+from autoj.results import Result
+from autoj.truncation import fit_item
+from autoj.types import Completion, GenerationParams, Item, Judgment, PairItem, Prompt, TaskKind
+
+# Tokens kept free besides the generation budget, for the BOS token and template differences.
+CONTEXT_MARGIN = 16
+
+
+def prompt_hash(prompt: Prompt) -> str:
+    return hashlib.sha256(prompt.render().encode("utf-8")).hexdigest()
+
+
+def _judgment_of(protocol: JudgeProtocol, item: Item, completion: Completion) -> Judgment:
+    kind: TaskKind = "pairwise" if isinstance(item, PairItem) else "single"
+    if completion.error is not None:
+        return Judgment(kind=kind, status="backend_error", raw="", reason=completion.error)
+    return protocol.parse(item, completion.text, completion.finish_reason)
+
+
+@dataclass
+class RunStats:
+    """Running totals of one engine run, for progress lines and benchmark figures."""
+
+    items: int = 0
+    generations: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    failures: int = 0
+    started: float = 0.0
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started if self.started else 0.0
+
+
+class Engine:
+    """Judges items with one protocol on one backend.
+
+    `both_orders` judges each pair as given and swapped (deterministically: every pair, always the
+    same swap), maps the second verdict back and records both.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        protocol: JudgeProtocol,
+        params: GenerationParams | None = None,
+        both_orders: bool = False,
+        concurrency: int | None = None,
+        judge_spec: str = "",
+    ) -> None:
+        self.backend = backend
+        self.protocol = protocol
+        self.params = params or GenerationParams()
+        self.both_orders = both_orders
+        self.concurrency = max(1, concurrency or backend.max_concurrency)
+        self.judge_spec = judge_spec or backend.name
+        self.stats = RunStats()
+
+    def _budget(self) -> int | None:
+        window = self.backend.context_window
+        if window is None:
+            return None
+        return window - self.params.max_new_tokens - CONTEXT_MARGIN
+
+    def _fit(self, item: Item) -> tuple[Item, dict[str, int] | None]:
+        budget = self._budget()
+        if budget is None:
+            return item, None
+        return fit_item(item, self.protocol.prompt, self.backend.count_tokens, budget)
+
+    async def judge(self, item: Item) -> Result:
+        """One item, in one or both orders."""
+        started = time.perf_counter()
+        try:
+            fitted, cut = self._fit(item)
+        except ValueError as exc:
+            failed = Judgment(
+                kind="pairwise" if isinstance(item, PairItem) else "single",
+                status="backend_error",
+                raw="",
+                reason=f"input does not fit the judge's context: {exc}",
+            )
+            return Result(item=item, judgment=failed, provenance=self._provenance([], [], None, 0.0))
+        prompts = [self.protocol.prompt(fitted)]
+        swapped_item: Item | None = None
+        if self.both_orders and isinstance(fitted, PairItem):
+            swapped_item = fitted.swapped()
+            prompts.append(self.protocol.prompt(swapped_item))
+        completions = await self.backend.generate(prompts, self.params)
+        judgment = _judgment_of(self.protocol, fitted, completions[0])
+        swapped = _judgment_of(self.protocol, swapped_item, completions[1]) if swapped_item else None
+        elapsed = time.perf_counter() - started
+        result = Result(
+            item=item,
+            judgment=judgment,
+            swapped=swapped,
+            provenance=self._provenance(prompts, completions, cut, elapsed),
+        )
+        self._count(result, completions)
+        return result
+
+    def _count(self, result: Result, completions: list[Completion]) -> None:
+        self.stats.items += 1
+        self.stats.generations += len(completions)
+        self.stats.prompt_tokens += sum(c.prompt_tokens for c in completions)
+        self.stats.completion_tokens += sum(c.completion_tokens for c in completions)
+        self.stats.failures += 0 if result.ok else 1
+
+    def _provenance(
+        self,
+        prompts: list[Prompt],
+        completions: list[Completion],
+        cut: dict[str, int] | None,
+        elapsed: float,
+    ) -> dict[str, Any]:
+        return {
+            "judge": self.judge_spec,
+            **self.backend.identity(),
+            "protocol": self.protocol.id,
+            "prompt_sha256": [prompt_hash(p) for p in prompts],
+            "params": self.params.to_dict(),
+            "prompt_tokens": [c.prompt_tokens for c in completions],
+            "completion_tokens": [c.completion_tokens for c in completions],
+            "finish_reasons": [c.finish_reason for c in completions],
+            "truncated": cut,
+            "elapsed_s": round(elapsed, 4),
+            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "autoj": __version__,
+        }
+
+    async def stream(self, items: Iterable[Item]) -> AsyncIterator[Result]:
+        """Results in the order they finish; at most `concurrency` items are in flight."""
+        self.stats = replace(RunStats(), started=time.perf_counter())
+        iterator = iter(items)
+        pending: set[asyncio.Task[Result]] = set()
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(pending) < self.concurrency:
+                    item = next(iterator, None)
+                    if item is None:
+                        exhausted = True
+                        break
+                    pending.add(asyncio.create_task(self.judge(item)))
+                if not pending:
+                    return
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    yield task.result()
+        finally:
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+
+    async def run(self, items: Iterable[Item]) -> list[Result]:
+        """All results, in the order of the items."""
+        materialised = list(items)
+        order = {id(item): n for n, item in enumerate(materialised)}
+        results = [r async for r in self.stream(materialised)]
+        return sorted(results, key=lambda r: order[id(r.item)])

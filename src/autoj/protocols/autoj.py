@@ -1,0 +1,65 @@
+"""The Auto-J protocol (GAIR), byte for byte, so the released weights work unchanged.
+
+English (autoj-13b and its GPTQ quant) and Chinese (autoj-bilingual-6b): `[INST] {message} [/INST]`
+raw text, no system message; `pairwise_tie` and `single` messages from the shipped templates.
+"""
+
+from __future__ import annotations
+
+from autoj.protocols.base import JudgeProtocol, fill, load_template
+from autoj.protocols.parsing import (
+    CHINESE_RATING,
+    CHINESE_VERDICT,
+    ENGLISH_RATING,
+    ENGLISH_VERDICT,
+    parse_rating,
+    parse_verdict,
+)
+from autoj.types import FinishReason, Judgment, PairItem, Prompt, SingleItem
+
+
+def llama2_wrap(user_message: str) -> str:
+    """The chat wrapper Auto-J was trained with (the tokenizer adds BOS)."""
+    return f"[INST] {user_message} [/INST]"
+
+
+class AutoJProtocol(JudgeProtocol):
+    """Auto-J's own prompts; parses the English and, for the bilingual model, Chinese markers."""
+
+    version = "1"
+
+    def __init__(self, language: str = "en") -> None:
+        if language not in ("en", "zh"):
+            raise ValueError(f"Auto-J speaks 'en' or 'zh', not {language!r}")
+        self.language = language
+        self.name = "autoj" if language == "en" else "autoj-zh"
+        prefix = "autoj" if language == "en" else "autoj_zh"
+        self._pairwise = load_template(f"{prefix}_pairwise_tie.txt")
+        self._single = load_template(f"{prefix}_single.txt")
+        # Accept both languages' markers: the bilingual model sometimes answers in the other one.
+        english_first = language == "en"
+        self._verdicts = (
+            (ENGLISH_VERDICT, CHINESE_VERDICT) if english_first else (CHINESE_VERDICT, ENGLISH_VERDICT)
+        )
+        self._ratings = (ENGLISH_RATING, CHINESE_RATING)
+
+    def pairwise_message(self, item: PairItem) -> str:
+        """The user message of `pairwise_tie` (without the wrapper)."""
+        fields = {"query": item.query, "response_1": item.response_1, "response_2": item.response_2}
+        return fill(self._pairwise, fields)
+
+    def single_message(self, item: SingleItem) -> str:
+        """The user message of `single` (without the wrapper)."""
+        return fill(self._single, {"query": item.query, "response": item.response})
+
+    def pairwise_prompt(self, item: PairItem) -> Prompt:
+        return Prompt(text=llama2_wrap(self.pairwise_message(item)))
+
+    def single_prompt(self, item: SingleItem) -> Prompt:
+        return Prompt(text=llama2_wrap(self.single_message(item)))
+
+    def parse_pairwise(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
+        return parse_verdict(text, self._verdicts, finish_reason)
+
+    def parse_single(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
+        return parse_rating(text, self._ratings, finish_reason)

@@ -1,0 +1,135 @@
+"""Pure parsers that turn a judge's text into a typed Judgment.
+
+Rules (PROTOCOL.md): the *last* marker wins; what follows it must be an allowed label or a rating
+in range; anything else is a parse failure that keeps the raw text and says why. A label is
+never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from autoj.types import FinishReason, Judgment, Verdict
+
+
+@dataclass(frozen=True)
+class VerdictMarkers:
+    """Where a pairwise verdict starts and which words after it name which verdict."""
+
+    marker: re.Pattern[str]
+    labels: tuple[tuple[re.Pattern[str], Verdict], ...]
+
+
+@dataclass(frozen=True)
+class RatingMarkers:
+    """The pattern of a rating line; group 1 is the number."""
+
+    pattern: re.Pattern[str]
+    low: float = 1.0
+    high: float = 10.0
+
+
+# Decorations a chat model may put between the marker and the label ("**Response 1**", '"Tie"').
+_LEADING_NOISE = " \t\n*_\"'`:：“”‘’「」"
+
+ENGLISH_VERDICT = VerdictMarkers(
+    marker=re.compile(r"final decision is ", re.IGNORECASE),
+    labels=(
+        (re.compile(r"response\s*1(?!\d)", re.IGNORECASE), Verdict.RESPONSE_1),
+        (re.compile(r"response\s*2(?!\d)", re.IGNORECASE), Verdict.RESPONSE_2),
+        # "a tie" is unambiguous; small chat models write it often.
+        (re.compile(r"(?:a\s+)?tie\b", re.IGNORECASE), Verdict.TIE),
+    ),
+)
+
+CHINESE_VERDICT = VerdictMarkers(
+    marker=re.compile(r"最终决定是"),
+    labels=(
+        (re.compile(r"回应\s*1(?!\d)"), Verdict.RESPONSE_1),
+        (re.compile(r"回应\s*2(?!\d)"), Verdict.RESPONSE_2),
+        (re.compile(r"平局"), Verdict.TIE),
+    ),
+)
+
+_NUMBER = r"\[\[\s*([+-]?\d+(?:\.\d+)?)\s*\]\]"
+ENGLISH_RATING = RatingMarkers(re.compile(r"Rating\s*[:：]\s*" + _NUMBER, re.IGNORECASE))
+# Chat models told to write "Rating: [[n]]" sometimes drop the brackets ("Rating: 7", "Rating: 7/10");
+# only the generic chat protocol accepts that, and only on a line of its own.
+LENIENT_RATING = RatingMarkers(
+    re.compile(r"^\W*Rating\s*[:：]\s*\**\s*(\d+(?:\.\d+)?)\s*(?:/\s*10)?\**\s*\.?\s*$", re.I | re.M)
+)
+# The bilingual model writes any of 评分：, 评分:, 打分:, 评级： before the brackets.
+CHINESE_RATING = RatingMarkers(re.compile(r"(?:评分|打分|评级)\s*[:：]\s*" + _NUMBER))
+
+
+def _cut_off_note(finish_reason: FinishReason | None) -> str:
+    return " (the output was cut off at the token limit)" if finish_reason == "length" else ""
+
+
+def parse_verdict(
+    text: str,
+    markers: tuple[VerdictMarkers, ...] = (ENGLISH_VERDICT,),
+    finish_reason: FinishReason | None = None,
+) -> Judgment:
+    """Read the verdict after the last decision marker of any of `markers`."""
+    last: tuple[int, int, VerdictMarkers] | None = None
+    for family in markers:
+        for match in family.marker.finditer(text):
+            if last is None or match.start() > last[0]:
+                last = (match.start(), match.end(), family)
+    if last is None:
+        return Judgment(
+            kind="pairwise",
+            status="parse_error",
+            raw=text,
+            critique=text.strip(),
+            reason="no final-decision marker found" + _cut_off_note(finish_reason),
+        )
+    _, end, family = last
+    rest = text[end:].lstrip(_LEADING_NOISE)
+    critique = text.strip()
+    for pattern, verdict in family.labels:
+        if pattern.match(rest):
+            return Judgment(kind="pairwise", status="ok", raw=text, critique=critique, verdict=verdict)
+    shown = rest[:40].replace("\n", " ")
+    return Judgment(
+        kind="pairwise",
+        status="parse_error",
+        raw=text,
+        critique=critique,
+        reason=f"the final decision names no allowed verdict: {shown!r}" + _cut_off_note(finish_reason),
+    )
+
+
+def parse_rating(
+    text: str,
+    markers: tuple[RatingMarkers, ...] = (ENGLISH_RATING,),
+    finish_reason: FinishReason | None = None,
+) -> Judgment:
+    """Read the number of the last rating marker and check it is in range."""
+    last: tuple[re.Match[str], RatingMarkers] | None = None
+    for family in markers:
+        for match in family.pattern.finditer(text):
+            if last is None or match.start() > last[0].start():
+                last = (match, family)
+    if last is None:
+        return Judgment(
+            kind="single",
+            status="parse_error",
+            raw=text,
+            critique=text.strip(),
+            reason="no rating marker found" + _cut_off_note(finish_reason),
+        )
+    match, family = last
+    critique = text[: match.start()].strip()
+    value = float(match.group(1))
+    if not family.low <= value <= family.high:
+        return Judgment(
+            kind="single",
+            status="parse_error",
+            raw=text,
+            critique=critique,
+            reason=f"rating {match.group(1)} is outside {family.low:g}-{family.high:g}",
+        )
+    return Judgment(kind="single", status="ok", raw=text, critique=critique, rating=value)
