@@ -64,7 +64,7 @@ _ALPACA_OUTPUT_SHA256 = {
     "Meta-Llama-3-70B-Instruct": "d88208d379e6ece0cfa923be521b068a557f7bd84fdc5568d6151918d6004d45",
     "Meta-Llama-3-8B-Instruct": "c698a502f05b2de1270562073807a6161f0f335f3ed3879ba3666b1d8af1bec6",
     "Mistral-7B-Instruct-v0.2": "d4536ee76a8bfbff745b220da249c6f331242b73b63b8ce18d0f79c234959c36",
-    "Mixtral-8x7B-Instruct-v0.1": "a8dd5de12218c9dffb37c1c40b2259031662c3d9c4f588e3c20026f8562db8aa",  # noqa: E501
+    "Mixtral-8x7B-Instruct-v0.1": "a8dd5de12218c9dffb37c1c40b2259031662c3d9c4f588e3c20026f8562db8aa",
     "OpenHermes-2.5-Mistral-7B": "293cfb19ff9d954d9eceea5d8eafd1f3e65a3420e76a434c02f6bd2f4e22c160",
     "Qwen-14B-Chat": "60e371b4eaa76d52c3def1ff58f16b09f74d2c0345c3980ec743aaa956c565d3",
     "Qwen1.5-1.8B-Chat": "84d52b66d1f6e15ae626238f0e54bd90d5439a07134498e34767d9afda3fca2f",

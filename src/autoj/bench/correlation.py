@@ -23,17 +23,13 @@ class Correlations:
     note: str | None = None
 
 
-def correlations(
-    predicted: Sequence[float | None], reference: Sequence[float | None]
-) -> Correlations:
+def correlations(predicted: Sequence[float | None], reference: Sequence[float | None]) -> Correlations:
     """Correlate judge ratings with reference scores, leaving out pairs with a missing value."""
     from scipy import stats
 
     if len(predicted) != len(reference):
         raise ValueError(f"lengths differ: {len(predicted)} predicted, {len(reference)} reference")
-    pairs = [
-        (p, r) for p, r in zip(predicted, reference, strict=True) if p is not None and r is not None
-    ]
+    pairs = [(p, r) for p, r in zip(predicted, reference, strict=True) if p is not None and r is not None]
     n = len(pairs)
     if n < 3:
         return Correlations(n, None, None, None, note=f"need at least 3 rated pairs, have {n}")

@@ -131,9 +131,7 @@ def load_eval_c(language: str = "en", path: str | Path | None = None) -> list[Cr
             critiques["chatgpt"] = reference["output"]
         query, response = record.get("prompt"), record.get("response")
         if not isinstance(query, str) or not isinstance(response, str):
-            problems.append(
-                InputProblem(str(items_path), number, "prompt", "need prompt, response")
-            )
+            problems.append(InputProblem(str(items_path), number, "prompt", "need prompt, response"))
             continue
         scenario = record.get("scenario")
         items.append(CritiqueItem(str(number), query, response, scenario, critiques))
@@ -273,9 +271,7 @@ def bench_critique(
             chosen = critique_with(chosen, critic, side, overwrite)
     pairs = comparison_items(chosen, critic_a, critic_b)
     with Judge(judge, protocol=CritiqueComparisonProtocol(), both_orders=True) as comparer:
-        results = asyncio.run(
-            run_items(comparer.engine(both_orders=True), pairs, output, overwrite)
-        )
+        results = asyncio.run(run_items(comparer.engine(both_orders=True), pairs, output, overwrite))
     by_id = {r.id: r for r in results}
     outcomes = [outcome_of(by_id[p.id]) for p in pairs]
     return critique_report(

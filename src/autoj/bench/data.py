@@ -150,9 +150,7 @@ def critique_outcome(text: str, exchanged: bool) -> Outcome | None:
 def load_critique_comparison(path: str | Path | None = None) -> list[Outcome | None]:
     """Outcomes of the released GPT-4 comparison of Auto-J's against ChatGPT's critiques."""
     source = (
-        Path(path)
-        if path is not None
-        else datasets.resolve("autoj-predictions", "gpt4-critique-comparison")
+        Path(path) if path is not None else datasets.resolve("autoj-predictions", "gpt4-critique-comparison")
     )
     outcomes: list[Outcome | None] = []
     problems: list[InputProblem] = []

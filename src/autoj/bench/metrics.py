@@ -74,9 +74,7 @@ def consistency(original: Sequence[Prediction], swapped: Sequence[Prediction]) -
     return _share(consistency_hits(original, swapped))
 
 
-def single_order_agreement(
-    labels: Sequence[Verdict], predictions: Sequence[Prediction]
-) -> float | None:
+def single_order_agreement(labels: Sequence[Verdict], predictions: Sequence[Prediction]) -> float | None:
     """Share of pairs where one order's prediction equals the label (failures count as wrong)."""
     _check_aligned(labels, predictions)
     return _share([p is not None and p == lab for lab, p in zip(labels, predictions, strict=True)])
@@ -111,9 +109,7 @@ def parse_failure_rate(predictions: Sequence[Prediction]) -> float | None:
     return _share([p is None for p in predictions])
 
 
-def confusion_matrix(
-    labels: Sequence[Verdict], predictions: Sequence[Prediction]
-) -> list[list[int]]:
+def confusion_matrix(labels: Sequence[Verdict], predictions: Sequence[Prediction]) -> list[list[int]]:
     """3x3 counts, rows = human label, columns = judge verdict, both in `VERDICT_ORDER`.
 
     Parse failures have no column; count them with `parse_failure_rate`.
@@ -167,9 +163,7 @@ def cohen_kappa(labels: Sequence[Verdict], predictions: Sequence[Prediction]) ->
     from sklearn.metrics import cohen_kappa_score
 
     _check_aligned(labels, predictions)
-    pairs = [
-        (lab.label, p.label) for lab, p in zip(labels, predictions, strict=True) if p is not None
-    ]
+    pairs = [(lab.label, p.label) for lab, p in zip(labels, predictions, strict=True) if p is not None]
     if len(pairs) < 2:
         return None
     human = [h for h, _ in pairs]

@@ -99,9 +99,7 @@ class Breakdown:
         }
 
 
-def _split(
-    pairs: Sequence[ScoredPair], key: Callable[[ScoredPair], str]
-) -> dict[str, list[ScoredPair]]:
+def _split(pairs: Sequence[ScoredPair], key: Callable[[ScoredPair], str]) -> dict[str, list[ScoredPair]]:
     slices: dict[str, list[ScoredPair]] = defaultdict(list)
     for pair in pairs:
         slices[key(pair)].append(pair)
@@ -113,12 +111,10 @@ def breakdown(pairs: Sequence[ScoredPair], group_of: GroupOf, *, seed: int = 0) 
     return Breakdown(
         overall=score_pairs(pairs, seed=seed),
         groups={
-            g: score_pairs(s, seed=seed)
-            for g, s in _split(pairs, lambda p: group_of(p.scenario)).items()
+            g: score_pairs(s, seed=seed) for g, s in _split(pairs, lambda p: group_of(p.scenario)).items()
         },
         scenarios={
-            sc: score_pairs(s, seed=seed)
-            for sc, s in _split(pairs, lambda p: p.scenario or UNKNOWN).items()
+            sc: score_pairs(s, seed=seed) for sc, s in _split(pairs, lambda p: p.scenario or UNKNOWN).items()
         },
     )
 

@@ -71,8 +71,7 @@ def pairwise_tables(report: PairwiseReport, scenarios: bool = False) -> Group:
         ("Cohen's kappa (original order)", num(judge.kappa), num(base.kappa)),
         (
             "prefers the longer (judge / humans)",
-            f"{pct(judge.length_bias.judge_prefers_longer)} / "
-            f"{pct(judge.length_bias.human_prefers_longer)}",
+            f"{pct(judge.length_bias.judge_prefers_longer)} / {pct(judge.length_bias.human_prefers_longer)}",
             pct(base.length_bias.judge_prefers_longer),
         ),
     ]
@@ -91,9 +90,7 @@ def pairwise_tables(report: PairwiseReport, scenarios: bool = False) -> Group:
         _slice_table("Per scenario group", report.judge.groups, report.baseline.groups),
     ]
     if scenarios:
-        parts.append(
-            _slice_table("Per scenario", report.judge.scenarios, report.baseline.scenarios)
-        )
+        parts.append(_slice_table("Per scenario", report.judge.scenarios, report.baseline.scenarios))
     return Group(*parts)
 
 

@@ -18,9 +18,7 @@ bench = typer.Typer(
 )
 app.add_typer(bench, name="bench")
 
-JUDGE_HELP = (
-    "judge spec: llamacpp, llamacpp:PATH.gguf, openai:MODEL@URL, vllm:MODEL, hf:MODEL, fake"
-)
+JUDGE_HELP = "judge spec: llamacpp, llamacpp:PATH.gguf, openai:MODEL@URL, vllm:MODEL, hf:MODEL, fake"
 
 
 def _emit(as_json: bool, payload: dict[str, Any], renderable: RenderableType) -> None:
@@ -54,9 +52,7 @@ def pairwise_cmd(
         None, help="the same judge's predictions with the responses swapped (swapped frame)"
     ),
     prediction_field: str = typer.Option("output", help="field holding a prediction"),
-    data: Path | None = typer.Option(
-        None, help="labelled pairs (default: Eval-P from the dataset registry)"
-    ),
+    data: Path | None = typer.Option(None, help="labelled pairs (default: Eval-P from the dataset registry)"),
     language: str = typer.Option("en", help="Eval-P language when --data is not given: en, zh"),
     judge: str | None = typer.Option(None, help=JUDGE_HELP),
     protocol: str | None = typer.Option(None, help="judge protocol (default: by judge)"),
@@ -166,3 +162,92 @@ def critique_cmd(
         )
     title = f"{report.critic_a} vs {report.critic_b}, judged by {report.meta.get('judge')}"
     _emit(as_json, report.to_dict(), win_tie_lose_table(title, report.overall, report.groups))
+
+
+@bench.command("ratings")
+def ratings_cmd(
+    data: Path = typer.Option(..., help="query + response + reference score per line"),
+    judge: str = typer.Option(..., help=JUDGE_HELP),
+    protocol: str | None = typer.Option(None, help="judge protocol (default: by judge)"),
+    query_field: str = typer.Option("prompt"),
+    response_field: str = typer.Option("response"),
+    reference_field: str = typer.Option("score", help="field holding the reference score"),
+    scenario_field: str = typer.Option("scenario"),
+    id_field: str = typer.Option("id"),
+    output: Path = typer.Option(Path("bench-ratings.jsonl"), help="per-item results (resumed)"),
+    overwrite: bool = typer.Option(False, help="start the results file over"),
+    limit: int | None = typer.Option(None, help="at most N items (seeded, spread over scenarios)"),
+    per_scenario: int | None = typer.Option(None, help="at most N items per scenario (seeded)"),
+    seed: int = typer.Option(0, help="seed of the sample"),
+    concurrency: int | None = typer.Option(None, help="items in flight"),
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+) -> None:
+    """Pearson / Spearman / Kendall of the judge's ratings with reference scores; Best-of-N."""
+    from rich.console import Group
+
+    from autoj.bench.ratings import bench_ratings
+    from autoj.bench.render import best_of_n_table, correlation_table
+    from autoj.inputs import FieldMap, checked_items
+    from autoj.types import SingleItem
+
+    fields = FieldMap(
+        query=query_field,
+        response=response_field,
+        reference=reference_field,
+        scenario=scenario_field,
+        id=id_field,
+    )
+    items, _ = checked_items(data, "single", fields)
+    singles = [i for i in items if isinstance(i, SingleItem)]
+    report = bench_ratings(
+        singles,
+        judge,
+        output,
+        protocol=protocol,
+        limit=limit,
+        per_scenario=per_scenario,
+        seed=seed,
+        overwrite=overwrite,
+        concurrency=concurrency,
+    )
+    tables = Group(
+        correlation_table(
+            f"Ratings by {judge} vs {reference_field} ({report.parse_failures} parse failures)",
+            {"all items": report.correlations},
+        ),
+        best_of_n_table(report.best_of_n),
+    )
+    _emit(as_json, report.to_dict(), tables)
+
+
+@bench.command("ranking")
+def ranking_cmd(
+    judge: str = typer.Option(..., help=JUDGE_HELP),
+    reference: str = typer.Option(
+        "alpacaeval-1", help="systems to rate: alpacaeval-1 (26), arena-elo (38) or both"
+    ),
+    instructions: int = typer.Option(10, help="AlpacaEval instructions per system (seeded)"),
+    output: Path = typer.Option(Path("bench-ranking.jsonl"), help="per-item results (resumed)"),
+    overwrite: bool = typer.Option(False, help="start the results file over"),
+    seed: int = typer.Option(0, help="seed of the instruction sample"),
+    concurrency: int | None = typer.Option(None, help="items in flight"),
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+) -> None:
+    """Correlate systems' mean ratings with AlpacaEval 1 win rates and Chatbot Arena Elo."""
+    from autoj.bench.ranking import bench_ranking
+    from autoj.bench.render import correlation_table
+
+    report = bench_ranking(
+        judge,
+        output,
+        reference=reference,
+        instructions=instructions,
+        seed=seed,
+        overwrite=overwrite,
+        concurrency=concurrency,
+    )
+    title = (
+        f"System ranking by {judge}: {report.meta['systems']} systems x "
+        f"{report.meta['instructions']} instructions, {report.meta['elapsed_s']} s"
+    )
+    _emit(as_json, report.to_dict(), correlation_table(title, report.correlations))

@@ -1,0 +1,114 @@
+"""Ratings benchmark: rate responses with the single protocol, correlate with reference scores,
+and pick the best of N candidates per query."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autoj.backends.base import Backend
+from autoj.bench.correlation import BestOfN, Candidate, Correlations, best_of_n, correlations
+from autoj.bench.runner import judge_name, run_items
+from autoj.bench.sampling import stratified_sample
+from autoj.errors import AutojError
+from autoj.types import SingleItem
+
+#: Item meta field holding a log-probability score used to break rating ties in Best-of-N.
+LOGPROB_FIELD = "logprob"
+
+
+@dataclass(frozen=True)
+class RatingsReport:
+    """Correlation of the judge's ratings with reference scores, and Best-of-N by query."""
+
+    correlations: Correlations
+    best_of_n: BestOfN
+    parse_failures: int
+    items: int
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "correlations": asdict(self.correlations),
+            "best_of_n": asdict(self.best_of_n),
+            "parse_failures": self.parse_failures,
+            "items": self.items,
+            "meta": self.meta,
+        }
+
+
+def ratings_report(
+    items: Sequence[SingleItem],
+    ratings: Sequence[float | None],
+    logprobs: Sequence[float | None] | None = None,
+    meta: dict[str, Any] | None = None,
+) -> RatingsReport:
+    """Score ratings (None = parse failure) against the items' reference scores.
+
+    Items with the same query are the N candidates of one Best-of-N group.
+    """
+    if len(items) != len(ratings):
+        raise AutojError(f"{len(ratings)} ratings for {len(items)} items")
+    scores = logprobs if logprobs is not None else [None] * len(items)
+    references = [i.reference for i in items]
+    groups: dict[str, list[Candidate]] = defaultdict(list)
+    for item, rating, score in zip(items, ratings, scores, strict=True):
+        if item.reference is not None:
+            groups[item.query].append(Candidate(rating, item.reference, score))
+    return RatingsReport(
+        correlations=correlations(list(ratings), references),
+        best_of_n=best_of_n([g for g in groups.values() if len(g) > 1]),
+        parse_failures=sum(r is None for r in ratings),
+        items=len(items),
+        meta=dict(meta or {}),
+    )
+
+
+def _logprob(item: SingleItem) -> float | None:
+    value = item.meta.get(LOGPROB_FIELD)
+    return float(value) if isinstance(value, int | float) else None
+
+
+def bench_ratings(
+    items: Sequence[SingleItem],
+    judge: str | Backend,
+    output: str | Path,
+    *,
+    protocol: str | None = None,
+    limit: int | None = None,
+    per_scenario: int | None = None,
+    seed: int = 0,
+    overwrite: bool = False,
+    concurrency: int | None = None,
+) -> RatingsReport:
+    """Rate the items with `judge` (results stream to `output`, resumable) and report.
+
+    Rating ties in Best-of-N are broken by an item's `meta["logprob"]` where every tied
+    candidate has one, else by the candidates' order.
+    """
+    from autoj.judge import Judge
+
+    chosen = stratified_sample(
+        items, lambda i: i.scenario or "", limit=limit, per_stratum=per_scenario, seed=seed
+    )
+    started = time.perf_counter()
+    with Judge(judge, protocol=protocol, concurrency=concurrency) as j:
+        results = asyncio.run(run_items(j.engine(), chosen, output, overwrite))
+    by_id = {r.id: r for r in results}
+    return ratings_report(
+        chosen,
+        [by_id[i.id].rating for i in chosen],
+        [_logprob(i) for i in chosen],
+        meta={
+            "judge": judge_name(judge),
+            "items": len(chosen),
+            "seed": seed,
+            "results": str(output),
+            "elapsed_s": round(time.perf_counter() - started, 2),
+        },
+    )
