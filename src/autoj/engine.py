@@ -16,6 +16,7 @@ from typing import Any
 
 from autoj import __version__
 from autoj.backends.base import Backend
+from autoj.cache import JudgmentCache, cache_key
 from autoj.protocols.base import JudgeProtocol
 from autoj.results import Result
 from autoj.truncation import fit_item
@@ -45,6 +46,7 @@ class RunStats:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     failures: int = 0
+    cache_hits: int = 0
     started: float = 0.0
 
     def elapsed(self) -> float:
@@ -55,7 +57,8 @@ class Engine:
     """Judges items with one protocol on one backend.
 
     `both_orders` judges each pair as given and swapped (deterministically: every pair, always the
-    same swap), maps the second verdict back and records both.
+    same swap), maps the second verdict back and records both. With a `cache`, each prompt is
+    looked up first and only the missing ones reach the backend; successful generations are stored.
     """
 
     def __init__(
@@ -66,6 +69,7 @@ class Engine:
         both_orders: bool = False,
         concurrency: int | None = None,
         judge_spec: str = "",
+        cache: JudgmentCache | None = None,
     ) -> None:
         self.backend = backend
         self.protocol = protocol
@@ -73,6 +77,7 @@ class Engine:
         self.both_orders = both_orders
         self.concurrency = max(1, concurrency or backend.max_concurrency)
         self.judge_spec = judge_spec or backend.name
+        self.cache = cache
         self.stats = RunStats()
 
     def _budget(self) -> int | None:
@@ -105,7 +110,8 @@ class Engine:
         if self.both_orders and isinstance(fitted, PairItem):
             swapped_item = fitted.swapped()
             prompts.append(self.protocol.prompt(swapped_item))
-        completions = await self.backend.generate(prompts, self.params)
+        completions, hits = await self._generate(prompts)
+        self.stats.cache_hits += hits
         judgment = _judgment_of(self.protocol, fitted, completions[0])
         swapped = _judgment_of(self.protocol, swapped_item, completions[1]) if swapped_item else None
         elapsed = time.perf_counter() - started
@@ -117,6 +123,23 @@ class Engine:
         )
         self._count(result, completions)
         return result
+
+    async def _generate(self, prompts: list[Prompt]) -> tuple[list[Completion], int]:
+        """Completions for the prompts (cached ones without a backend call) and the cache hits."""
+        if self.cache is None:
+            return await self.backend.generate(prompts, self.params), 0
+        identity = self.backend.identity()
+        keys = [cache_key(identity, self.protocol.id, prompt, self.params) for prompt in prompts]
+        found = self.cache.get_many(keys)
+        missing = [n for n, completion in enumerate(found) if completion is None]
+        if missing:
+            fresh = await self.backend.generate([prompts[n] for n in missing], self.params)
+            stored = [(keys[n], c) for n, c in zip(missing, fresh, strict=True)]
+            self.cache.put_many(stored, identity, self.protocol.id)
+            for n, completion in zip(missing, fresh, strict=True):
+                found[n] = completion
+        completions = [c for c in found if c is not None]
+        return completions, len(prompts) - len(missing)
 
     def _count(self, result: Result, completions: list[Completion]) -> None:
         self.stats.items += 1

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from autoj.backends.base import Backend
 from autoj.backends.registry import create_backend
+from autoj.cache import CacheOption, resolve_cache
 from autoj.engine import Engine
 from autoj.protocols import JudgeProtocol, get_protocol
 from autoj.results import Result
@@ -33,7 +34,11 @@ def default_protocol_name(backend: Backend, language: str = "en") -> str:
 
 
 class Judge:
-    """A judge: `Judge("llamacpp")`, `Judge("openai:MODEL@URL")`, `Judge("fake")`, or a Backend."""
+    """A judge: `Judge("llamacpp")`, `Judge("openai:MODEL@URL")`, `Judge("fake")`, or a Backend.
+
+    `cache=True` keeps finished generations in the default cache file (a path or a JudgmentCache
+    picks another), so asking again costs a lookup; the default is no cache.
+    """
 
     def __init__(
         self,
@@ -43,6 +48,7 @@ class Judge:
         both_orders: bool = False,
         concurrency: int | None = None,
         language: str = "en",
+        cache: CacheOption = None,
         **backend_options: Any,
     ) -> None:
         self.spec = judge if isinstance(judge, str) else judge.name
@@ -53,6 +59,7 @@ class Judge:
         self.params = params or GenerationParams()
         self.both_orders = both_orders
         self.concurrency = concurrency
+        self.cache = resolve_cache(cache)
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def engine(self, both_orders: bool | None = None) -> Engine:
@@ -63,6 +70,7 @@ class Judge:
             both_orders=self.both_orders if both_orders is None else both_orders,
             concurrency=self.concurrency,
             judge_spec=self.spec,
+            cache=self.cache,
         )
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -99,6 +107,8 @@ class Judge:
 
     def close(self) -> None:
         self._run(self.backend.aclose())
+        if self.cache is not None:
+            self.cache.close()
         if self._loop is not None:
             self._loop.close()
             self._loop = None

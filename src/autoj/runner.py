@@ -35,6 +35,7 @@ class RunSummary:
     generations: int
     prompt_tokens: int
     completion_tokens: int
+    cache_hits: int = 0
 
     @property
     def judgments_per_min(self) -> float:
@@ -94,6 +95,7 @@ async def run_to_file(
         generations=stats.generations,
         prompt_tokens=stats.prompt_tokens,
         completion_tokens=stats.completion_tokens,
+        cache_hits=stats.cache_hits,
     )
 
 

@@ -59,6 +59,10 @@ OverwriteOpt = Annotated[
 OnInvalidOpt = Annotated[OnInvalid, typer.Option(help="fail (before any model call) or skip invalid records")]
 LimitOpt = Annotated[int | None, typer.Option(help="judge only the first N items")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the run summary as JSON")]
+CacheOpt = Annotated[
+    bool,
+    typer.Option("--cache/--no-cache", help="reuse and keep finished generations ($AUTOJ_CACHE)"),
+]
 
 
 def make_judge(
@@ -69,6 +73,7 @@ def make_judge(
     concurrency: int | None,
     n_ctx: int | None,
     both_orders: bool = False,
+    cache: bool = False,
 ) -> Judge:
     return Judge(
         judge,
@@ -77,6 +82,7 @@ def make_judge(
         both_orders=both_orders,
         concurrency=concurrency,
         language=lang.value,
+        cache=cache,
         n_ctx=n_ctx,
     )
 
@@ -97,6 +103,7 @@ def _print_summary(summary: RunSummary, as_json: bool) -> None:
         f"{summary.failures} failed ({summary.parse_failures} unparseable) in "
         f"{summary.elapsed_s:.1f}s: {summary.judgments_per_min:.1f} judgments/min, "
         f"{summary.tokens_per_s:.1f} generated tokens/s"
+        + (f"; {summary.cache_hits} generations from the cache" if summary.cache_hits else "")
     )
 
 
@@ -167,9 +174,10 @@ def compare(
     concurrency: ConcurrencyOpt = None,
     n_ctx: ContextOpt = None,
     as_json: JsonOpt = False,
+    cache: CacheOpt = True,
 ) -> None:
     """Compare two responses per item: which is better, or a tie, with the judge's reasons."""
-    j = make_judge(judge, protocol, lang, max_new_tokens, concurrency, n_ctx, both_orders)
+    j = make_judge(judge, protocol, lang, max_new_tokens, concurrency, n_ctx, both_orders, cache)
     if query is not None or response_1 is not None or response_2 is not None:
         if input_path is not None or query is None or response_1 is None or response_2 is None:
             raise AutojError("inline use needs all of --query, --response-1, --response-2 and no INPUT")
@@ -210,9 +218,10 @@ def rate(
     concurrency: ConcurrencyOpt = None,
     n_ctx: ContextOpt = None,
     as_json: JsonOpt = False,
+    cache: CacheOpt = True,
 ) -> None:
     """Critique one response per item and rate it 1-10."""
-    j = make_judge(judge, protocol, lang, max_new_tokens, concurrency, n_ctx)
+    j = make_judge(judge, protocol, lang, max_new_tokens, concurrency, n_ctx, cache=cache)
     if query is not None or response is not None:
         if input_path is not None or query is None or response is None:
             raise AutojError("inline use needs both --query and --response and no INPUT")

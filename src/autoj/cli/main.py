@@ -22,6 +22,7 @@ def _register() -> None:
     # Each subcommand module adds its commands to `app`; import order is the help order.
     from autoj.cli import (
         bench_cmds,  # noqa: F401
+        cache_cmds,  # noqa: F401
         judge_cmds,  # noqa: F401
     )
 

@@ -1,0 +1,233 @@
+"""A persistent store of finished generations, so a re-run or a resumed run costs only lookups.
+
+One SQLite file (default `~/.cache/autoj/judgments.sqlite`, or `$AUTOJ_CACHE`) shared by the CLI,
+the Python API, benchmarks and the service. A key is the sha256 of everything that determines a
+generation: the backend's identity (model file hash or revision), the protocol and its version,
+the exact prompt (text or messages) and the generation params. Only successful generations are
+stored; a backend error is tried again next time. WAL mode and a busy timeout let several
+processes read and write the same file at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from autoj.errors import AutojError
+from autoj.types import Completion, GenerationParams, Prompt, TokenLogprob
+
+ENV_VAR = "AUTOJ_CACHE"
+SCHEMA_VERSION = 1
+_BUSY_TIMEOUT_MS = 60_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS generations (
+    key TEXT PRIMARY KEY,
+    backend TEXT NOT NULL,
+    model TEXT NOT NULL,
+    protocol TEXT NOT NULL,
+    completion TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def default_cache_path() -> Path:
+    """`$AUTOJ_CACHE` when set, else `~/.cache/autoj/judgments.sqlite` (under XDG_CACHE_HOME)."""
+    configured = os.environ.get(ENV_VAR)
+    if configured:
+        return Path(configured).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "autoj" / "judgments.sqlite"
+
+
+def cache_key(identity: Mapping[str, Any], protocol_id: str, prompt: Prompt, params: GenerationParams) -> str:
+    """sha256 of a canonical JSON of what determines one generation."""
+    payload = {
+        "v": SCHEMA_VERSION,
+        "backend": dict(identity),
+        "protocol": protocol_id,
+        "prompt": prompt.to_dict(),
+        "params": params.to_dict(),
+    }
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _encode(completion: Completion) -> str:
+    data = asdict(completion)
+    data.pop("error")
+    if completion.logprobs is not None:
+        data["logprobs"] = [
+            {"token": lp.token, "logprob": lp.logprob, "top": dict(lp.top)} for lp in completion.logprobs
+        ]
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _decode(text: str) -> Completion:
+    data = json.loads(text)
+    logprobs = data.get("logprobs")
+    return Completion(
+        text=data["text"],
+        prompt_tokens=int(data.get("prompt_tokens", 0)),
+        completion_tokens=int(data.get("completion_tokens", 0)),
+        finish_reason=data.get("finish_reason", "stop"),
+        logprobs=tuple(
+            TokenLogprob(token=lp["token"], logprob=float(lp["logprob"]), top=lp.get("top") or {})
+            for lp in logprobs
+        )
+        if logprobs is not None
+        else None,
+    )
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """What the cache file holds, and this process's hits and misses."""
+
+    path: str
+    entries: int
+    size_bytes: int
+    by_model: dict[str, int]
+    hits: int
+    misses: int
+    stores: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class JudgmentCache:
+    """Thread-safe handle on one cache file. Lookups and stores are single SQL statements."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path).expanduser() if path is not None else default_cache_path()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                str(self.path), timeout=_BUSY_TIMEOUT_MS / 1000, check_same_thread=False, isolation_level=None
+            )
+            self._conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.executescript(_SCHEMA)
+        except (OSError, sqlite3.DatabaseError) as exc:
+            raise AutojError(f"cannot open the judgment cache {self.path}: {exc} (use --no-cache)") from None
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+        self.stores = 0
+
+    def get_many(self, keys: Sequence[str]) -> list[Completion | None]:
+        """The stored completion of each key, or None where there is none."""
+        if not keys:
+            return []
+        marks = ",".join("?" * len(keys))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT key, completion FROM generations WHERE key IN ({marks})", tuple(keys)
+            ).fetchall()
+        found = {key: _decode(text) for key, text in rows}
+        out = [found.get(key) for key in keys]
+        hit = sum(c is not None for c in out)
+        self.hits += hit
+        self.misses += len(keys) - hit
+        return out
+
+    def get(self, key: str) -> Completion | None:
+        return self.get_many([key])[0]
+
+    def put_many(
+        self, entries: Sequence[tuple[str, Completion]], identity: Mapping[str, Any], protocol_id: str
+    ) -> int:
+        """Store successful completions (failed ones are skipped: they must be tried again)."""
+        rows = [
+            (
+                key,
+                str(identity.get("backend", "")),
+                str(identity.get("model", "")),
+                protocol_id,
+                _encode(completion),
+                time.time(),
+            )
+            for key, completion in entries
+            if completion.error is None
+        ]
+        if not rows:
+            return 0
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany("INSERT OR REPLACE INTO generations VALUES (?, ?, ?, ?, ?, ?)", rows)
+            except sqlite3.DatabaseError:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        self.stores += len(rows)
+        return len(rows)
+
+    def stats(self) -> CacheStats:
+        with self._lock:
+            entries = self._conn.execute("SELECT COUNT(*) FROM generations").fetchone()[0]
+            by_model = self._conn.execute(
+                "SELECT backend || ':' || model, COUNT(*) FROM generations GROUP BY 1 ORDER BY 2 DESC"
+            ).fetchall()
+        size = sum(p.stat().st_size for p in self._files() if p.exists())
+        return CacheStats(
+            path=str(self.path),
+            entries=int(entries),
+            size_bytes=size,
+            by_model={name: int(n) for name, n in by_model},
+            hits=self.hits,
+            misses=self.misses,
+            stores=self.stores,
+        )
+
+    def clear(self, model: str | None = None) -> int:
+        """Delete all entries (or one model's); returns how many were deleted."""
+        with self._lock:
+            if model is None:
+                cursor = self._conn.execute("DELETE FROM generations")
+            else:
+                cursor = self._conn.execute("DELETE FROM generations WHERE model = ?", (model,))
+            deleted = cursor.rowcount
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if model is None:
+                self._conn.execute("VACUUM")
+        return int(deleted)
+
+    def _files(self) -> list[Path]:
+        return [self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> JudgmentCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+CacheOption = JudgmentCache | str | Path | bool | None
+
+
+def resolve_cache(option: CacheOption) -> JudgmentCache | None:
+    """`Judge(cache=...)`: True -> the default file, a path -> that file, None/False -> no cache."""
+    if option is None or option is False:
+        return None
+    if option is True:
+        return JudgmentCache()
+    if isinstance(option, JudgmentCache):
+        return option
+    return JudgmentCache(option)
