@@ -113,7 +113,9 @@ def _text(
     if not isinstance(value, str):
         return InputProblem(path, line, name, f"expected text, got {type(value).__name__}")
     if not allow_empty and not value.strip():
-        return InputProblem(path, line, name, "empty text: fill it in or drop the record")
+        return InputProblem(
+            path, line, name, "empty text: fill it in, drop the record, or allow empty responses"
+        )
     return value
 
 
@@ -136,8 +138,13 @@ def load_items(
     kind: Literal["pairwise", "single"],
     fields: FieldMap | None = None,
     labels: Mapping[str, Verdict] | None = None,
+    allow_empty: bool = False,
 ) -> Loaded:
-    """Read every record of `path` as a PairItem or SingleItem; collect problems instead of raising."""
+    """Read every record of `path` as a PairItem or SingleItem; collect problems instead of raising.
+
+    An empty response is a mistake in most files, but real in some benchmark data (a model that
+    answered nothing): `allow_empty` accepts empty responses; an empty query is never accepted.
+    """
     path = Path(path)
     fields = fields or FieldMap()
     labels = labels or DEFAULT_LABELS
@@ -152,11 +159,11 @@ def load_items(
         if kind == "pairwise":
             texts = [
                 query,
-                _text(record, fields.response_1, where, "--response-1-field"),
-                _text(record, fields.response_2, where, "--response-2-field"),
+                _text(record, fields.response_1, where, "--response-1-field", allow_empty),
+                _text(record, fields.response_2, where, "--response-2-field", allow_empty),
             ]
         else:
-            texts = [query, _text(record, fields.response, where, "--response-field")]
+            texts = [query, _text(record, fields.response, where, "--response-field", allow_empty)]
         bad = [t for t in texts if isinstance(t, InputProblem)]
         item_id = _optional_str(record, fields.id) or str(number)
         if item_id in seen_ids:
@@ -206,9 +213,10 @@ def checked_items(
     fields: FieldMap | None = None,
     on_invalid: OnInvalid = "fail",
     labels: Mapping[str, Verdict] | None = None,
+    allow_empty: bool = False,
 ) -> tuple[list[PairItem] | list[SingleItem], list[InputProblem]]:
     """Items of a file, failing on the first sign of trouble unless told to skip bad records."""
-    loaded = load_items(path, kind, fields, labels)
+    loaded = load_items(path, kind, fields, labels, allow_empty)
     if loaded.problems and on_invalid == "fail":
         raise InputError(
             loaded.problems,

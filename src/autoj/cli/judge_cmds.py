@@ -58,6 +58,9 @@ OverwriteOpt = Annotated[
 ]
 OnInvalidOpt = Annotated[OnInvalid, typer.Option(help="fail (before any model call) or skip invalid records")]
 LimitOpt = Annotated[int | None, typer.Option(help="judge only the first N items")]
+AllowEmptyOpt = Annotated[
+    bool, typer.Option("--allow-empty", help="accept empty responses (a model that answered nothing)")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the run summary as JSON")]
 CacheOpt = Annotated[
     bool,
@@ -137,11 +140,16 @@ def _judge_file(
     overwrite: bool,
     limit: int | None,
     as_json: bool,
+    allow_empty: bool,
 ) -> None:
     if output is None:
         raise AutojError("name an output file with -o OUT.jsonl (results stream there as they finish)")
     items, problems = checked_items(
-        input_path, "pairwise" if kind == "pairwise" else "single", fields, on_invalid.value
+        input_path,
+        "pairwise" if kind == "pairwise" else "single",
+        fields,
+        on_invalid.value,
+        allow_empty=allow_empty,
     )
     for problem in problems:
         err_console.print(f"[yellow]skipped[/] {problem}", markup=True, highlight=False)
@@ -167,6 +175,7 @@ def compare(
     scenario_field: Annotated[str, typer.Option(help="input field of the scenario")] = "scenario",
     label_field: Annotated[str, typer.Option(help="input field of a human label")] = "label",
     on_invalid: OnInvalidOpt = OnInvalid.fail,
+    allow_empty: AllowEmptyOpt = False,
     overwrite: OverwriteOpt = False,
     limit: LimitOpt = None,
     lang: LangOpt = Language.en,
@@ -194,7 +203,19 @@ def compare(
         scenario=scenario_field,
         label=label_field,
     )
-    _judge_file("pairwise", input_path, output, fields, on_invalid, j, both_orders, overwrite, limit, as_json)
+    _judge_file(
+        "pairwise",
+        input_path,
+        output,
+        fields,
+        on_invalid,
+        j,
+        both_orders,
+        overwrite,
+        limit,
+        as_json,
+        allow_empty,
+    )
 
 
 @app.command()
@@ -211,6 +232,7 @@ def rate(
     scenario_field: Annotated[str, typer.Option(help="input field of the scenario")] = "scenario",
     reference_field: Annotated[str, typer.Option(help="input field of a reference score")] = "score",
     on_invalid: OnInvalidOpt = OnInvalid.fail,
+    allow_empty: AllowEmptyOpt = False,
     overwrite: OverwriteOpt = False,
     limit: LimitOpt = None,
     lang: LangOpt = Language.en,
@@ -237,7 +259,9 @@ def rate(
         scenario=scenario_field,
         reference=reference_field,
     )
-    _judge_file("single", input_path, output, fields, on_invalid, j, False, overwrite, limit, as_json)
+    _judge_file(
+        "single", input_path, output, fields, on_invalid, j, False, overwrite, limit, as_json, allow_empty
+    )
 
 
 class Task(str, Enum):

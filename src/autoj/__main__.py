@@ -1,0 +1,5 @@
+"""`python -m autoj` runs the command line."""
+
+from autoj.cli.main import main
+
+main()

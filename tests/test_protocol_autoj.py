@@ -1,0 +1,92 @@
+"""The Auto-J prompts, byte for byte against the authors' released training data."""
+
+from __future__ import annotations
+
+from tests.conftest import read_jsonl, shared_file
+
+from autoj.protocols import get_protocol
+from autoj.protocols.autoj import AutoJProtocol, llama2_wrap
+from autoj.types import PairItem, SingleItem
+
+SINGLE_PREFIX = (
+    "Write critiques for a submitted response on a given user's query, and grade the response:\n  \n"
+)
+
+
+def _query_and_response(usrmsg: str) -> tuple[str, str]:
+    """Recover the query and response the authors put into a training prompt."""
+    head, _, rest = usrmsg.partition("[BEGIN DATA]\n***\n[Query]: ")
+    query, _, rest = rest.partition("\n***\n[Response]: ")
+    response, _, _ = rest.rpartition("\n***\n[END DATA]")
+    assert head == SINGLE_PREFIX
+    return query, response
+
+
+def test_single_builder_reproduces_all_960_training_prompts() -> None:
+    rows = read_jsonl(shared_file("autoj/training/single_traindata.jsonl"))
+    assert len(rows) == 960
+    protocol = AutoJProtocol("en")
+    mismatches = []
+    for number, row in enumerate(rows, start=1):
+        query, response = _query_and_response(row["usrmsg"])
+        built = protocol.single_message(SingleItem(query, response))
+        if built != row["usrmsg"]:
+            mismatches.append(number)
+    assert mismatches == []
+
+
+def test_prompts_are_wrapped_in_inst_with_no_system_message() -> None:
+    protocol = get_protocol("autoj")
+    prompt = protocol.prompt(PairItem("q", "a", "b"))
+    assert prompt.text is not None
+    assert prompt.text.startswith("[INST] You are assessing two submitted responses")
+    assert prompt.text.endswith("you've provided. [/INST]")
+    assert llama2_wrap("x") == "[INST] x [/INST]"
+
+
+def test_pairwise_message_places_fields_exactly() -> None:
+    message = AutoJProtocol("en").pairwise_message(PairItem("Q?", "first", "second"))
+    assert (
+        "[BEGIN DATA]\n***\n[Query]: Q?\n***\n[Response 1]: first\n***\n[Response 2]: second\n***\n[END DATA]"
+        in message
+    )
+    assert message.endswith(
+        'Begin your final decision statement with "So, the final decision is Response 1 / Response 2 / Tie". '
+        "Ensure that your decision aligns coherently with the comprehensive evaluation and comparison "
+        "you've provided."
+    )
+
+
+def test_braces_and_placeholders_in_judged_text_stay_literal() -> None:
+    item = PairItem("Fill {response_2} and {query} in f'{x}'", "{response_1}", "}{")
+    message = AutoJProtocol("en").pairwise_message(item)
+    assert "[Query]: Fill {response_2} and {query} in f'{x}'\n" in message
+    assert "[Response 1]: {response_1}\n" in message
+    assert "[Response 2]: }{\n" in message
+
+
+def test_chinese_prompts_use_the_bilingual_markers() -> None:
+    protocol = AutoJProtocol("zh")
+    pair = protocol.pairwise_message(PairItem("问题", "甲", "乙"))
+    assert pair.startswith("你将要评价两个针对给定用户问题的回应")
+    assert "[用户问询]: 问题\n***\n[回应1]: 甲\n***\n[回应2]: 乙\n***\n[END DATA]" in pair
+    assert '"所以，最终决定是回应1/回应2/平局"' in pair
+    single = protocol.single_message(SingleItem("问题", "回答"))
+    assert single.endswith('例如: "评分: [[5]]".')
+    assert "[回应]: 回答\n" in single
+
+
+def test_chinese_prompt_matches_the_released_chinese_test_prompt_shape() -> None:
+    rows = read_jsonl(shared_file("autoj/test/zh_testdata_pairwise.jsonl"))
+    row = rows[0]
+    text = get_protocol("autoj-zh").prompt(PairItem(row["prompt"], row["response 1"], row["response 2"])).text
+    assert text is not None and text.startswith("[INST] 你将要评价") and text.endswith(" [/INST]")
+    assert row["prompt"] in text
+
+
+def test_chat_protocol_sends_messages_with_the_same_markers() -> None:
+    prompt = get_protocol("chat").prompt(PairItem("q", "a", "b"))
+    assert prompt.is_chat
+    roles = [m.role for m in prompt.messages]
+    assert roles == ["system", "user"]
+    assert "So, the final decision is Response 1" in prompt.messages[1].content
