@@ -47,3 +47,8 @@ __all__ = [
     "protocol_names",
     "register_protocol",
 ]
+
+# Opt-in injection guard: registers `autoj+guard`, `autoj-zh+guard`, `chat+guard` (see sanitize.py).
+from autoj.protocols.sanitize import register_guarded  # noqa: E402
+
+register_guarded()
