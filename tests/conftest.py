@@ -25,6 +25,14 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test (and every process it starts) gets its own judgment cache, never the user's."""
+    path = tmp_path_factory.mktemp("cache") / "judgments.sqlite"
+    monkeypatch.setenv("AUTOJ_CACHE", str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def embedded_backend() -> Iterator[Any]:
     """One embedded llama.cpp model for the whole session (loading costs about a second)."""
