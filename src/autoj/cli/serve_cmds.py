@@ -1,0 +1,72 @@
+"""`autoj serve`: the judge as an HTTP service (needs the `server` extra)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from autoj.cli.main import app
+from autoj.errors import AutojError
+
+
+@app.command()
+def serve(
+    judge: Annotated[
+        str, typer.Option("--judge", "-j", help="backend spec: llamacpp, openai:MODEL@URL, fake, ...")
+    ] = "llamacpp",
+    protocol: Annotated[str | None, typer.Option(help="judge protocol; default fits the model")] = None,
+    host: Annotated[
+        str, typer.Option(help="address to listen on; loopback unless you mean it")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    token: Annotated[
+        str | None,
+        typer.Option(help="require 'Authorization: Bearer TOKEN' (default: $AUTOJ_SERVE_TOKEN)"),
+    ] = None,
+    both_orders: Annotated[
+        bool, typer.Option("--both-orders", help="judge pairs in both orders by default")
+    ] = False,
+    cache: Annotated[
+        bool, typer.Option("--cache/--no-cache", help="reuse and keep finished generations ($AUTOJ_CACHE)")
+    ] = True,
+    max_new_tokens: Annotated[int, typer.Option(help="most new tokens per judgment")] = 1024,
+    max_pending: Annotated[int, typer.Option(help="judgments waiting at once; 429 beyond")] = 256,
+    max_items: Annotated[int, typer.Option(help="pairs or items per request; 413 beyond")] = 64,
+    max_field_chars: Annotated[int, typer.Option(help="characters per text field; 413 beyond")] = 50_000,
+    max_body_bytes: Annotated[int, typer.Option(help="request body bytes; 413 beyond")] = 1_000_000,
+    timeout: Annotated[float, typer.Option(help="seconds one request may wait; 504 beyond")] = 300.0,
+    batch_window_ms: Annotated[float, typer.Option(help="wait for more requests to batch")] = 10.0,
+    max_batch: Annotated[int, typer.Option(help="most items per engine batch")] = 32,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+) -> None:
+    """Serve the judge over HTTP: /v1/compare, /v1/rate, /v1/rank, /v1/classify, /healthz."""
+    from autoj.serve import ServeSettings, create_app
+    from autoj.serve.server import serve as run_server
+
+    try:
+        settings = ServeSettings(
+            judge=judge,
+            protocol=protocol,
+            token=token,
+            both_orders=both_orders,
+            cache=cache,
+            max_new_tokens=max_new_tokens,
+            max_pending=max_pending,
+            max_items=max_items,
+            max_field_chars=max_field_chars,
+            max_body_bytes=max_body_bytes,
+            request_timeout_s=timeout,
+            batch_window_s=batch_window_ms / 1000.0,
+            max_batch=max_batch,
+        )
+    except ValueError as exc:
+        raise AutojError(str(exc)) from None
+    application = create_app(settings)
+    if settings.resolved_token() is None and host not in ("127.0.0.1", "localhost", "::1"):
+        typer.secho(
+            f"warning: serving on {host} without a token; anyone who can reach it can use the judge",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+    run_server(application, host=host, port=port, log_level=log_level)

@@ -1,0 +1,146 @@
+"""Request and response models of the judge service (the wire format, apart from the logic).
+
+Sizes are checked by the service against its configured limits (413), so one schema serves every
+configuration; the limits are listed in the OpenAPI description.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+VerdictName = Literal["response_1", "response_2", "tie"]
+Status = Literal["ok", "parse_error", "backend_error"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ErrorResponse(BaseModel):
+    """Every non-2xx answer: a short reason, never a stack trace."""
+
+    error: str
+
+
+class JudgeInfo(BaseModel):
+    """Which judge answered: recorded with every response, like provenance in result files."""
+
+    judge: str
+    backend: str
+    model: str
+    protocol: str
+
+
+class PairJudgment(BaseModel):
+    """The judge's decision on one pair; `verdict` is null unless status is ok."""
+
+    id: str
+    status: Status
+    verdict: VerdictName | None
+    #: Auto-J label encoding: 0 = response 1, 1 = response 2, 2 = tie
+    label: int | None
+    #: both orders only: whether the two orders agreed (a disagreement is reported as a tie)
+    consistent: bool | None = None
+    critique: str
+    swapped_critique: str | None = None
+    reason: str | None = None
+
+
+class CompareResponse(BaseModel):
+    results: list[PairJudgment]
+    judge: JudgeInfo
+
+
+class Rating(BaseModel):
+    """A critique and a 1-10 rating; `rating` is null unless status is ok."""
+
+    id: str
+    status: Status
+    rating: float | None
+    critique: str
+    reason: str | None = None
+
+
+class RateResponse(BaseModel):
+    results: list[Rating]
+    judge: JudgeInfo
+
+
+class RankResponse(BaseModel):
+    """Best-of-N: one rating per candidate (same order), the best index and the full ranking.
+
+    Ties on rating go to the earlier candidate; unrated candidates rank last; `best` is null only
+    when no candidate could be rated.
+    """
+
+    ratings: list[Rating]
+    best: int | None
+    ranking: list[int]
+    judge: JudgeInfo
+
+
+class ScenarioPrediction(BaseModel):
+    scenario: str
+    group: str | None = None
+
+
+class ClassifyResponse(BaseModel):
+    results: list[ScenarioPrediction]
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    backend: str
+    model: str
+    protocol: str
+
+
+class ModelsResponse(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+    pending: int
+    max_pending: int
+
+
+class PairIn(_Strict):
+    query: str
+    response_1: str
+    response_2: str
+    id: str | None = Field(default=None, max_length=200, description="echoed back; default: the index")
+    scenario: str | None = Field(default=None, max_length=200)
+
+
+class CompareRequest(_Strict):
+    """One or many pairs; `both_orders` judges each pair as given and swapped."""
+
+    pairs: list[PairIn] = Field(min_length=1)
+    both_orders: bool | None = Field(default=None, description="default: the service's setting")
+
+
+class SingleIn(_Strict):
+    query: str
+    response: str
+    id: str | None = Field(default=None, max_length=200, description="echoed back; default: the index")
+    scenario: str | None = Field(default=None, max_length=200)
+
+
+class RateRequest(_Strict):
+    items: list[SingleIn] = Field(min_length=1)
+
+
+class RankRequest(_Strict):
+    """Best-of-N: N candidate responses to one query."""
+
+    query: str
+    candidates: list[str] = Field(min_length=1)
+
+
+class ClassifyRequest(_Strict):
+    queries: list[str] = Field(min_length=1)

@@ -1,0 +1,292 @@
+"""The judge service, served for real by uvicorn on a loopback port, driven over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+
+from autoj import FakeBackend, Judge
+from autoj.serve import TOKEN_ENV, ServeSettings, create_app
+from autoj.serve.server import serve_in_thread
+from autoj.types import Prompt
+
+TOKEN = "s3cret-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@contextmanager
+def running(judge: Judge, **limits: object) -> Iterator[str]:
+    settings = ServeSettings(judge=judge.spec, token=TOKEN, **limits)  # type: ignore[arg-type]
+    with serve_in_thread(create_app(judge, settings)) as url:
+        yield url
+
+
+def pair(n: int) -> dict[str, str]:
+    return {
+        "query": f"Question {n}: how do I sort a list of {n} numbers in Python?",
+        "response_1": f"Use sorted(xs) for {n} items." + " detail" * (n % 7),
+        "response_2": f"Call xs.sort() on the {n} items in place." + " note" * (n % 5),
+        "id": f"pair-{n}",
+    }
+
+
+@pytest.fixture(scope="module")
+def fake_url() -> Iterator[str]:
+    with running(Judge(FakeBackend())) as url:
+        yield url
+
+
+# -- auth ---------------------------------------------------------------------------------------
+
+
+def test_requests_without_the_right_token_are_refused(fake_url: str) -> None:
+    body = {"pairs": [pair(1)]}
+    missing = httpx.post(f"{fake_url}/v1/compare", json=body)
+    wrong = httpx.post(f"{fake_url}/v1/compare", json=body, headers={"Authorization": "Bearer nope"})
+    basic = httpx.post(f"{fake_url}/v1/compare", json=body, headers={"Authorization": f"Basic {TOKEN}"})
+    for response in (missing, wrong, basic):
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert "bearer token" in response.json()["error"]
+    assert httpx.get(f"{fake_url}/v1/models").status_code == 401
+    assert httpx.post(f"{fake_url}/v1/compare", json=body, headers=AUTH).status_code == 200
+    assert httpx.get(f"{fake_url}/healthz").json()["status"] == "ok"  # open for load balancers
+
+
+def test_token_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(TOKEN_ENV, "from-env")
+    assert ServeSettings().resolved_token() == "from-env"
+    assert ServeSettings(token="given").resolved_token() == "given"
+    monkeypatch.setenv(TOKEN_ENV, "")
+    assert ServeSettings().resolved_token() is None
+
+
+def test_no_token_configured_means_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    with serve_in_thread(create_app(Judge(FakeBackend()))) as url:
+        assert httpx.get(f"{url}/v1/models").status_code == 200
+
+
+# -- endpoints ------------------------------------------------------------------------------------
+
+
+def test_compare_matches_the_judge_called_directly_in_both_orders(fake_url: str) -> None:
+    pairs = [pair(n) for n in range(5)]
+    response = httpx.post(f"{fake_url}/v1/compare", json={"pairs": pairs, "both_orders": True}, headers=AUTH)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["judge"] == {"judge": "fake", "backend": "fake", "model": "fake-seed0", "protocol": "autoj@1"}
+    direct = Judge(FakeBackend(), both_orders=True)
+    for sent, got in zip(pairs, body["results"], strict=True):
+        expected = direct.compare(sent["query"], sent["response_1"], sent["response_2"])
+        assert got["id"] == sent["id"]
+        assert got["verdict"] == (expected.verdict.value if expected.verdict else None)
+        assert got["consistent"] == expected.consistent
+        assert got["critique"] == expected.judgment.critique
+        assert got["swapped_critique"] == expected.swapped.critique  # type: ignore[union-attr]
+    direct.close()
+
+
+def test_rate_and_default_ids(fake_url: str) -> None:
+    items = [{"query": "Name a prime.", "response": r} for r in ("2", "9", "7 is prime")]
+    body = httpx.post(f"{fake_url}/v1/rate", json={"items": items}, headers=AUTH).json()
+    direct = Judge(FakeBackend())
+    assert [r["id"] for r in body["results"]] == ["0", "1", "2"]
+    for sent, got in zip(items, body["results"], strict=True):
+        assert got["status"] == "ok"
+        assert got["rating"] == direct.rate(sent["query"], sent["response"]).rating
+    direct.close()
+
+
+def _rating_from_response(prompt: Prompt) -> str:
+    """A scripted judge that rates a candidate by the number written in it ('score N')."""
+    found = re.search(r"\[Response\]: score (\d+)", prompt.render())
+    return f"Fine.\n\nRating: [[{found.group(1)}]]" if found else "I cannot rate this."
+
+
+def test_rank_picks_the_best_with_ties_to_the_earlier_and_unrated_last() -> None:
+    judge = Judge(FakeBackend(script=_rating_from_response))
+    with running(judge) as url:
+        candidates = ["score 6", "no number", "score 9", "score 3", "score 9"]
+        body = httpx.post(
+            f"{url}/v1/rank", json={"query": "Write a haiku.", "candidates": candidates}, headers=AUTH
+        ).json()
+    assert [r["rating"] for r in body["ratings"]] == [6, None, 9, 3, 9]
+    assert body["ratings"][1]["status"] == "parse_error"
+    assert body["best"] == 2
+    assert body["ranking"] == [2, 4, 0, 3, 1]
+
+
+def test_classify_uses_the_scenario_classifier_or_says_it_is_missing(fake_url: str) -> None:
+    response = httpx.post(f"{fake_url}/v1/classify", json={"queries": ["Write a poem."]}, headers=AUTH)
+    try:
+        from autoj.scenarios import Classifier  # type: ignore[attr-defined]  # noqa: F401
+    except ImportError:
+        assert response.status_code == 501
+        assert "Classifier" in response.json()["error"]
+    else:
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == 1
+
+
+def test_models_and_openapi(fake_url: str) -> None:
+    models = httpx.get(f"{fake_url}/v1/models", headers=AUTH).json()
+    assert models["data"][0]["id"] == "fake"
+    schema = httpx.get(f"{fake_url}/openapi.json").json()
+    assert {"/v1/compare", "/v1/rate", "/v1/rank", "/v1/classify", "/v1/models", "/healthz"} <= set(
+        schema["paths"]
+    )
+
+
+# -- limits ---------------------------------------------------------------------------------------
+
+
+def test_oversized_bodies_fields_and_lists_get_413() -> None:
+    judge = Judge(FakeBackend())
+    with running(judge, max_body_bytes=20_000, max_field_chars=1_000, max_items=3, max_candidates=3) as url:
+        big = {"pairs": [{**pair(1), "response_1": "x" * 30_000}]}
+        assert httpx.post(f"{url}/v1/compare", json=big, headers=AUTH).status_code == 413
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: the size is counted as it arrives
+            yield b'{"pairs": [{"query": "'
+            for _ in range(30):
+                yield b"y" * 1000
+            yield b'", "response_1": "a", "response_2": "b"}]}'
+
+        streamed = httpx.post(
+            f"{url}/v1/compare", content=chunks(), headers={**AUTH, "content-type": "application/json"}
+        )
+        assert streamed.status_code == 413
+        long_field = {"items": [{"query": "q", "response": "z" * 1_001}]}
+        response = httpx.post(f"{url}/v1/rate", json=long_field, headers=AUTH)
+        assert response.status_code == 413
+        assert "items[0].response" in response.json()["error"]
+        many = {"pairs": [pair(n) for n in range(4)]}
+        assert httpx.post(f"{url}/v1/compare", json=many, headers=AUTH).status_code == 413
+        rank = {"query": "q", "candidates": ["a", "b", "c", "d"]}
+        assert httpx.post(f"{url}/v1/rank", json=rank, headers=AUTH).status_code == 413
+        ok = {"items": [{"query": "q", "response": "z" * 1_000}]}
+        assert httpx.post(f"{url}/v1/rate", json=ok, headers=AUTH).status_code == 200
+
+
+def test_a_burst_beyond_the_queue_gets_429_with_retry_after_and_the_rest_succeed() -> None:
+    judge = Judge(FakeBackend(delay=0.3))
+    with running(judge, max_pending=4, max_batch=4, batch_window_s=0.05) as url:
+
+        async def burst() -> list[httpx.Response]:
+            async with httpx.AsyncClient(base_url=url, headers=AUTH, timeout=30) as client:
+                return await asyncio.gather(
+                    *(client.post("/v1/compare", json={"pairs": [pair(n)]}) for n in range(12))
+                )
+
+        responses = asyncio.run(burst())
+        statuses = sorted(r.status_code for r in responses)
+        assert set(statuses) == {200, 429}, statuses
+        assert statuses.count(200) >= 4
+        for response in responses:
+            if response.status_code == 429:
+                assert response.headers["retry-after"] == "1"
+                assert "busy" in response.json()["error"]
+        assert httpx.get(f"{url}/healthz").json()["pending"] == 0
+
+
+def test_a_slow_judgment_gets_504_and_frees_its_place() -> None:
+    judge = Judge(FakeBackend(delay=1.0))
+    with running(judge, request_timeout_s=0.2) as url:
+        started = time.perf_counter()
+        response = httpx.post(f"{url}/v1/compare", json={"pairs": [pair(1)]}, headers=AUTH, timeout=10)
+        assert response.status_code == 504
+        assert time.perf_counter() - started < 0.9
+        assert "longer than 0.2s" in response.json()["error"]
+        deadline = time.monotonic() + 5
+        while httpx.get(f"{url}/healthz").json()["pending"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert httpx.get(f"{url}/healthz").json()["pending"] == 0
+
+
+def _explode(prompt: Prompt) -> str:
+    raise RuntimeError("secret internal detail /home/user/model.gguf")
+
+
+def test_a_failing_backend_gives_503_without_internals_and_the_service_keeps_going() -> None:
+    judge = Judge(FakeBackend(script=_explode))
+    with running(judge) as url:
+        response = httpx.post(f"{url}/v1/compare", json={"pairs": [pair(1)]}, headers=AUTH)
+        assert response.status_code == 503
+        assert "Traceback" not in response.text
+        assert "secret" not in response.text
+        assert httpx.get(f"{url}/healthz").status_code == 200
+
+
+def test_invalid_json_is_a_client_error_not_a_crash(fake_url: str) -> None:
+    headers = {**AUTH, "content-type": "application/json"}
+    assert httpx.post(f"{fake_url}/v1/compare", content=b"{not json", headers=headers).status_code == 422
+    unknown = {"pairs": [{**pair(1), "extra": 1}]}
+    assert httpx.post(f"{fake_url}/v1/compare", json=unknown, headers=AUTH).status_code == 422
+    assert httpx.post(f"{fake_url}/v1/compare", json={"pairs": []}, headers=AUTH).status_code == 422
+
+
+# -- batching and load ---------------------------------------------------------------------------
+
+
+def test_concurrent_requests_share_engine_batches() -> None:
+    judge = Judge(FakeBackend(delay=0.01))
+    app = create_app(judge, ServeSettings(judge="fake", batch_window_s=0.1, max_batch=32))
+    with serve_in_thread(app) as url:
+
+        async def together() -> list[httpx.Response]:
+            async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+                return await asyncio.gather(
+                    *(client.post("/v1/compare", json={"pairs": [pair(n)]}) for n in range(16))
+                )
+
+        responses = asyncio.run(together())
+    assert all(r.status_code == 200 for r in responses)
+    assert app.state.service.batcher.batches <= 4  # 16 requests, far fewer engine calls
+
+
+def test_load_200_requests_from_20_clients_lose_nothing_and_mix_nothing_up() -> None:
+    judge = Judge(FakeBackend(delay=0.002))
+    direct = Judge(FakeBackend())
+    expected: dict[str, tuple[str | None, str]] = {}
+    for n in range(200):
+        sent = pair(n)
+        result = direct.compare(sent["query"], sent["response_1"], sent["response_2"])
+        expected[sent["id"]] = (result.verdict.value if result.verdict else None, result.critique)
+    direct.close()
+    seen: list[tuple[str, dict[str, object]]] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    with running(judge) as url:
+
+        def client(worker: int) -> None:
+            with httpx.Client(base_url=url, headers=AUTH, timeout=30) as http:
+                for n in range(worker, 200, 20):
+                    response = http.post("/v1/compare", json={"pairs": [pair(n)]})
+                    with lock:
+                        if response.status_code != 200:
+                            errors.append(f"{n}: {response.status_code}")
+                        else:
+                            seen.append((f"pair-{n}", response.json()["results"][0]))
+
+        threads = [threading.Thread(target=client, args=(w,)) for w in range(20)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    assert len(seen) == 200
+    assert sorted(sent for sent, _ in seen) == sorted(expected)  # none lost, none twice
+    for sent_id, got in seen:
+        assert got["id"] == sent_id  # each response answers its own request
+        assert (got["verdict"], got["critique"]) == expected[sent_id]
