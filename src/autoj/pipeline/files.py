@@ -1,0 +1,190 @@
+"""The pipeline's stages as file-to-file steps: what the CLI commands and scripts call.
+
+Each step reads JSONL, writes JSONL atomically and records a report beside its output; an
+identical re-run (same input bytes, same settings) returns that report without redoing work.
+The teacher step resumes through its results file instead (see `teacher_run`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from autoj.pipeline.balance import balance
+from autoj.pipeline.classify import classify
+from autoj.pipeline.distill import TrainingSample, distil
+from autoj.pipeline.export import ExportFormat, export_rows
+from autoj.pipeline.filter import filter_results
+from autoj.pipeline.ingest import OnInvalid, ingest
+from autoj.pipeline.records import read_jsonl, read_samples, write_jsonl, write_samples
+from autoj.pipeline.scenario_support import ScenarioPredictor
+from autoj.pipeline.sources import SourceFields
+from autoj.pipeline.stage import fingerprint, record_stage, stored_report
+from autoj.results import read_results
+
+Report = dict[str, Any]
+
+
+def _cached_stage(
+    stage: str,
+    inputs: list[Path],
+    output: Path,
+    params: Mapping[str, Any],
+    work: Callable[[], Report],
+    force: bool,
+) -> Report:
+    print_ = fingerprint(stage, inputs, params)
+    if not force:
+        stored = stored_report(output, print_)
+        if stored is not None:
+            return {**stored, "up_to_date": True}
+    report = work()
+    record_stage(output, stage, print_, report)
+    return {**report, "up_to_date": False}
+
+
+def ingest_file(
+    source: Path,
+    output: Path,
+    fmt: str,
+    fields: SourceFields | None = None,
+    name: str | None = None,
+    seed: int = 0,
+    limit: int | None = None,
+    on_invalid: OnInvalid = "fail",
+    force: bool = False,
+) -> Report:
+    fields = fields or SourceFields()
+    params = {
+        "format": fmt,
+        "fields": vars(fields),
+        "name": name,
+        "seed": seed,
+        "limit": limit,
+        "on_invalid": on_invalid,
+    }
+
+    def work() -> Report:
+        samples, report = ingest(source, fmt, fields, name, seed, limit, on_invalid)
+        write_samples(output, samples)
+        return report.to_dict()
+
+    return _cached_stage("ingest", [source], output, params, work, force)
+
+
+def classify_file(
+    source: Path,
+    output: Path,
+    predictor: ScenarioPredictor | None = None,
+    fallback: str | None = None,
+    reclassify: bool = False,
+    force: bool = False,
+) -> Report:
+    params = {
+        "predictor": type(predictor).__name__ if predictor else None,
+        "fallback": fallback,
+        "reclassify": reclassify,
+    }
+
+    def work() -> Report:
+        samples, report = classify(read_samples(source), predictor, fallback, reclassify)
+        write_samples(output, samples)
+        return report.to_dict()
+
+    return _cached_stage("classify", [source], output, params, work, force)
+
+
+def balance_file(
+    source: Path, output: Path, cap: int = 100, seed: int = 0, total: int | None = None, force: bool = False
+) -> Report:
+    def work() -> Report:
+        samples, report = balance(read_samples(source), cap, seed, total)
+        write_samples(output, samples)
+        return report.to_dict()
+
+    return _cached_stage("balance", [source], output, {"cap": cap, "seed": seed, "total": total}, work, force)
+
+
+def filter_file(source: Path, output: Path, require_label: bool = True, force: bool = False) -> Report:
+    """Keep the teacher results fit for training; the output is a results file too."""
+
+    def work() -> Report:
+        kept, report = filter_results(read_results(source), require_label)
+        write_jsonl(output, (r.to_dict() for r in kept))
+        return report.to_dict()
+
+    return _cached_stage("filter", [source], output, {"require_label": require_label}, work, force)
+
+
+def distil_file(
+    source: Path,
+    output: Path,
+    language: str = "en",
+    swap: bool = True,
+    single_copies: int = 1,
+    force: bool = False,
+) -> Report:
+    params = {"language": language, "swap": swap, "single_copies": single_copies}
+
+    def work() -> Report:
+        samples, report = distil(read_results(source), language, swap, single_copies)
+        write_jsonl(output, (s.to_dict() for s in samples))
+        return report.to_dict()
+
+    return _cached_stage("distill", [source], output, params, work, force)
+
+
+def read_training_samples(path: Path) -> list[TrainingSample]:
+    return [TrainingSample.from_dict(data) for _, data in read_jsonl(path)]
+
+
+def export_file(
+    sources: list[Path], output: Path, fmt: ExportFormat, shuffle_seed: int | None = 0, force: bool = False
+) -> Report:
+    """One SFT file from one or more distilled files (e.g. pairs and singles)."""
+
+    def work() -> Report:
+        samples = [s for path in sources for s in read_training_samples(path)]
+        rows = export_rows(samples, fmt, shuffle_seed)
+        write_jsonl(output, rows)
+        kinds: dict[str, int] = {}
+        for s in samples:
+            kinds[s.kind] = kinds.get(s.kind, 0) + 1
+        return {"stage": "export", "format": fmt, "rows": len(rows), "by_kind": kinds}
+
+    return _cached_stage(
+        "export", sources, output, {"format": fmt, "shuffle_seed": shuffle_seed}, work, force
+    )
+
+
+def dumps(report: Mapping[str, Any]) -> str:
+    return json.dumps(report, indent=2, ensure_ascii=False)
+
+
+def teacher_file(
+    source: Path,
+    output: Path,
+    judge: str,
+    max_new_tokens: int = 1024,
+    concurrency: int | None = None,
+    dry_run: bool = False,
+    overwrite: bool = False,
+    language: str = "en",
+    progress: bool | None = None,
+    **backend_options: Any,
+) -> Report:
+    """Teacher judgments for every sample of `source` (resuming `output`); a dry run only estimates."""
+    from autoj.pipeline.teacher import TeacherProtocol, estimate_tokens, teacher_judge
+
+    samples = read_samples(source)
+    if dry_run:
+        estimate = estimate_tokens(TeacherProtocol(language), samples, max_new_tokens)
+        return {"stage": "teacher", "dry_run": True, "judge": judge, "before": estimate.to_dict()}
+    from autoj.pipeline.teacher_run import run_teacher
+
+    teacher = teacher_judge(judge, max_new_tokens, concurrency, language, **backend_options)
+    report = run_teacher(teacher, samples, output, overwrite, progress)
+    record_stage(output, "teacher", fingerprint("teacher", [source], {"judge": judge}), report)
+    return report

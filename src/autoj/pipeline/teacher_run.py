@@ -1,0 +1,60 @@
+"""Running the teacher over samples into a results file: resumable, with token costs before and after."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from autoj.judge import Judge
+from autoj.pipeline.teacher import estimate_tokens
+from autoj.results import read_results
+from autoj.runner import run_to_file
+from autoj.types import Item
+
+
+async def _run(
+    judge: Judge, samples: Sequence[Item], output: Path, overwrite: bool, progress: bool | None
+) -> Any:
+    engine = judge.engine(both_orders=False)
+    try:
+        return await run_to_file(engine, samples, output, overwrite=overwrite, progress=progress)
+    finally:
+        await engine.backend.aclose()
+
+
+def run_teacher(
+    judge: Judge,
+    samples: Sequence[Item],
+    output: str | Path,
+    overwrite: bool = False,
+    progress: bool | None = None,
+) -> dict[str, Any]:
+    """Judge every sample not yet in `output`; returns the run's report (tokens estimated and spent).
+
+    The results file is the stage's memory: a re-run judges only what is missing, and teacher
+    calls that failed in the backend are retried.
+    """
+    output = Path(output)
+    estimate = estimate_tokens(
+        judge.protocol, samples, judge.params.max_new_tokens, judge.backend.count_tokens
+    )
+    summary = asyncio.run(_run(judge, samples, output, overwrite, progress))
+    wanted = {s.id for s in samples}
+    statuses = Counter(r.status for r in read_results(output) if r.id in wanted)
+    return {
+        "stage": "teacher",
+        "judge": judge.spec,
+        "protocol": judge.protocol.id,
+        "before": estimate.to_dict(),
+        "after": {
+            "judged_now": summary.judged,
+            "already_done": summary.already_done,
+            "prompt_tokens": summary.prompt_tokens,
+            "completion_tokens": summary.completion_tokens,
+            "elapsed_s": summary.elapsed_s,
+        },
+        "statuses": dict(statuses.most_common()),
+    }
