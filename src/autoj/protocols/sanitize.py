@@ -37,8 +37,9 @@ _STARS = re.compile(r"^([ \t]*)\*{3,}([ \t]*)$", re.MULTILINE)
 # The verdict phrase and the rating brackets the parsers look for.
 _DECISION = re.compile(r"(final)(\s+)(decision)(\s+)(is)", re.IGNORECASE)
 _ZH_DECISION = re.compile(r"最终决定是")
-_DOUBLE_OPEN = re.compile(r"\[\[")
-_DOUBLE_CLOSE = re.compile(r"\]\]")
+# Only a number in double brackets, as in the rating line: code (`[[0] * n]`) and citation links
+# (`[[1](url)]`) are left alone.
+_RATING_BRACKETS = re.compile(r"\[\[(\s*[+-]?\d+(?:\.\d+)?\s*)\]\]")
 
 
 def _tag(match: re.Match[str]) -> str:
@@ -60,8 +61,7 @@ def neutralise(text: str) -> str:
     out = _STARS.sub(_stars, out)
     out = _DECISION.sub(_decision, out)
     out = _ZH_DECISION.sub("最终决定\u2060是", out)
-    out = _DOUBLE_OPEN.sub("［［", out)
-    out = _DOUBLE_CLOSE.sub("］］", out)
+    out = _RATING_BRACKETS.sub(r"［［\1］］", out)
     return text if out == text else out
 
 
