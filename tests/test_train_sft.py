@@ -145,7 +145,7 @@ def test_a_few_steps_lower_the_loss_and_the_checkpoint_judges(
         model, tokenizer = AutoModelForCausalLM.from_pretrained(out), AutoTokenizer.from_pretrained(out)
         inputs = tokenizer(AutoJProtocol().pairwise_prompt(item).text, return_tensors="pt")
         generated = model.generate(**inputs, max_new_tokens=60, do_sample=False)
-        text = tokenizer.decode(generated[0][inputs.input_ids.shape[1] :], skip_special_tokens=True)
+        text = str(tokenizer.decode(generated[0][inputs.input_ids.shape[1] :], skip_special_tokens=True))
         judgment = AutoJProtocol().parse_pairwise(text)
     assert judgment.ok, judgment.raw
     assert judgment.verdict is not None and judgment.verdict.label == 0
