@@ -1,0 +1,210 @@
+"""The report page: one self-contained HTML file (plotly.js inline, item data as escaped JSON).
+
+Judged text and critiques reach the page only as JSON inside a script element with every `<`
+escaped, and the item browser inserts them with `textContent`, so text from a results file can
+never become markup or script.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from autoj import __version__
+from autoj.bench.grouping import taxonomy_group_of
+from autoj.report import figures
+from autoj.report.assets import BROWSER_JS, CSS
+from autoj.report.data import Run
+from autoj.results import Result
+from autoj.types import PairItem
+
+#: Characters of each text kept in the item browser (the results file has the rest).
+TEXT_LIMIT = 4000
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}"
+
+
+def _ci(run: Run, metric: str) -> str:
+    share = run.share(metric)
+    if share.value is None:
+        return "-"
+    text = f"{100 * share.value:.1f}"
+    if share.low is not None and share.high is not None:
+        text += f" [{100 * share.low:.1f}, {100 * share.high:.1f}]"
+    return text + (" (one order)" if metric == "agreement" and not run.both_orders else "")
+
+
+def summary_table(runs: Sequence[Run]) -> str:
+    """One row per judge: what it is and its headline figures."""
+    head = (
+        "judge file", "judge", "model", "protocol", "items", "both orders", "labelled pairs",
+        "agreement % [95% CI]", "consistency % [95% CI]", "tie rate %", "kappa", "parse failures",
+        "mean rating",
+    )  # fmt: skip
+    rows = []
+    for run in runs:
+        overall = run.scores.overall if run.scores else None
+        mean = run.mean_rating()
+        kappa = overall.kappa if overall else None
+        cells = (
+            (run.name, False), (run.judge, False), (run.model, False), (run.protocol, False),
+            (str(run.items), True), ("yes" if run.both_orders else "no", False), (str(run.labelled), True),
+            (_ci(run, "agreement"), True), (_ci(run, "consistency"), True),
+            (_pct(overall.tie_rate) if overall else "-", True),
+            ("-" if kappa is None else f"{kappa:.3f}", True), (str(run.parse_failures), True),
+            ("-" if mean is None else f"{mean:.2f}", True),
+        )  # fmt: skip
+        rows.append(
+            "<tr>"
+            + "".join(
+                f'<td class="num">{html.escape(c)}</td>' if num else f"<td>{html.escape(c)}</td>"
+                for c, num in cells
+            )
+            + "</tr>"
+        )
+    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    return f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _cut(text: str) -> str:
+    return (
+        text
+        if len(text) <= TEXT_LIMIT
+        else text[:TEXT_LIMIT] + f" ... [{len(text) - TEXT_LIMIT} more characters]"
+    )
+
+
+class _Texts:
+    """Each distinct text stored once: runs over the same items share their queries and responses."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def ref(self, text: str) -> int:
+        cut = _cut(text)
+        if cut not in self._index:
+            self._index[cut] = len(self.texts)
+            self.texts.append(cut)
+        return self._index[cut]
+
+
+def item_records(runs: Sequence[Run], texts: _Texts) -> list[dict[str, Any]]:
+    """What the item browser shows and filters on, per judged item of every run (texts by index)."""
+    group_of = taxonomy_group_of()
+    records = []
+    for run in runs:
+        results: list[Result] = [*run.pairs, *run.singles]
+        for result in results:
+            item = result.item
+            scenario = item.scenario or "unknown"
+            record: dict[str, Any] = {
+                "run": run.name,
+                "id": result.id,
+                "kind": result.kind,
+                "scenario": scenario,
+                "group": group_of(item.scenario),
+                "status": result.status,
+                "reason": "; ".join(
+                    j.reason for j in (result.judgment, result.swapped) if j is not None and j.reason
+                ),
+                "query": texts.ref(item.query),
+                "critique": texts.ref(result.critique),
+                "swapped_critique": texts.ref(result.swapped.critique)
+                if result.swapped is not None
+                else None,
+                "consistent": result.consistent,
+            }
+            if isinstance(item, PairItem):
+                verdict = result.verdict
+                record["responses"] = [texts.ref(item.response_1), texts.ref(item.response_2)]
+                record["verdict"] = verdict.value if verdict else "(failed)"
+                record["label"] = item.label.value if item.label else None
+                record["agrees"] = None if item.label is None or verdict is None else verdict == item.label
+            else:
+                record["responses"] = [texts.ref(item.response)]
+                record["verdict"] = f"rating {result.rating:g}" if result.rating is not None else "(failed)"
+                record["label"] = None
+                record["agrees"] = None
+            records.append(record)
+    return records
+
+
+def _json_for_script(data: Any) -> str:
+    """JSON safe inside <script>: no `<`, so no `</script>` or `<!--` can end it early."""
+    text = json.dumps(data, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def _figure(fig: go.Figure | None, div_id: str) -> str:
+    if fig is None:
+        return ""
+    return fig.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=div_id,
+        default_width="100%",
+        config={"displaylogo": False, "displayModeBar": False, "responsive": True},
+    )
+
+
+def _browser_data(runs: Sequence[Run]) -> dict[str, Any]:
+    texts = _Texts()
+    records = item_records(runs, texts)
+    return {"items": records, "texts": texts.texts}
+
+
+def render(runs: Sequence[Run], title: str = "autoj report") -> str:
+    """The whole report page as one string."""
+    plots = [
+        ("plot-agreement", figures.group_bars(runs, "agreement")),
+        ("plot-consistency", figures.group_bars(runs, "consistency")),
+        ("plot-confusion", figures.confusion(runs)),
+        ("plot-position", figures.position_bias(runs)),
+        ("plot-length", figures.length_bias(runs)),
+        ("plot-ratings", figures.rating_histogram(runs)),
+    ]
+    drawn = [(div_id, fig) for div_id, fig in plots if fig is not None]
+    notes = []
+    if not any(r.scores for r in runs):
+        notes.append("No result carries a human label: agreement and the confusion matrix are not shown.")
+    if not any(r.both_orders for r in runs):
+        notes.append("No run judged both orders: consistency needs `--both-orders`.")
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    sources = ", ".join(html.escape(str(r.path)) for r in runs)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title><style>{CSS}</style>
+<script type="text/javascript">{get_plotlyjs()}</script>
+</head><body>
+<header><h1>{html.escape(title)}</h1>
+<p>{len(runs)} judge run(s) from {sources} · autoj {__version__} · {stamp}</p></header>
+<main>
+<section id="summary"><h2>Summary</h2>{summary_table(runs)}
+{"".join(f'<p class="note">{html.escape(n)}</p>' for n in notes)}</section>
+<section id="plots"><h2>Plots</h2><div class="grid">
+{"".join(f'<div class="plot">{_figure(fig, div_id)}</div>' for div_id, fig in drawn)}
+</div></section>
+<section id="browser"><h2>Items</h2>
+<div id="filters">
+<label>judge <select id="f-run"><option value="">all</option></select></label>
+<label>scenario <select id="f-scenario"><option value="">all</option></select></label>
+<label>verdict <select id="f-verdict"><option value="">all</option></select></label>
+<label><input type="checkbox" id="f-disagree"> disagrees with the label</label>
+<label>search <input type="search" id="f-text" placeholder="query or critique"></label>
+<span id="count" class="note"></span></div>
+<div id="items"></div><button id="more" type="button">show more</button>
+</section></main>
+<script type="application/json" id="items-data">{_json_for_script(_browser_data(runs))}</script>
+<script>{BROWSER_JS}</script>
+</body></html>
+"""
