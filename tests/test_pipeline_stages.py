@@ -19,6 +19,7 @@ from autoj.pipeline import (
     filter_results,
 )
 from autoj.pipeline.distill import TrainingSample, swapped_sample
+from autoj.pipeline.scenario_support import ScenarioGuess
 from autoj.protocols import AutoJProtocol
 from autoj.protocols.autoj import llama2_wrap
 from autoj.results import Result
@@ -32,13 +33,15 @@ PAIRWISE_TEXT = (
 
 
 class StubClassifier:
+    """Names one scenario for every query, except queries containing 'unsure'."""
+
     def __init__(self, answer: str) -> None:
         self.answer = answer
         self.seen: list[str] = []
 
-    def predict(self, queries: Sequence[str]) -> list[str]:
+    def __call__(self, queries: Sequence[str]) -> list[ScenarioGuess]:
         self.seen.extend(queries)
-        return [self.answer for _ in queries]
+        return [ScenarioGuess(None) if "unsure" in q else ScenarioGuess(self.answer, 0.9) for q in queries]
 
 
 def _pair(n: int, scenario: str | None = None, label: Verdict | None = Verdict.RESPONSE_1) -> PairItem:
@@ -64,6 +67,29 @@ def test_classify_without_a_classifier_needs_a_fallback() -> None:
         classify([_pair(1)])
     out, _ = classify([_pair(1)], fallback="others")
     assert out[0].scenario == "others" and out[0].meta["scenario_source"] == "fallback"
+
+
+def test_a_query_the_classifier_cannot_place_gets_the_fallback() -> None:
+    unsure = PairItem("unsure what this is", "a", "b", id="u1")
+    with pytest.raises(AutojError, match="none was predicted"):
+        classify([unsure, _pair(2)], StubClassifier("math_reasoning"))
+    out, report = classify([unsure, _pair(2)], StubClassifier("math_reasoning"), fallback="others")
+    assert [s.scenario for s in out] == ["others", "math_reasoning"]
+    assert out[1].meta["scenario_confidence"] == 0.9
+    assert report.to_dict()["scenario_sources"] == {"fallback": 1, "classifier": 1}
+
+
+def test_the_shipped_classifier_names_real_scenarios() -> None:
+    pytest.importorskip("autoj.scenarios")
+    from autoj.pipeline.scenario_support import shipped_classifier
+
+    try:
+        predict = shipped_classifier()
+    except AutojError as exc:  # the scenarios package is there but its model is not built yet
+        pytest.skip(f"shipped scenario classifier unavailable: {exc}")
+    guesses = predict(["Translate 'good morning' into French.", "Write a Python function that sorts a list."])
+    assert [g.scenario for g in guesses] == ["text_to_text_translation", "code_generation"]
+    assert all(g.confidence is not None and 0 < g.confidence <= 1 for g in guesses)
 
 
 def test_balance_caps_each_scenario_with_a_seed() -> None:

@@ -103,11 +103,11 @@ def classify_cmd(
 ) -> None:
     """Give every sample a scenario (a scenario already in the data is kept)."""
     from autoj.pipeline.records import read_samples
-    from autoj.pipeline.scenario_support import default_classifier
+    from autoj.pipeline.scenario_support import shipped_classifier
 
     needed = reclassify or any(not s.scenario for s in read_samples(source))
-    predictor = default_classifier() if classifier and needed else None
-    _emit(files.classify_file(source, output, predictor, fallback, reclassify, force))
+    predict = shipped_classifier() if classifier and needed else None
+    _emit(files.classify_file(source, output, predict, "shipped", fallback, reclassify, force))
 
 
 @pipeline.command("balance")

@@ -40,8 +40,7 @@ def train_cmd(
     gradient_checkpointing: Annotated[bool, typer.Option(help="trade compute for memory")] = False,
     seed: Annotated[int, typer.Option(help="training seed")] = 0,
 ) -> None:
-    """SFT with the paper's optimiser settings (cosine, 3% warm-up, AdamW 0.9/0.95, wd 0.1), loss on
-    the judgment only."""
+    """Fine-tune a judge (SFT, loss on the judgment only) with the paper's optimiser defaults."""
     from autoj.train.sft import train
 
     config = TrainConfig(

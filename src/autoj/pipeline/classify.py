@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from autoj.errors import AutojError
-from autoj.pipeline.scenario_support import ScenarioPredictor, normalize
+from autoj.pipeline.scenario_support import Predict, ScenarioGuess, normalize
 from autoj.types import Item
 
 
@@ -33,31 +33,37 @@ class ClassifyReport:
 
 def classify(
     samples: Sequence[Item],
-    predictor: ScenarioPredictor | None = None,
+    predict: Predict | None = None,
     fallback: str | None = None,
     reclassify: bool = False,
 ) -> tuple[list[Item], ClassifyReport]:
-    """Samples with a scenario each: given, predicted by `predictor`, or `fallback`.
+    """Samples with a scenario each: given, predicted by `predict`, or `fallback`.
 
-    With neither a predictor nor a fallback, samples without a scenario are an error: the
-    balance stage needs a scenario for every sample.
+    A query the classifier cannot place gets the fallback; with no fallback, samples left without
+    a scenario are an error, because the balance stage needs a scenario for every sample.
     """
     report = ClassifyReport()
     todo = [n for n, s in enumerate(samples) if reclassify or not s.scenario]
-    predicted: dict[int, str] = {}
-    if todo and predictor is not None:
-        names = predictor.predict([samples[n].query for n in todo])
-        if len(names) != len(todo):
-            raise AutojError(f"the classifier returned {len(names)} scenarios for {len(todo)} queries")
-        predicted = dict(zip(todo, names, strict=True))
-    elif todo and fallback is None:
+    guesses: dict[int, ScenarioGuess] = {}
+    if todo and predict is not None:
+        answers = predict([samples[n].query for n in todo])
+        if len(answers) != len(todo):
+            raise AutojError(f"the classifier returned {len(answers)} scenarios for {len(todo)} queries")
+        guesses = dict(zip(todo, answers, strict=True))
+    unplaced = [n for n in todo if guesses.get(n, ScenarioGuess(None)).scenario is None]
+    if unplaced and fallback is None:
         raise AutojError(
-            f"{len(todo)} sample(s) have no scenario: use a classifier or pass --fallback SCENARIO"
+            f"{len(unplaced)} sample(s) have no scenario and none was predicted: "
+            "use a classifier or pass --fallback SCENARIO"
         )
     out: list[Item] = []
     for n, sample in enumerate(samples):
-        if n in predicted:
-            scenario, source = predicted[n], "classifier"
+        meta = dict(sample.meta)
+        guess = guesses.get(n)
+        if guess is not None and guess.scenario is not None:
+            scenario, source = guess.scenario, "classifier"
+            if guess.confidence is not None:
+                meta["scenario_confidence"] = round(guess.confidence, 4)
         elif n in todo:
             scenario, source = str(fallback), "fallback"
         else:
@@ -65,5 +71,6 @@ def classify(
         scenario = normalize(scenario)
         report.sources[source] += 1
         report.scenarios[scenario] += 1
-        out.append(replace(sample, scenario=scenario, meta={**sample.meta, "scenario_source": source}))
+        meta["scenario_source"] = source
+        out.append(replace(sample, scenario=scenario, meta=meta))
     return out, report

@@ -19,7 +19,7 @@ from autoj.pipeline.export import ExportFormat, export_rows
 from autoj.pipeline.filter import filter_results
 from autoj.pipeline.ingest import OnInvalid, ingest
 from autoj.pipeline.records import read_jsonl, read_samples, write_jsonl, write_samples
-from autoj.pipeline.scenario_support import ScenarioPredictor
+from autoj.pipeline.scenario_support import Predict
 from autoj.pipeline.sources import SourceFields
 from autoj.pipeline.stage import fingerprint, record_stage, stored_report
 from autoj.results import read_results
@@ -77,19 +77,20 @@ def ingest_file(
 def classify_file(
     source: Path,
     output: Path,
-    predictor: ScenarioPredictor | None = None,
+    predict: Predict | None = None,
+    classifier_name: str | None = None,
     fallback: str | None = None,
     reclassify: bool = False,
     force: bool = False,
 ) -> Report:
     params = {
-        "predictor": type(predictor).__name__ if predictor else None,
+        "classifier": classifier_name if predict else None,
         "fallback": fallback,
         "reclassify": reclassify,
     }
 
     def work() -> Report:
-        samples, report = classify(read_samples(source), predictor, fallback, reclassify)
+        samples, report = classify(read_samples(source), predict, fallback, reclassify)
         write_samples(output, samples)
         return report.to_dict()
 

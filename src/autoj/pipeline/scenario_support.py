@@ -6,16 +6,23 @@ scenarios package's internals; unknown scenarios degrade to "no criteria", never
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from autoj.errors import AutojError
 
 
-class ScenarioPredictor(Protocol):
-    """Anything that names a scenario per query (the scenarios package's Classifier, a stub...)."""
+@dataclass(frozen=True)
+class ScenarioGuess:
+    """A classifier's answer for one query: a scenario (with its probability when known), or None
+    when the classifier could not name one."""
 
-    def predict(self, queries: Sequence[str]) -> Sequence[str]: ...
+    scenario: str | None
+    confidence: float | None = None
+
+
+# A classifier as the pipeline sees it: queries in, one guess per query out.
+Predict = Callable[[Sequence[str]], Sequence[ScenarioGuess]]
 
 
 def normalize(name: str) -> str:
@@ -44,8 +51,8 @@ def criteria_text(scenario: str | None) -> str | None:
         return None
 
 
-def default_classifier() -> ScenarioPredictor:
-    """The scenarios package's shipped classifier."""
+def shipped_classifier() -> Predict:
+    """The scenarios package's shipped classifier (TF-IDF + linear model, CPU, offline)."""
     try:
         from autoj.scenarios import Classifier
     except ImportError:
@@ -53,5 +60,9 @@ def default_classifier() -> ScenarioPredictor:
             "no scenario classifier is available in this installation: give each sample a scenario "
             "field, or pass --fallback SCENARIO"
         ) from None
-    predictor: ScenarioPredictor = Classifier()
-    return predictor
+    classifier = Classifier()
+
+    def predict(queries: Sequence[str]) -> list[ScenarioGuess]:
+        return [ScenarioGuess(p.scenario, p.confidence) for p in classifier.predict(queries)]
+
+    return predict
