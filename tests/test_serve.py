@@ -16,6 +16,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
 from autoj import FakeBackend, Judge
+from autoj.errors import AutojError
 from autoj.serve import TOKEN_ENV, ServeSettings, create_app
 from autoj.serve.server import serve_in_thread
 from autoj.types import Prompt
@@ -127,16 +128,32 @@ def test_rank_picks_the_best_with_ties_to_the_earlier_and_unrated_last() -> None
     assert body["ranking"] == [2, 4, 0, 3, 1]
 
 
-def test_classify_uses_the_scenario_classifier_or_says_it_is_missing(fake_url: str) -> None:
-    response = httpx.post(f"{fake_url}/v1/classify", json={"queries": ["Write a poem."]}, headers=AUTH)
+def _classifier_available() -> bool:
     try:
-        from autoj.scenarios import Classifier  # type: ignore[attr-defined]  # noqa: F401
-    except ImportError:
+        from autoj.scenarios import Classifier
+
+        Classifier()
+    except (ImportError, AutojError, OSError):
+        return False
+    return True
+
+
+def test_classify_uses_the_scenario_classifier_or_says_it_is_missing(fake_url: str) -> None:
+    queries = ["Write a short poem about the sea.", "Translate 'good morning' into French."]
+    response = httpx.post(f"{fake_url}/v1/classify", json={"queries": queries}, headers=AUTH)
+    if not _classifier_available():
         assert response.status_code == 501
-        assert "Classifier" in response.json()["error"]
-    else:
-        assert response.status_code == 200
-        assert len(response.json()["results"]) == 1
+        assert "not available" in response.json()["error"]
+        return
+    from autoj.scenarios import SCENARIOS, group_of
+
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert len(results) == 2
+    for got in results:
+        assert got["scenario"] in SCENARIOS
+        assert got["group"] == group_of(got["scenario"])
+        assert 0 <= got["confidence"] <= 1
 
 
 def test_models_and_openapi(fake_url: str) -> None:

@@ -82,8 +82,11 @@ class RankResponse(BaseModel):
 
 
 class ScenarioPrediction(BaseModel):
+    """The query's scenario in the Auto-J taxonomy, its group, and the classifier's probability."""
+
     scenario: str
-    group: str | None = None
+    group: str
+    confidence: float | None = None
 
 
 class ClassifyResponse(BaseModel):
