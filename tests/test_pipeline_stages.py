@@ -221,3 +221,23 @@ def test_export_formats() -> None:
     many = [TrainingSample(f"s{n}", "single", "m", "t", None, f"s{n}") for n in range(20)]
     assert export_rows(many, "messages", shuffle_seed=1) == export_rows(many, "messages", shuffle_seed=1)
     assert export_rows(many, "messages", shuffle_seed=1) != export_rows(many, "messages", shuffle_seed=None)
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("So, the final decision is Response 1 / Response 2 / Tie.", False),
+        ("So, the final decision is **Response 1/Response 2/Tie**", False),
+        (
+            "So, the final decision is Response 1 / Response 2 / Tie.\n...\n"
+            "So, the final decision is Response 2.",
+            True,
+        ),
+        ("So, the final decision is Response 1. Response 2 is vague.", True),
+    ],
+)
+def test_teacher_does_not_read_an_echoed_format_line_as_a_verdict(text: str, ok: bool) -> None:
+    judgment = TeacherProtocol().parse_pairwise(text)
+    assert judgment.ok is ok
+    if not ok:
+        assert judgment.reason is not None and "format line" in judgment.reason
