@@ -17,6 +17,7 @@ from autoj.backends import backend_entries  # noqa: E402
 from autoj.protocols import AutoJProtocol  # noqa: E402
 from autoj.protocols.autoj import llama2_wrap  # noqa: E402
 from autoj.train import LoraSettings, TrainConfig, build_trainer, train  # noqa: E402
+from autoj.train.tiny import make_tiny_llama  # noqa: E402
 from autoj.types import GenerationParams, PairItem  # noqa: E402
 
 TARGET = (
@@ -37,9 +38,6 @@ def one_thread() -> Iterator[None]:
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """SFT data in the pipeline's export format, and a tiny Llama + byte-level BPE tokenizer."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
     root = tmp_path_factory.mktemp("tiny")
     protocol = AutoJProtocol()
     rows = []
@@ -49,38 +47,9 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     data = root / "sft.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
 
-    tokenizer = Tokenizer(models.BPE())
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tokenizer.decoder = decoders.ByteLevel()
-    tokenizer.train_from_iterator(
-        [r["prompt"] + r["completion"] for r in rows],
-        trainers.BpeTrainer(
-            vocab_size=400,
-            special_tokens=["<unk>", "<s>", "</s>", "<pad>"],
-            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        ),
+    base = make_tiny_llama(
+        [r["prompt"] + r["completion"] for r in rows], root / "tiny-llama", max_positions=1024
     )
-    bos = tokenizer.token_to_id("<s>")
-    tokenizer.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", bos)])
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<pad>"
-    )
-    base = root / "tiny-llama"
-    fast.save_pretrained(base)
-    config = LlamaConfig(
-        vocab_size=len(fast),
-        hidden_size=128,
-        intermediate_size=256,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=4,
-        max_position_embeddings=1024,
-        bos_token_id=fast.bos_token_id,
-        eos_token_id=fast.eos_token_id,
-        pad_token_id=fast.pad_token_id,
-    )
-    torch.manual_seed(0)
-    LlamaForCausalLM(config).save_pretrained(base)
     return data, base
 
 
