@@ -90,3 +90,17 @@ def test_chat_protocol_sends_messages_with_the_same_markers() -> None:
     roles = [m.role for m in prompt.messages]
     assert roles == ["system", "user"]
     assert "So, the final decision is Response 1" in prompt.messages[1].content
+
+
+def test_criteria_guided_chat_protocol_puts_the_scenario_criteria_in_the_system_message() -> None:
+    from autoj.scenarios import format_criteria
+
+    protocol = get_protocol("chat+criteria")
+    item = PairItem("Write a haiku about rain.", "a", "b", scenario="creative_writing")
+    prompt = protocol.prompt(item)
+    system, user = prompt.messages
+    assert system.role == "system" and format_criteria("creative_writing") in system.content
+    assert "any other factor" in system.content
+    assert user == get_protocol("chat").prompt(item).messages[1]
+    unlabelled = protocol.prompt(PairItem("Fix this Python function: def f(x): return x +", "a", "b"))
+    assert "Criteria for " in unlabelled.messages[0].content

@@ -1,7 +1,8 @@
 """Judge protocols: one module per judge family, each a prompt builder plus a parser.
 
 `get_protocol(name)` returns one by name: `autoj` (English Auto-J), `autoj-zh` (bilingual Auto-J,
-Chinese prompts), `chat` (any instruction-tuned chat model, through its chat template).
+Chinese prompts), `chat` (any instruction-tuned chat model, through its chat template),
+`chat+criteria` (the same, guided by the item's scenario criteria).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from autoj.errors import AutojError
 from autoj.protocols.autoj import AutoJProtocol
 from autoj.protocols.base import JudgeProtocol
 from autoj.protocols.chat import ChatProtocol
+from autoj.protocols.criteria import CriteriaChatProtocol
 
 _FACTORIES: dict[str, Callable[[], JudgeProtocol]] = {
     "autoj": lambda: AutoJProtocol("en"),
     "autoj-zh": lambda: AutoJProtocol("zh"),
     "chat": ChatProtocol,
+    "chat+criteria": CriteriaChatProtocol,
 }
 
 
@@ -42,6 +45,7 @@ def get_protocol(name: str) -> JudgeProtocol:
 __all__ = [
     "AutoJProtocol",
     "ChatProtocol",
+    "CriteriaChatProtocol",
     "JudgeProtocol",
     "get_protocol",
     "protocol_names",
