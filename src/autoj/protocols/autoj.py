@@ -14,8 +14,10 @@ from autoj.protocols.parsing import (
     ENGLISH_VERDICT,
     parse_rating,
     parse_verdict,
+    rating_stop_pattern,
+    verdict_stop_pattern,
 )
-from autoj.types import FinishReason, Judgment, PairItem, Prompt, SingleItem
+from autoj.types import FinishReason, Item, Judgment, PairItem, Prompt, SingleItem
 
 
 def llama2_wrap(user_message: str) -> str:
@@ -57,6 +59,11 @@ class AutoJProtocol(JudgeProtocol):
 
     def single_prompt(self, item: SingleItem) -> Prompt:
         return Prompt(text=llama2_wrap(self.single_message(item)))
+
+    def stop_patterns(self, item: Item) -> tuple[str, ...]:
+        if isinstance(item, PairItem):
+            return tuple(verdict_stop_pattern(markers) for markers in self._verdicts)
+        return tuple(rating_stop_pattern(markers) for markers in self._ratings)
 
     def parse_pairwise(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
         return parse_verdict(text, self._verdicts, finish_reason)

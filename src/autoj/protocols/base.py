@@ -48,6 +48,13 @@ class JudgeProtocol(abc.ABC):
     def parse_single(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
         """Read a critique's rating."""
 
+    def stop_patterns(self, item: Item) -> tuple[str, ...]:
+        """Regexes matching a complete final verdict / rating line, to stop generating there.
+
+        None by default: a protocol whose answer ends with its verdict line overrides this.
+        """
+        return ()
+
     def prompt(self, item: Item) -> Prompt:
         if isinstance(item, PairItem):
             return self.pairwise_prompt(item)

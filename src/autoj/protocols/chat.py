@@ -13,8 +13,10 @@ from autoj.protocols.parsing import (
     LENIENT_RATING,
     parse_rating,
     parse_verdict,
+    rating_stop_pattern,
+    verdict_stop_pattern,
 )
-from autoj.types import FinishReason, Judgment, Message, PairItem, Prompt, SingleItem
+from autoj.types import FinishReason, Item, Judgment, Message, PairItem, Prompt, SingleItem
 
 
 class ChatProtocol(JudgeProtocol):
@@ -37,6 +39,12 @@ class ChatProtocol(JudgeProtocol):
 
     def single_prompt(self, item: SingleItem) -> Prompt:
         return self._messages(fill(self._single, {"query": item.query, "response": item.response}))
+
+    def stop_patterns(self, item: Item) -> tuple[str, ...]:
+        # The lenient "Rating: 7" form counts only once its line has ended ("7" may become "7/10").
+        if isinstance(item, PairItem):
+            return (verdict_stop_pattern(ENGLISH_VERDICT),)
+        return (rating_stop_pattern(ENGLISH_RATING), r"(?im)^\W*Rating\s*[:：]\s*\**\s*\d+(?:\.\d+)?[^\n]*\n")
 
     def parse_pairwise(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
         return parse_verdict(text, (ENGLISH_VERDICT,), finish_reason)

@@ -133,3 +133,23 @@ def parse_rating(
             reason=f"rating {match.group(1)} is outside {family.low:g}-{family.high:g}",
         )
     return Judgment(kind="single", status="ok", raw=text, critique=critique, rating=value)
+
+
+def _inline_flags(pattern: re.Pattern[str]) -> str:
+    return "(?i)" if pattern.flags & re.IGNORECASE else ""
+
+
+def verdict_stop_pattern(markers: VerdictMarkers) -> str:
+    """A regex that matches once a verdict line is complete: marker, label, then one more character.
+
+    The extra character tells "Response 1" from "Response 12" and "Tie" from "Tiebreak"; used to
+    stop generation early (the matched text stays in the output, so the parser sees it).
+    """
+    labels = "|".join(f"(?:{pattern.pattern})" for pattern, _ in markers.labels)
+    noise = re.escape(_LEADING_NOISE)
+    return f"{_inline_flags(markers.marker)}(?:{markers.marker.pattern})[{noise}]*(?:{labels})[^\\w]"
+
+
+def rating_stop_pattern(markers: RatingMarkers) -> str:
+    """A regex that matches once a bracketed rating (`Rating: [[7]]`) is complete."""
+    return f"{_inline_flags(markers.pattern)}(?:{markers.pattern.pattern})"
