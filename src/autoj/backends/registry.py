@@ -77,6 +77,20 @@ for _entry in (
         "any OpenAI-compatible server: vllm serve, llama-server, hosted APIs (MODEL@URL)",
     ),
     BackendEntry(
+        "vllm",
+        "autoj.backends.vllm:create",
+        ("vllm",),
+        "vllm",
+        "vLLM in process on GPUs (MODEL or MODEL@REVISION); tensor_parallel_size option",
+    ),
+    BackendEntry(
+        "hf",
+        "autoj.backends.hf:create",
+        ("transformers", "torch"),
+        "hf",
+        "transformers generate, batched with left padding; GPTQ/AWQ/bitsandbytes via quantization",
+    ),
+    BackendEntry(
         "fake",
         "autoj.backends.fake:create",
         (),
