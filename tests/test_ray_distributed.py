@@ -1,0 +1,44 @@
+"""Ray Data execution gives the same judgments as the local engine (2 local CPU workers)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from autoj.backends.fake import FakeBackend
+from autoj.engine import Engine
+from autoj.protocols import get_protocol
+from autoj.types import PairItem, SingleItem
+
+ray = pytest.importorskip("ray")
+
+from autoj.distributed import run_with_ray  # noqa: E402
+
+VOLATILE = {"elapsed_s", "finished_at"}
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[None]:
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield
+    ray.shutdown()
+
+
+def stable(record: dict) -> dict:  # type: ignore[type-arg]
+    record = dict(record)
+    record["provenance"] = {k: v for k, v in record["provenance"].items() if k not in VOLATILE}
+    return record
+
+
+def test_ray_run_matches_the_local_run(local_ray: None) -> None:
+    items = [PairItem(f"query {n}", f"a{n}", f"b{n}", id=f"p{n}") for n in range(24)]
+    items += [SingleItem(f"query {n}", f"r{n}", id=f"s{n}") for n in range(6)]
+    local = asyncio.run(
+        Engine(FakeBackend(seed=2), get_protocol("autoj"), both_orders=True, judge_spec="fake:2").run(items)
+    )
+    remote = run_with_ray(items, "fake:2", protocol="autoj", both_orders=True, num_workers=2, batch_size=4)
+    assert [r.id for r in remote] == [i.id for i in items]
+    assert [stable(r.to_dict()) for r in remote] == [stable(r.to_dict()) for r in local]
+    assert {r.status for r in remote} == {"ok"}
