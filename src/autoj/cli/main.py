@@ -26,6 +26,7 @@ def _register() -> None:
         judge_cmds,  # noqa: F401
         report_cmds,  # noqa: F401
         pipeline_cmds,  # noqa: F401
+        scenario_cmds,  # noqa: F401
         serve_cmds,  # noqa: F401
         train_cmds,  # noqa: F401
     )

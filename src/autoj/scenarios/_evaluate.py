@@ -83,28 +83,45 @@ class ClassifierReport:
 Prediction = ScenarioPrediction | ClassificationFailure
 
 
-def score(gold: Sequence[str], predicted: Sequence[str | None]) -> Scores:
-    """Accuracy and macro-F1 over the gold labels present (None = no prediction, wrong)."""
+def per_label_f1(gold: Sequence[str], predicted: Sequence[str | None]) -> dict[str, float]:
+    """F1 of each gold label over all rows (None = no prediction, counted wrong)."""
+    f1: dict[str, float] = {}
+    pairs = list(zip(gold, predicted, strict=True))
+    for label in sorted(set(gold)):
+        tp = sum(g == label and p == label for g, p in pairs)
+        fp = sum(g != label and p == label for g, p in pairs)
+        fn = sum(g == label and p != label for g, p in pairs)
+        f1[label] = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    return f1
+
+
+def score(
+    gold: Sequence[str], predicted: Sequence[str | None], labels: Sequence[str] | None = None
+) -> Scores:
+    """Accuracy over the rows, and macro-F1 over the gold labels (or the given subset of them)."""
     if not gold:
         return Scores(0, 0.0, 0.0)
     correct = sum(g == p for g, p in zip(gold, predicted, strict=True))
-    f1s = []
-    for label in sorted(set(gold)):
-        tp = sum(g == label and p == label for g, p in zip(gold, predicted, strict=True))
-        fp = sum(g != label and p == label for g, p in zip(gold, predicted, strict=True))
-        fn = sum(g == label and p != label for g, p in zip(gold, predicted, strict=True))
-        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return Scores(len(gold), 100 * correct / len(gold), 100 * sum(f1s) / len(f1s))
+    f1 = per_label_f1(gold, predicted)
+    chosen = [f1[label] for label in (labels if labels is not None else f1) if label in f1]
+    macro = 100 * sum(chosen) / len(chosen) if chosen else 0.0
+    return Scores(len(gold), 100 * correct / len(gold), macro)
 
 
 def report(rows: Sequence[LabelledQuery], predictions: Sequence[Prediction]) -> ClassifierReport:
     """Score predictions against rows: overall, per group (by gold group), without retired."""
     predicted = [p.scenario if isinstance(p, ScenarioPrediction) else None for p in predictions]
     gold = [r.label for r in rows]
+    # Per group: accuracy on the rows whose gold scenario is in the group; macro-F1 averages
+    # the group's labels' F1 computed over all rows (so wrong guesses *into* a group count too).
     groups: dict[str, Scores] = {}
-    for group in GROUPS:
+    f1 = per_label_f1(gold, predicted)
+    for group, members in GROUPS.items():
         keep = [i for i, g in enumerate(gold) if SCENARIOS[g].group == group]
-        groups[group] = score([gold[i] for i in keep], [predicted[i] for i in keep])
+        rows_in = score([gold[i] for i in keep], [predicted[i] for i in keep])
+        present = [f1[m] for m in members if m in f1]
+        macro = 100 * sum(present) / len(present) if present else 0.0
+        groups[group] = Scores(rows_in.n, rows_in.accuracy, macro)
     current = [i for i, r in enumerate(rows) if r.original_label not in RETIRED]
     kept = score([gold[i] for i in current], [predicted[i] for i in current])
     return ClassifierReport(

@@ -1,0 +1,141 @@
+"""`autoj scenarios`, `autoj criteria SCENARIO` and `autoj classify INPUT -o OUT`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from autoj.cli.main import app
+from autoj.errors import AutojError, InputError, InputProblem
+
+console = Console()
+QUERY_FIELDS = ("query", "prompt", "instruction")
+
+
+@app.command("scenarios")
+def scenarios_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+) -> None:
+    """List the 58 scenarios with their groups and descriptions."""
+    from autoj.scenarios import SCENARIOS
+
+    if as_json:
+        rows = [{"name": s.name, "group": s.group, "description": s.description} for s in SCENARIOS.values()]
+        console.print_json(json.dumps(rows))
+        return
+    table = Table("scenario", "group", "description")
+    for s in SCENARIOS.values():
+        table.add_row(s.name, s.group, s.description)
+    console.print(table)
+
+
+@app.command("criteria")
+def criteria_cmd(
+    scenario: Annotated[str, typer.Argument(help="scenario name (`autoj scenarios` lists them)")],
+    authors_dir: Annotated[
+        Path | None,
+        typer.Option(help="read the Auto-J authors' criteria directory (basics/, specials/) instead"),
+    ] = None,
+) -> None:
+    """Print a scenario's resolved criteria, heaviest first."""
+    from autoj.scenarios import format_criteria, load_authors_criteria
+
+    source = load_authors_criteria(authors_dir) if authors_dir else None
+    typer.echo(format_criteria(scenario, source))
+
+
+@app.command("classify")
+def classify_cmd(
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="JSONL, JSON or CSV file")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="JSONL file to write")],
+    query_field: Annotated[
+        str | None,
+        typer.Option(help="field with the query (default: query, prompt or instruction+input)"),
+    ] = None,
+    mode: Annotated[str, typer.Option(help="`linear` (shipped model) or `llm`")] = "linear",
+    backend: Annotated[
+        str | None, typer.Option(help="backend spec for --mode llm, e.g. openai:MODEL@URL")
+    ] = None,
+) -> None:
+    """Label each record's query with a scenario, its group and a confidence."""
+    records, queries = _read_queries(input_path, query_field)
+    predictions = _predict(queries, mode, backend)
+    counts: dict[str, int] = {}
+    with output.open("w", encoding="utf-8") as handle:
+        for record, prediction in zip(records, predictions, strict=True):
+            record = {**record, **_fields(prediction)}
+            key = str(record.get("scenario", "failed"))
+            counts[key] = counts.get(key, 0) + 1
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    top = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])[:5])
+    console.print(f"{len(records)} queries -> {output} ({top})")
+
+
+def _read_queries(path: Path, query_field: str | None) -> tuple[list[dict[str, Any]], list[str]]:
+    from autoj.inputs import iter_records
+
+    records: list[dict[str, Any]] = []
+    queries: list[str] = []
+    problems: list[InputProblem] = []
+    for line, record in iter_records(path):
+        if isinstance(record, InputProblem):
+            problems.append(record)
+            continue
+        query = _query_of(record, query_field)
+        if query is None:
+            wanted = query_field or " / ".join(QUERY_FIELDS)
+            problems.append(InputProblem(str(path), line, wanted, "no query text"))
+            continue
+        records.append(record)
+        queries.append(query)
+    if problems:
+        raise InputError(problems, hint="pick the query's field with --query-field")
+    return records, queries
+
+
+def _query_of(record: dict[str, Any], query_field: str | None) -> str | None:
+    """The query text; the authors' data splits it into instruction + input."""
+    for name in [query_field] if query_field else QUERY_FIELDS:
+        value = record.get(name)
+        if isinstance(value, str) and value.strip():
+            if name == "instruction" and isinstance(record.get("input"), str):
+                return f"{value} {record['input']}"
+            return value
+    return None
+
+
+def _predict(queries: list[str], mode: str, backend: str | None) -> list[Any]:
+    if mode == "linear":
+        from autoj.scenarios import Classifier
+
+        return list(Classifier().predict(queries))
+    if mode == "llm":
+        if not backend:
+            raise AutojError("--mode llm needs --backend SPEC (e.g. vllm:GAIR/autoj-scenario-classifier)")
+        from autoj.backends import create_backend
+        from autoj.scenarios._llm import LLMClassifier
+
+        return list(LLMClassifier(create_backend(backend)).predict(queries))
+    raise AutojError(f"unknown --mode {mode!r}: use linear or llm")
+
+
+def _fields(prediction: Any) -> dict[str, Any]:
+    from autoj.scenarios import ScenarioPrediction
+
+    if isinstance(prediction, ScenarioPrediction):
+        confidence = None if prediction.confidence is None else round(prediction.confidence, 4)
+        return {
+            "scenario": prediction.scenario,
+            "scenario_group": prediction.group,
+            "scenario_confidence": confidence,
+        }
+    return {
+        "scenario_error": prediction.reason,
+        "scenario_status": prediction.status,
+        "scenario_raw": prediction.raw,
+    }
