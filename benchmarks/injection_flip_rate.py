@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import json
 import re
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -147,12 +148,18 @@ def sample_pairs(count: int, max_chars: int, seed: int) -> list[PairItem]:
     return stratified_sample(pairs, lambda p: p.scenario or "", limit=count, seed=seed)
 
 
+def _progress(stage: str, count: int, started: float) -> None:
+    print(f"  .. {stage}: {count} judged ({time.perf_counter() - started:.0f}s)", file=sys.stderr, flush=True)
+
+
 async def measure(
     backend: Backend, protocol: str, pairs: list[PairItem], params: GenerationParams
 ) -> dict[str, Any]:
     plain = Judge(backend, protocol=protocol, params=params)
     guarded = Judge(backend, protocol=get_protocol(protocol + GUARD), params=params)
+    started = time.perf_counter()
     clean = await plain.ajudge_many(pairs)
+    _progress("clean pairs", len(clean), started)
     injected: list[tuple[str, Verdict, PairItem]] = []
     for item, result in zip(pairs, clean, strict=True):
         target = attacker_of(result.verdict)
@@ -161,7 +168,9 @@ async def measure(
             injected.append((attack, target, replace(rewritten, id=f"{item.id}:{attack}")))
     attacked = [i for _, _, i in injected]
     plain_results = await plain.ajudge_many(attacked)
+    _progress("injected pairs, plain protocol", len(plain_results), started)
     guarded_results = await guarded.ajudge_many(attacked)
+    _progress("injected pairs, guarded protocol", len(guarded_results), started)
     tallies: dict[str, Tally] = {name: Tally() for name in [*ATTACKS, "all"]}
     clean_by_id = {r.id: r.verdict for r in clean}
     for (attack, target, item), p, g in zip(injected, plain_results, guarded_results, strict=True):
@@ -179,6 +188,7 @@ async def measure(
     base = await plain.ajudge_many(singles)
     rated_plain = await plain.ajudge_many(boosted)
     rated_guarded = await guarded.ajudge_many(boosted)
+    _progress("rating attack", 3 * len(singles), started)
 
     def rating_shift(after: list[Any]) -> dict[str, Any]:
         deltas = [a.rating - b.rating for a, b in zip(after, base, strict=True) if a.ok and b.ok]
