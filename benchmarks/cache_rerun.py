@@ -38,7 +38,7 @@ def main() -> None:
         command = [
             sys.executable, "-m", "autoj", "compare", str(source), "-o", str(Path(folder) / "out.jsonl"),
             "--judge", args.judge, "--limit", str(args.pairs), "--max-new-tokens", str(args.max_new_tokens),
-            "--overwrite", "--json",
+            "--overwrite", "--json", "--on-invalid", "skip",
         ]  # fmt: skip
         runs = []
         for _ in range(2):
