@@ -95,11 +95,23 @@ class LinearModel:
             intercept = arrays["intercept"].astype(np.float32)
         return cls(tuple(meta["labels"]), blocks, coef, intercept, float(meta["scale"]), meta["info"])
 
-    def probabilities(self, queries: Sequence[str]) -> np.ndarray:
-        """Softmax over labels for each query, shape (n_queries, n_labels)."""
-        features = transform_all(self.blocks, queries)
-        scores = np.asarray(features @ self.coef.T) + self.intercept
-        return softmax(scores * self.scale)
+    @property
+    def dense_dim(self) -> int:
+        """Trailing weights for dense features (sentence embeddings) after the TF-IDF blocks."""
+        return int(self.info.get("dense_dim", 0))
+
+    def probabilities(self, queries: Sequence[str], dense: np.ndarray | None = None) -> np.ndarray:
+        """Softmax over labels for each query, shape (n_queries, n_labels).
+
+        A hybrid model also needs `dense`, one embedding row per query.
+        """
+        n_sparse = self.coef.shape[1] - self.dense_dim
+        scores = np.asarray(transform_all(self.blocks, queries) @ self.coef[:, :n_sparse].T)
+        if self.dense_dim:
+            if dense is None or dense.shape != (len(queries), self.dense_dim):
+                raise ValueError(f"this model needs {self.dense_dim}-dim embeddings per query")
+            scores = scores + dense @ self.coef[:, n_sparse:].T
+        return softmax((scores + self.intercept) * self.scale)
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
@@ -128,14 +140,23 @@ class Classifier:
         """The most likely scenario for each query, with its probability."""
         results: list[ScenarioPrediction] = []
         for start in range(0, len(queries), batch_size):
-            probs = self.model.probabilities(queries[start : start + batch_size])
-            for row in probs:
-                # Folded labels (e.g. `rejecting` -> `others`) pool their probability.
-                pooled: dict[str, float] = {}
-                for scenario, p in zip(self._scenarios, row, strict=True):
-                    pooled[scenario] = pooled.get(scenario, 0.0) + float(p)
-                best = max(pooled, key=pooled.__getitem__)
-                results.append(ScenarioPrediction(best, SCENARIOS[best].group, pooled[best]))
+            batch = queries[start : start + batch_size]
+            results.extend(self._best(self.model.probabilities(batch, self._dense(batch))))
+        return results
+
+    def _dense(self, queries: Sequence[str]) -> np.ndarray | None:
+        """Dense features for a hybrid model; the plain TF-IDF model has none."""
+        return None
+
+    def _best(self, probs: np.ndarray) -> list[ScenarioPrediction]:
+        results = []
+        for row in probs:
+            # Folded labels (e.g. `rejecting` -> `others`) pool their probability.
+            pooled: dict[str, float] = {}
+            for scenario, p in zip(self._scenarios, row, strict=True):
+                pooled[scenario] = pooled.get(scenario, 0.0) + float(p)
+            best = max(pooled, key=pooled.__getitem__)
+            results.append(ScenarioPrediction(best, SCENARIOS[best].group, pooled[best]))
         return results
 
     def predict_names(self, queries: Sequence[str]) -> list[str]:
