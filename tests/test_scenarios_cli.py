@@ -61,3 +61,16 @@ def test_classify_reports_rows_without_a_query(tmp_path: Path) -> None:
     done = autoj("classify", str(src), "-o", str(tmp_path / "o.jsonl"))
     assert done.returncode == 2
     assert "q.jsonl:1" in done.stderr and "--query-field" in done.stderr
+
+
+def test_classify_llm_mode_through_the_fake_backend(tmp_path: Path) -> None:
+    src = tmp_path / "q.jsonl"
+    src.write_text(json.dumps({"query": "hi"}) + "\n")
+    out = tmp_path / "o.jsonl"
+    done = autoj("classify", str(src), "-o", str(out), "--mode", "llm", "--backend", "fake")
+    assert done.returncode == 0, done.stderr
+    # the fake backend answers the classifier prompt with "others"; no logprobs -> no confidence
+    row = json.loads(out.read_text())
+    assert row["scenario"] == "others" and row["scenario_confidence"] is None
+    missing = autoj("classify", str(src), "-o", str(out), "--mode", "llm")
+    assert missing.returncode == 2 and "--backend" in missing.stderr

@@ -57,7 +57,9 @@ def classify_cmd(
         str | None,
         typer.Option(help="field with the query (default: query, prompt or instruction+input)"),
     ] = None,
-    mode: Annotated[str, typer.Option(help="`linear` (shipped model) or `llm`")] = "linear",
+    mode: Annotated[
+        str, typer.Option(help="`linear` (shipped model), `hybrid` (extra: embeddings) or `llm`")
+    ] = "linear",
     backend: Annotated[
         str | None, typer.Option(help="backend spec for --mode llm, e.g. openai:MODEL@URL")
     ] = None,
@@ -114,6 +116,10 @@ def _predict(queries: list[str], mode: str, backend: str | None) -> list[Any]:
         from autoj.scenarios import Classifier
 
         return list(Classifier().predict(queries))
+    if mode == "hybrid":
+        from autoj.scenarios import EmbeddingClassifier
+
+        return list(EmbeddingClassifier().predict(queries))
     if mode == "llm":
         if not backend:
             raise AutojError("--mode llm needs --backend SPEC (e.g. vllm:GAIR/autoj-scenario-classifier)")
@@ -121,7 +127,7 @@ def _predict(queries: list[str], mode: str, backend: str | None) -> list[Any]:
         from autoj.scenarios._llm import LLMClassifier
 
         return list(LLMClassifier(create_backend(backend)).predict(queries))
-    raise AutojError(f"unknown --mode {mode!r}: use linear or llm")
+    raise AutojError(f"unknown --mode {mode!r}: use linear, hybrid or llm")
 
 
 def _fields(prediction: Any) -> dict[str, Any]:

@@ -5,6 +5,7 @@
 - Criteria: `criteria_for(scenario)`, `format_criteria(scenario)` from our YAML files;
   `load_authors_criteria(dir)` reads the authors' own files.
 - Classifier: `Classifier().predict(queries)` (shipped TF-IDF + linear model, CPU, offline),
+  `EmbeddingClassifier()` (hybrid with MiniLM embeddings; extra `embeddings`),
   `LLMClassifier(backend)` (the authors' prompt through any backend), `evaluate_classifier`.
 """
 
@@ -21,6 +22,7 @@ from autoj.scenarios._criteria import (
     load_criteria_tree,
 )
 from autoj.scenarios._criterion import CRITERION_TYPES, Criterion
+from autoj.scenarios._embedding import EmbeddingClassifier
 from autoj.scenarios._errors import (
     CriteriaCycleError,
     CriteriaError,
@@ -66,6 +68,7 @@ __all__ = [
     "CriteriaTree",
     "Criterion",
     "DuplicateCriterionError",
+    "EmbeddingClassifier",
     "LLMClassifier",
     "LabelledQuery",
     "ModelFileError",
