@@ -161,7 +161,9 @@ def main() -> None:
     report["stages"] = stages
     report["swap_example"] = _swap_example(out / "pairs.distilled.jsonl")
     report["round_trip_singles"] = _round_trip(out / "singles.distilled.jsonl", singles)
-    if args.train_steps > 0:
+    if stages["export_prompt_completion"]["rows"] == 0:
+        report["tiny_training"] = "skipped: no sample survived the filter (see the drop reasons)"
+    elif args.train_steps > 0:
         report["tiny_training"] = _train(out / "sft.jsonl", out, args.train_steps)
     text = json.dumps(report, indent=2, ensure_ascii=False)
     (out / "summary.json").write_text(text + "\n", encoding="utf-8")
