@@ -152,7 +152,12 @@ def main() -> None:
     )
     parser.add_argument("--pairs", type=int, default=50)
     parser.add_argument("--max-new-tokens", type=int, default=256)
-    parser.add_argument("--parallel", type=int, default=4)
+    parser.add_argument(
+        "--parallel",
+        type=int,
+        default=4,
+        help="sequences decoded together (the backend picks 1 on <= 2 cores)",
+    )
     parser.add_argument("--threads", type=int, default=0, help="0: autoj's load-aware default")
     parser.add_argument("--first", action="store_true", help="the first pairs, not the shortest")
     parser.add_argument("--skip-plain", action="store_true")

