@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from autoj.backends import FakeBackend
 from autoj.judge import Judge
 from autoj.pipeline import files
-from autoj.pipeline.records import read_samples
+from autoj.pipeline.records import read_samples, write_samples
 from autoj.pipeline.teacher import TeacherProtocol
 from autoj.pipeline.teacher_run import run_teacher
 from autoj.protocols import AutoJProtocol
@@ -92,6 +92,12 @@ def test_pipeline_over_files(tmp_path: Path) -> None:
     kept = files.filter_file(tmp_path / "teacher.jsonl", tmp_path / "kept.jsonl")
     assert kept["kept"] == {"pairwise": 4}
     assert kept["dropped"] == {"disagreement": 1, "parse_failure": 1}
+    # Only the current samples, when the teacher file also remembers earlier ones.
+    write_samples(tmp_path / "two.jsonl", samples[:2])
+    only = files.filter_file(
+        tmp_path / "teacher.jsonl", tmp_path / "kept2.jsonl", samples=tmp_path / "two.jsonl"
+    )
+    assert only["input"] == 2
 
     dist = files.distil_file(tmp_path / "kept.jsonl", tmp_path / "distilled.jsonl")
     assert dist["by_kind_augmentation"] == {"pairwise/none": 4, "pairwise/swap": 4}

@@ -153,10 +153,13 @@ def filter_cmd(
     keep_unlabelled: Annotated[
         bool, typer.Option("--keep-unlabelled", help="keep pairs that have no human label")
     ] = False,
+    samples: Annotated[
+        Path | None, typer.Option(help="only results for these samples (the balanced file)")
+    ] = None,
     force: Force = False,
 ) -> None:
     """Drop judgments that failed to parse or disagree with the human label; count the reasons."""
-    _emit(files.filter_file(source, output, not keep_unlabelled, force))
+    _emit(files.filter_file(source, output, not keep_unlabelled, samples, force))
 
 
 @pipeline.command("distill")

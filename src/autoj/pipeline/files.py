@@ -108,15 +108,28 @@ def balance_file(
     return _cached_stage("balance", [source], output, {"cap": cap, "seed": seed, "total": total}, work, force)
 
 
-def filter_file(source: Path, output: Path, require_label: bool = True, force: bool = False) -> Report:
-    """Keep the teacher results fit for training; the output is a results file too."""
+def filter_file(
+    source: Path,
+    output: Path,
+    require_label: bool = True,
+    samples: Path | None = None,
+    force: bool = False,
+) -> Report:
+    """Keep the teacher results fit for training; the output is a results file too.
+
+    A teacher file resumed across runs can hold results for samples an earlier balance picked;
+    `samples` (the balanced file) restricts the filter to the current ones.
+    """
+    inputs = [source] if samples is None else [source, samples]
 
     def work() -> Report:
-        kept, report = filter_results(read_results(source), require_label)
+        wanted = None if samples is None else {s.id for s in read_samples(samples)}
+        results = (r for r in read_results(source) if wanted is None or r.id in wanted)
+        kept, report = filter_results(results, require_label)
         write_jsonl(output, (r.to_dict() for r in kept))
         return report.to_dict()
 
-    return _cached_stage("filter", [source], output, {"require_label": require_label}, work, force)
+    return _cached_stage("filter", inputs, output, {"require_label": require_label}, work, force)
 
 
 def distil_file(
