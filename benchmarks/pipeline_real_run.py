@@ -150,7 +150,7 @@ def main() -> None:
             progress=False,
         )
         stages[f"filter_{kind}"] = files.filter_file(
-            out / f"{kind}.teacher.jsonl", out / f"{kind}.kept.jsonl"
+            out / f"{kind}.teacher.jsonl", out / f"{kind}.kept.jsonl", samples=out / f"{kind}.bal.jsonl"
         )
         stages[f"distill_{kind}"] = files.distil_file(
             out / f"{kind}.kept.jsonl", out / f"{kind}.distilled.jsonl", single_copies=args.single_copies
