@@ -74,7 +74,8 @@ def test_grammars_are_valid_gbnf_for_both_languages() -> None:
         ("autoj", SINGLE, "Rating: [[7]]", True),
         ("chat", SINGLE, "Rating: 7", False),
         ("chat", SINGLE, "Rating: 7/10\n", True),
-        ("chat", PAIR, "The final decision is **Response 2**", True),
+        ("chat", PAIR, "The final decision is **Response 2**", False),
+        ("chat", PAIR, "The final decision is **Response 2**\n", True),
     ],
 )
 def test_stop_patterns_fire_only_on_a_complete_final_line(

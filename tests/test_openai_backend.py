@@ -141,7 +141,7 @@ def llama_server() -> Iterator[str]:
             "4096",
             "--model_alias",
             "smollm2-135m",
-        ],  # fmt: skip
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -166,3 +166,42 @@ def test_released_chinese_reference_critiques_parse() -> None:
     parsed = [protocol.parse_single(row["output"]) for row in rows]
     assert sum(j.ok for j in parsed) == 231
     assert [j.status for j in parsed if not j.ok] == ["parse_error"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Begin with "So, the final decision is Response 1 / Response 2 / Tie".',
+        "So, the final decision is Response 1 / Response 2 / Tie",
+        "So, the final decision is **Response 1** or **Response 2**.",
+        "So, the final decision is Response 1 or 2.",
+        "So, the final decision is Tie / Response 1",
+    ],
+)
+def test_a_copied_format_line_is_not_a_verdict(text: str) -> None:
+    judgment = parse_verdict(text)
+    assert judgment.status == "parse_error" and judgment.verdict is None
+    assert judgment.reason is not None and "copies the format line" in judgment.reason
+
+
+def test_a_copied_chinese_format_line_is_not_a_verdict() -> None:
+    assert parse_verdict("所以，最终决定是回应1/回应2/平局", (CHINESE_VERDICT,)).status == "parse_error"
+
+
+@pytest.mark.parametrize(
+    ("text", "stops"),
+    [
+        ("So, the final decision is Response 1.", True),
+        ("So, the final decision is **Response 2**\n", True),
+        ("So, the final decision is Tie. Both", True),
+        ("So, the final decision is Response 1 / Response 2 / Tie", False),
+        ("So, the final decision is Response 1", False),
+        ("So, the final decision is Response 12.", False),
+    ],
+)
+def test_early_stop_waits_for_a_complete_verdict_line(text: str, stops: bool) -> None:
+    import re
+
+    from autoj.protocols.parsing import ENGLISH_VERDICT, verdict_stop_pattern
+
+    assert (re.search(verdict_stop_pattern(ENGLISH_VERDICT), text) is not None) is stops

@@ -89,7 +89,7 @@ def test_chat_protocol_sends_messages_with_the_same_markers() -> None:
     assert prompt.is_chat
     roles = [m.role for m in prompt.messages]
     assert roles == ["system", "user"]
-    assert "So, the final decision is Response 1" in prompt.messages[1].content
+    assert '"So, the final decision is" followed by exactly one of' in prompt.messages[1].content
 
 
 def test_criteria_guided_chat_protocol_puts_the_scenario_criteria_in_the_system_message() -> None:

@@ -171,7 +171,8 @@ class ResultsWriter:
     """Appends result lines to a JSONL file; on resume, knows which ids are already done.
 
     Items whose judgment failed in the backend (a server down, a timeout) are not counted as done:
-    a re-run tries them again. Parse failures are real model outputs and are kept.
+    a re-run tries them again. Parse failures are real model outputs and are kept. `done` holds the
+    ids finished before this run only: nothing grows per item while the run streams.
     """
 
     def __init__(self, path: str | Path, overwrite: bool = False) -> None:
@@ -219,7 +220,6 @@ class ResultsWriter:
         while view:
             written = os.write(self._fd, view)
             view = view[written:]
-        self.done.add(result.id)
 
     def close(self) -> None:
         if self._fd >= 0:

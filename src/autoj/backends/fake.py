@@ -63,11 +63,15 @@ class FakeBackend(Backend):
     max_batch = 8
     max_concurrency = 8
 
-    def __init__(self, script: Script | None = None, seed: int = 0, delay: float = 0.0) -> None:
+    def __init__(
+        self, script: Script | None = None, seed: int = 0, delay: float = 0.0, record_calls: bool = True
+    ) -> None:
         self._script = script
         self._seed = seed
         self._delay = delay
         self._next = 0
+        # Tests read the prompts a judge sent; a long CLI or service run must not keep them all.
+        self._record = record_calls
         self.calls: list[Prompt] = []
         self.model_id = f"fake-seed{seed}" if script is None else "fake-scripted"
 
@@ -90,7 +94,8 @@ class FakeBackend(Backend):
             await asyncio.sleep(self._delay * len(prompts))
         out: list[Completion] = []
         for prompt in prompts:
-            self.calls.append(prompt)
+            if self._record:
+                self.calls.append(prompt)
             text = self._text_for(prompt)
             words = text.split()
             finish: FinishReason = "stop"
@@ -127,4 +132,4 @@ def create(arg: str, **options: Any) -> FakeBackend:
                 raise AutojError(f"unknown fake backend option {key!r} (use seed=N, delay=SECONDS)")
         except ValueError:
             raise AutojError(f"bad fake backend option {part!r}") from None
-    return FakeBackend(seed=seed, delay=delay)
+    return FakeBackend(seed=seed, delay=delay, record_calls=False)

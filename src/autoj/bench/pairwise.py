@@ -146,7 +146,7 @@ def classify_missing(items: Sequence[PairItem]) -> list[PairItem]:
     if all(i.scenario for i in items):
         return list(items)
     try:
-        from autoj.scenarios import classify_query  # type: ignore[attr-defined]
+        from autoj.scenarios import classify_query
     except ImportError:
         return list(items)
     from dataclasses import replace

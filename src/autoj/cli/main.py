@@ -24,8 +24,8 @@ def _register() -> None:
         bench_cmds,  # noqa: F401
         cache_cmds,  # noqa: F401
         judge_cmds,  # noqa: F401
-        report_cmds,  # noqa: F401
         pipeline_cmds,  # noqa: F401
+        report_cmds,  # noqa: F401
         scenario_cmds,  # noqa: F401
         serve_cmds,  # noqa: F401
         train_cmds,  # noqa: F401

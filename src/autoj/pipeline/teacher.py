@@ -8,7 +8,6 @@ that its judgments parse with Auto-J's parsers and can become training targets v
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -33,19 +32,6 @@ def teacher_system(kind: str, scenario: str | None) -> str:
     criteria = criteria_text(scenario) or _template("teacher_no_criteria.txt")
     template = _template(f"teacher_{kind}_system.txt")
     return template.replace("{scenario}", scenario or "unknown").replace("{criteria}", criteria)
-
-
-_ECHO = re.compile(r"final decision is\W*response\s*1\s*/\s*response\s*2", re.IGNORECASE)
-_DECISION = re.compile(r"final decision is", re.IGNORECASE)
-
-
-def echoes_format_line(text: str) -> bool:
-    """Whether the last decision in `text` is the instruction's own "Response 1 / Response 2 / Tie".
-
-    Weak teachers copy that line; read naively it says "Response 1", so it must not count.
-    """
-    decisions = list(_DECISION.finditer(text))
-    return bool(decisions) and _ECHO.match(text, decisions[-1].start()) is not None
 
 
 class TeacherProtocol(JudgeProtocol):
@@ -75,17 +61,8 @@ class TeacherProtocol(JudgeProtocol):
         )
 
     def parse_pairwise(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
-        judgment = self._autoj.parse_pairwise(text, finish_reason)
-        if judgment.ok and echoes_format_line(text):
-            return Judgment(
-                kind="pairwise",
-                status="parse_error",
-                raw=text,
-                critique=judgment.critique,
-                reason="the teacher copied the format line 'Response 1 / Response 2 / Tie' "
-                "instead of deciding",
-            )
-        return judgment
+        # Auto-J's parser already refuses a copied "Response 1 / Response 2 / Tie" format line.
+        return self._autoj.parse_pairwise(text, finish_reason)
 
     def parse_single(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
         return self._autoj.parse_single(text, finish_reason)

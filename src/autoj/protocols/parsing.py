@@ -63,6 +63,22 @@ LENIENT_RATING = RatingMarkers(
 CHINESE_RATING = RatingMarkers(re.compile(r"(?:评分|打分|评级)\s*[:：]\s*" + _NUMBER))
 
 
+# Between two options of an echoed format line: "Response 1 / Response 2 / Tie", "Response 1 or 2".
+_OPTION_SEPARATOR = re.compile(r"[\s*_\"'`”’]*(?:/|／|\bor\b|或|、|,)[\s*_\"'`“‘]*", re.IGNORECASE)
+# What ends a complete verdict line: closing decorations, then a full stop or a line break.
+_VERDICT_END = r"[*_\"'`”’」)]*[ \t]*[.。!！;\n]"
+
+
+def _is_echoed_options(rest: str, family: VerdictMarkers) -> bool:
+    """Whether the decision lists the options (the prompt's format line copied) instead of one."""
+    separator = _OPTION_SEPARATOR.match(rest)
+    if separator is None or separator.end() == 0:
+        return False
+    after = rest[separator.end() :]
+    bare_number = re.match(r"\d(?!\d)", after) is not None  # "Response 1 or 2"
+    return bare_number or any(pattern.match(after) for pattern, _ in family.labels)
+
+
 def _cut_off_note(finish_reason: FinishReason | None) -> str:
     return " (the output was cut off at the token limit)" if finish_reason == "length" else ""
 
@@ -90,8 +106,18 @@ def parse_verdict(
     rest = text[end:].lstrip(_LEADING_NOISE)
     critique = text.strip()
     for pattern, verdict in family.labels:
-        if pattern.match(rest):
-            return Judgment(kind="pairwise", status="ok", raw=text, critique=critique, verdict=verdict)
+        label = pattern.match(rest)
+        if label is None:
+            continue
+        if _is_echoed_options(rest[label.end() :], family):
+            return Judgment(
+                kind="pairwise",
+                status="parse_error",
+                raw=text,
+                critique=critique,
+                reason="the decision copies the format line (it lists the options), not one verdict",
+            )
+        return Judgment(kind="pairwise", status="ok", raw=text, critique=critique, verdict=verdict)
     shown = rest[:40].replace("\n", " ")
     return Judgment(
         kind="pairwise",
@@ -140,14 +166,16 @@ def _inline_flags(pattern: re.Pattern[str]) -> str:
 
 
 def verdict_stop_pattern(markers: VerdictMarkers) -> str:
-    """A regex that matches once a verdict line is complete: marker, label, then one more character.
+    """A regex that matches once a verdict line is complete: marker, label, then its full stop or end.
 
-    The extra character tells "Response 1" from "Response 12" and "Tie" from "Tiebreak"; used to
+    Waiting for the full stop or line end tells "Response 1" from "Response 12", "Tie" from
+    "Tiebreak", and a verdict from a copied format line ("Response 1 / Response 2 / Tie"); used to
     stop generation early (the matched text stays in the output, so the parser sees it).
     """
     labels = "|".join(f"(?:{pattern.pattern})" for pattern, _ in markers.labels)
     noise = re.escape(_LEADING_NOISE)
-    return f"{_inline_flags(markers.marker)}(?:{markers.marker.pattern})[{noise}]*(?:{labels})[^\\w]"
+    flags = _inline_flags(markers.marker)
+    return f"{flags}(?:{markers.marker.pattern})[{noise}]*(?:{labels}){_VERDICT_END}"
 
 
 def rating_stop_pattern(markers: RatingMarkers) -> str:
