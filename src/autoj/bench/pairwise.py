@@ -16,7 +16,7 @@ from autoj.bench.runner import judge_name, run_items
 from autoj.bench.sampling import stratified_sample
 from autoj.errors import AutojError
 from autoj.results import Result
-from autoj.types import PairItem
+from autoj.types import GenerationParams, PairItem
 
 
 def scored_pairs(
@@ -103,6 +103,7 @@ def bench_pairwise(
     classify: bool = True,
     overwrite: bool = False,
     concurrency: int | None = None,
+    max_new_tokens: int = 1024,
 ) -> PairwiseReport:
     """Judge labelled pairs in both orders with `judge` and report against the human labels.
 
@@ -115,7 +116,13 @@ def bench_pairwise(
         items = classify_missing(items)
     chosen = stratified_sample(items, scenario_of, limit=limit, per_stratum=per_scenario, seed=seed)
     started = time.perf_counter()
-    with Judge(judge, protocol=protocol, both_orders=True, concurrency=concurrency) as j:
+    with Judge(
+        judge,
+        protocol=protocol,
+        both_orders=True,
+        concurrency=concurrency,
+        params=GenerationParams(max_new_tokens=max_new_tokens),
+    ) as j:
         results = asyncio.run(run_items(j.engine(both_orders=True), chosen, output, overwrite))
         protocol_id = j.protocol.id
     elapsed = time.perf_counter() - started

@@ -19,7 +19,7 @@ from autoj.bench.data import read_json
 from autoj.bench.runner import judge_name, run_items
 from autoj.bench.sampling import stratified_sample
 from autoj.errors import AutojError
-from autoj.types import SingleItem
+from autoj.types import GenerationParams, SingleItem
 
 ELO_COLUMNS = ("Arena Elo\n[Feb 2, 2024]", "Arena Elo\n[April 18, 2024]")
 
@@ -151,6 +151,7 @@ def bench_ranking(
     seed: int = 0,
     overwrite: bool = False,
     concurrency: int | None = None,
+    max_new_tokens: int = 1024,
 ) -> RankingReport:
     """Rate every chosen system's outputs on the same sampled instructions, then correlate.
 
@@ -186,7 +187,7 @@ def bench_ranking(
                 )
             )
     started = time.perf_counter()
-    with Judge(judge, concurrency=concurrency) as j:
+    with Judge(judge, concurrency=concurrency, params=GenerationParams(max_new_tokens=max_new_tokens)) as j:
         results = asyncio.run(run_items(j.engine(), items, output, overwrite))
     ratings: dict[str, list[float | None]] = defaultdict(list)
     for result in results:

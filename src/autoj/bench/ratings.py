@@ -16,7 +16,7 @@ from autoj.bench.correlation import BestOfN, Candidate, Correlations, best_of_n,
 from autoj.bench.runner import judge_name, run_items
 from autoj.bench.sampling import stratified_sample
 from autoj.errors import AutojError
-from autoj.types import SingleItem
+from autoj.types import GenerationParams, SingleItem
 
 #: Item meta field holding a log-probability score used to break rating ties in Best-of-N.
 LOGPROB_FIELD = "logprob"
@@ -85,6 +85,7 @@ def bench_ratings(
     seed: int = 0,
     overwrite: bool = False,
     concurrency: int | None = None,
+    max_new_tokens: int = 1024,
 ) -> RatingsReport:
     """Rate the items with `judge` (results stream to `output`, resumable) and report.
 
@@ -97,7 +98,12 @@ def bench_ratings(
         items, lambda i: i.scenario or "", limit=limit, per_stratum=per_scenario, seed=seed
     )
     started = time.perf_counter()
-    with Judge(judge, protocol=protocol, concurrency=concurrency) as j:
+    with Judge(
+        judge,
+        protocol=protocol,
+        concurrency=concurrency,
+        params=GenerationParams(max_new_tokens=max_new_tokens),
+    ) as j:
         results = asyncio.run(run_items(j.engine(), chosen, output, overwrite))
     by_id = {r.id: r for r in results}
     return ratings_report(

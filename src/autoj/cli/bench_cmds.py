@@ -62,6 +62,7 @@ def pairwise_cmd(
     per_scenario: int | None = typer.Option(None, help="at most N pairs per scenario (seeded)"),
     seed: int = typer.Option(0, help="seed of the sample and the bootstrap"),
     concurrency: int | None = typer.Option(None, help="items in flight"),
+    max_new_tokens: int = typer.Option(1024, help="most new tokens per judgment"),
     query_field: str = typer.Option("prompt"),
     response_1_field: str = typer.Option("response 1"),
     response_2_field: str = typer.Option("response 2"),
@@ -118,6 +119,7 @@ def pairwise_cmd(
             seed=seed,
             overwrite=overwrite,
             concurrency=concurrency,
+            max_new_tokens=max_new_tokens,
         )
     _emit(as_json, report.to_dict(), pairwise_tables(report, scenarios))
 
@@ -180,6 +182,7 @@ def ratings_cmd(
     per_scenario: int | None = typer.Option(None, help="at most N items per scenario (seeded)"),
     seed: int = typer.Option(0, help="seed of the sample"),
     concurrency: int | None = typer.Option(None, help="items in flight"),
+    max_new_tokens: int = typer.Option(1024, help="most new tokens per judgment"),
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
 ) -> None:
     """Pearson / Spearman / Kendall of the judge's ratings with reference scores; Best-of-N."""
@@ -209,6 +212,7 @@ def ratings_cmd(
         seed=seed,
         overwrite=overwrite,
         concurrency=concurrency,
+        max_new_tokens=max_new_tokens,
     )
     tables = Group(
         correlation_table(
@@ -231,6 +235,7 @@ def ranking_cmd(
     overwrite: bool = typer.Option(False, help="start the results file over"),
     seed: int = typer.Option(0, help="seed of the instruction sample"),
     concurrency: int | None = typer.Option(None, help="items in flight"),
+    max_new_tokens: int = typer.Option(1024, help="most new tokens per judgment"),
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
 ) -> None:
     """Correlate systems' mean ratings with AlpacaEval 1 win rates and Chatbot Arena Elo."""
@@ -245,6 +250,7 @@ def ranking_cmd(
         seed=seed,
         overwrite=overwrite,
         concurrency=concurrency,
+        max_new_tokens=max_new_tokens,
     )
     title = (
         f"System ranking by {judge}: {report.meta['systems']} systems x "
