@@ -12,12 +12,14 @@ one-at-a-time path.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import importlib.util
+import json
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -54,14 +56,52 @@ def embedded_model_path() -> Path:
     return path
 
 
+def _fingerprint_store() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "autoj" / "model-fingerprints.json"
+
+
 @cache
 def file_fingerprint(path: str, size: int, mtime_ns: int) -> str:
-    """sha256 of a model file (cached per path, size and mtime: a 100 MB file hashes in ~0.2 s)."""
+    """sha256 of a model file, remembered on disk per path, size and mtime.
+
+    The hash is part of every cache key; hashing a GGUF file anew in each process would cost more
+    than a whole cached re-run.
+    """
+    store = _fingerprint_store()
+    key = f"{path}|{size}|{mtime_ns}"
+    try:
+        known: dict[str, str] = json.loads(store.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    if key in known:
+        return known[key]
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+    known[key] = digest.hexdigest()
+    try:
+        store.parent.mkdir(parents=True, exist_ok=True)
+        tmp = store.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(known), encoding="utf-8")
+        os.replace(tmp, store)
+    except OSError:
+        pass  # a read-only home only costs the hash next time
+    return known[key]
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence llama.cpp's C-level stderr (it logs some context warnings even when not verbose)."""
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _default_threads() -> int:
@@ -98,26 +138,54 @@ class LlamaCppBackend(Backend):
         self.sha256 = file_fingerprint(str(path), stat.st_size, stat.st_mtime_ns)
         self.model_id = path.name
         self.n_threads = n_threads or _default_threads()
-        self._llm = Llama(
-            model_path=str(path),
-            n_ctx=n_ctx,
-            n_threads=self.n_threads,
-            n_threads_batch=self.n_threads,
-            n_batch=n_batch,
-            verbose=False,
-        )
-        self.context_window = self._llm.n_ctx()
+        self._settings: dict[str, Any] = {
+            "model_path": str(path),
+            "n_ctx": n_ctx,
+            "n_threads": self.n_threads,
+            "n_threads_batch": self.n_threads,
+            "n_batch": n_batch,
+            "verbose": False,
+        }
+        # The weights load on the first generation: a re-run served from the cache needs only the
+        # tokenizer (for context cuts) and the chat template, which the vocabulary file part holds.
+        with _quiet_stderr():
+            self._vocab = Llama(model_path=str(path), vocab_only=True, n_ctx=16, n_batch=16, verbose=False)
+        self._model: Any = None
+        self._load_lock = threading.Lock()
+        self.context_window = n_ctx
         self._lock = threading.Lock()
-        self._chat_format = _chat_formatter(self._llm)
+        self._chat_format = _chat_formatter(self._vocab)
         self._decoder: BatchedDecoder | None = None
-        n_parallel = n_parallel or _default_parallel()
-        if n_parallel > 1:
-            window = self.context_window
-            self._decoder = BatchedDecoder(self._llm, n_parallel, window, self.n_threads, n_batch)
-            self.max_concurrency = n_parallel
+        self._n_parallel = n_parallel or _default_parallel()
+        self._n_batch = n_batch
+        if self._n_parallel > 1:
+            self.max_concurrency = self._n_parallel
+
+    @property
+    def _llm(self) -> Any:
+        """The full model, loaded once on first use."""
+        if self._model is None:
+            with self._load_lock:
+                if self._model is None:
+                    from llama_cpp import Llama
+
+                    self._model = Llama(**self._settings)
+        return self._model
+
+    def _batched(self) -> BatchedDecoder | None:
+        """The multi-sequence decoder, when this machine runs several sequences at once."""
+        if self._decoder is None and self._n_parallel > 1:
+            window = self.context_window or DEFAULT_CONTEXT
+            self._decoder = BatchedDecoder(self._llm, self._n_parallel, window, self.n_threads, self._n_batch)
+        return self._decoder
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the weights are in memory (they are not until something is generated)."""
+        return self._model is not None
 
     def count_tokens(self, text: str) -> int:
-        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        return len(self._vocab.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def identity(self) -> dict[str, Any]:
         return {"backend": self.name, "model": self.model_id, "sha256": self.sha256}
@@ -198,7 +266,7 @@ class LlamaCppBackend(Backend):
         return self._decoder
 
     async def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Completion]:
-        decoder = self._decoder
+        decoder = self._batched()
         if params.logprobs is not None and params.grammar is None:
             decoder = self._logprob_decoder()
         if decoder is None or params.grammar is not None:
@@ -220,7 +288,11 @@ class LlamaCppBackend(Backend):
     async def aclose(self) -> None:
         if self._decoder is not None:
             self._decoder.close()
-        self._llm.close()
+            self._decoder = None
+        if self._model is not None:
+            self._model.close()
+            self._model = None
+        self._vocab.close()
 
 
 def _completion_logprobs(data: Any) -> tuple[TokenLogprob, ...] | None:
