@@ -100,3 +100,18 @@ def test_real_eval_p_loads_with_default_fields() -> None:
     labels = [p.label for p in loaded.pairs]
     assert labels.count(Verdict.TIE) == 1392 - 1019
     assert not loaded.problems
+
+
+def test_gzipped_jsonl_and_json_read_like_plain_files(tmp_path: Path) -> None:
+    import gzip
+
+    rows = [{"prompt": "q", "response": "r", "id": "g1"}]
+    jsonl = tmp_path / "in.jsonl.gz"
+    with gzip.open(jsonl, "wt", encoding="utf-8") as handle:
+        handle.write(json.dumps(rows[0]) + "\n{broken\n")
+    loaded = load_items(jsonl, "single")
+    assert [i.id for i in loaded.singles] == ["g1"] and [p.line for p in loaded.problems] == [2]
+    array = tmp_path / "in.json.gz"
+    with gzip.open(array, "wt", encoding="utf-8") as handle:
+        json.dump(rows, handle)
+    assert [i.id for i in load_items(array, "single").singles] == ["g1"]

@@ -7,11 +7,12 @@ model call is made (`on_invalid="fail"`), or skip the bad records knowingly (`on
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from autoj.errors import AutojError, InputError, InputProblem
 from autoj.types import PairItem, SingleItem, Verdict
@@ -56,24 +57,32 @@ class Loaded:
     problems: list[InputProblem] = field(default_factory=list)
 
 
+def open_text(path: Path) -> IO[str]:
+    """A text handle, transparently gunzipping `.gz` files."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", newline="")
+    return path.open(encoding="utf-8", newline="")
+
+
 def iter_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | InputProblem]]:
     """(line number, record) for each record; a record that cannot be read is an InputProblem.
 
     JSONL lines and CSV rows are numbered as an editor shows them; a JSON array's elements by
-    their position (1-based).
+    their position (1-based). Any of them may be gzipped (`.jsonl.gz`, `.json.gz`, `.csv.gz`).
     """
     if not path.is_file():
         raise AutojError(f"input file not found: {path}")
-    suffix = path.suffix.lower()
+    suffix = Path(path.name.lower().removesuffix(".gz")).suffix
     if suffix == ".csv":
-        with path.open(newline="", encoding="utf-8") as handle:
+        with open_text(path) as handle:
             reader = csv.DictReader(handle)
             for row in reader:
                 yield reader.line_num, dict(row)
         return
     if suffix == ".json":
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            with open_text(path) as handle:
+                data = json.load(handle)
         except json.JSONDecodeError as exc:
             yield exc.lineno, InputProblem(str(path), exc.lineno, None, f"invalid JSON: {exc.msg}")
             return
@@ -88,7 +97,7 @@ def iter_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | InputProble
             else:
                 yield number, InputProblem(str(path), number, None, "record is not a JSON object")
         return
-    with path.open(encoding="utf-8") as handle:
+    with open_text(path) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue

@@ -7,14 +7,14 @@ half-written output behind.
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from autoj.errors import AutojError
+from autoj.errors import AutojError, InputProblem
+from autoj.inputs import iter_records
 from autoj.types import Item, PairItem, SingleItem, Verdict
 
 
@@ -68,29 +68,12 @@ def sample_from_dict(data: Mapping[str, Any]) -> Item:
     raise ValueError(f"unknown sample kind {data['kind']!r}")
 
 
-def open_text(path: Path) -> Any:
-    """A text handle, transparently gunzipping `.gz` files."""
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return path.open(encoding="utf-8")
-
-
 def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-empty line; a bad line is an error naming the line."""
-    path = Path(path)
-    if not path.is_file():
-        raise AutojError(f"file not found: {path}")
-    with open_text(path) as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise AutojError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
-            if not isinstance(data, dict):
-                raise AutojError(f"{path}:{number}: expected a JSON object per line")
-            yield number, data
+    for number, record in iter_records(Path(path)):
+        if isinstance(record, InputProblem):
+            raise AutojError(str(record))
+        yield number, record
 
 
 def read_samples(path: str | Path) -> list[Item]:

@@ -7,14 +7,14 @@ place for them. `accuracy_without_retired` reports the same run with those rows 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from autoj.datadir import data_path, missing_data_message
-from autoj.errors import AutojError
+from autoj.errors import AutojError, InputProblem
+from autoj.inputs import iter_records
 from autoj.scenarios._prediction import ClassificationFailure, ScenarioPrediction
 from autoj.scenarios._taxonomy import GROUPS, RETIRED, SCENARIOS, normalize_scenario
 
@@ -34,17 +34,15 @@ class LabelledQuery:
 def load_labelled_queries(path: Path) -> list[LabelledQuery]:
     """Read `category`, `instruction`, `input` rows; labels normalised, retired ones folded."""
     rows: list[LabelledQuery] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                query = f"{record['instruction']} {record['input']}"
-                original = str(record["category"])
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise AutojError(f"{path}:{number}: not a classifier data row ({exc})") from exc
-            rows.append(LabelledQuery(query, normalize_scenario(original, map_retired=True), original))
+    for number, record in iter_records(path):
+        try:
+            if isinstance(record, InputProblem):
+                raise ValueError(record.message)
+            query = f"{record['instruction']} {record['input']}"
+            original = str(record["category"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise AutojError(f"{path}:{number}: not a classifier data row ({exc})") from exc
+        rows.append(LabelledQuery(query, normalize_scenario(original, map_retired=True), original))
     return rows
 
 
