@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from autoj.types import Completion, GenerationParams, Prompt
@@ -51,3 +51,11 @@ class Backend(abc.ABC):
     def generate_sync(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Completion]:
         """Blocking form of `generate` for scripts (not for use inside a running event loop)."""
         return asyncio.run(self.generate(prompts, params))
+
+
+def known_options(options: Mapping[str, Any], allowed: Collection[str]) -> dict[str, Any]:
+    """The options a backend understands and that were given (None means "not given").
+
+    Callers such as the CLI pass one set of options to whichever backend a spec names.
+    """
+    return {key: value for key, value in options.items() if key in allowed and value is not None}

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from autoj.backends.base import Backend
+from autoj.backends.base import Backend, known_options
 from autoj.errors import AutojError
 from autoj.types import Completion, FinishReason, GenerationParams, Prompt, TokenLogprob
 
@@ -184,6 +184,4 @@ def create(arg: str, **options: Any) -> HFBackend:
         raise AutojError("name a transformers model: hf:MODEL (a hub id or a local directory)")
     model_id, _, revision = arg.partition("@")
     allowed = {"dtype", "device", "quantization", "trust_remote_code", "max_batch"}
-    return HFBackend.load(
-        model_id, revision or None, **{k: v for k, v in options.items() if k in allowed and v}
-    )
+    return HFBackend.load(model_id, revision or None, **known_options(options, allowed))

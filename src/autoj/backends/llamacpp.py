@@ -24,7 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from autoj.backends.base import Backend
+from autoj.backends.base import Backend, known_options
 from autoj.backends.llamacpp_batch import BatchedDecoder, stop_strings, tokens_for
 from autoj.errors import AutojError
 from autoj.types import Completion, GenerationParams, Prompt, TokenLogprob
@@ -364,4 +364,4 @@ def _awaitable(pending: Any) -> Any:
 def create(arg: str, **options: Any) -> LlamaCppBackend:
     """`llamacpp` (embedded model) or `llamacpp:/path/model.gguf`."""
     allowed = {"n_ctx", "n_threads", "n_batch", "n_parallel"}
-    return LlamaCppBackend(arg or None, **{k: v for k, v in options.items() if k in allowed and v})
+    return LlamaCppBackend(arg or None, **known_options(options, allowed))

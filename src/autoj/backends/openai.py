@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from autoj.backends.base import Backend
+from autoj.backends.base import Backend, known_options
 from autoj.errors import AutojError
 from autoj.types import Completion, GenerationParams, Prompt, TokenLogprob
 
@@ -188,5 +188,4 @@ def create(arg: str, **options: Any) -> OpenAIBackend:
     model, url = parse_openai_spec(arg)
     api_key = os.environ.get("AUTOJ_API_KEY") or os.environ.get("OPENAI_API_KEY")
     allowed = {"concurrency", "timeout", "max_retries", "backoff", "context_window", "extra_body"}
-    kwargs = {k: v for k, v in options.items() if k in allowed and v is not None}
-    return OpenAIBackend(model, base_url=url, api_key=api_key, **kwargs)
+    return OpenAIBackend(model, base_url=url, api_key=api_key, **known_options(options, allowed))

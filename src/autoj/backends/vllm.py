@@ -12,7 +12,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from autoj.backends.base import Backend
+from autoj.backends.base import Backend, known_options
 from autoj.errors import AutojError
 from autoj.types import Completion, FinishReason, GenerationParams, Prompt, TokenLogprob
 
@@ -142,6 +142,4 @@ def create(arg: str, **options: Any) -> VLLMBackend:
         raise AutojError("name a model for vLLM: vllm:MODEL (a hub id or a local directory)")
     model_id, _, revision = arg.partition("@")
     allowed = {"tensor_parallel_size", "max_model_len", "gpu_memory_utilization", "quantization", "dtype"}
-    return VLLMBackend.load(
-        model_id, revision or None, **{k: v for k, v in options.items() if k in allowed and v}
-    )
+    return VLLMBackend.load(model_id, revision or None, **known_options(options, allowed))
