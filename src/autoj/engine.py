@@ -16,6 +16,7 @@ from typing import Any
 
 from autoj import __version__
 from autoj.backends.base import Backend
+from autoj.batching import PromptBatcher
 from autoj.cache import JudgmentCache, cache_key
 from autoj.protocols.base import JudgeProtocol
 from autoj.results import Result
@@ -87,12 +88,23 @@ class Engine:
         self.protocol = protocol
         self.params = params or GenerationParams()
         self.both_orders = both_orders
-        self.concurrency = max(1, concurrency or backend.max_concurrency)
+        # Enough items in flight to fill the backend's batches (vLLM wants hundreds of prompts).
+        self.concurrency = max(1, concurrency or max(backend.max_concurrency, backend.max_batch))
         self.judge_spec = judge_spec or backend.name
         self.cache = cache
         self.stop_early = stop_early
         self.constrain = constrain
         self.stats = RunStats()
+        self._batcher: PromptBatcher | None = None
+        self._batcher_loop: asyncio.AbstractEventLoop | None = None
+
+    def _batched(self) -> PromptBatcher:
+        """The prompt batcher of the running event loop (the sync API may use several loops)."""
+        loop = asyncio.get_running_loop()
+        if self._batcher is None or self._batcher_loop is not loop:
+            self._batcher = PromptBatcher(self.backend)
+            self._batcher_loop = loop
+        return self._batcher
 
     def _budget(self) -> int | None:
         window = self.backend.context_window
@@ -153,13 +165,13 @@ class Engine:
     ) -> tuple[list[Completion], int]:
         """Completions for the prompts (cached ones without a backend call) and the cache hits."""
         if self.cache is None:
-            return await self.backend.generate(prompts, params), 0
+            return await self._batched().generate(prompts, params), 0
         identity = self.backend.identity()
         keys = [cache_key(identity, self.protocol.id, prompt, params) for prompt in prompts]
         found = self.cache.get_many(keys)
         missing = [n for n, completion in enumerate(found) if completion is None]
         if missing:
-            fresh = await self.backend.generate([prompts[n] for n in missing], params)
+            fresh = await self._batched().generate([prompts[n] for n in missing], params)
             stored = [(keys[n], c) for n, c in zip(missing, fresh, strict=True)]
             self.cache.put_many(stored, identity, self.protocol.id)
             for n, completion in zip(missing, fresh, strict=True):
