@@ -189,3 +189,21 @@ def test_cli_rerun_uses_the_cache_and_no_cache_opts_out(
     assert '"entries": 5' in stats.output
     cleared = runner.invoke(app, ["cache", "clear", "--yes"])
     assert "deleted 5" in cleared.output
+
+
+def test_a_cached_rerun_loads_no_model(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Served from the cache, an item needs neither the weights nor the tokenizer."""
+    pytest.importorskip("llama_cpp")
+    from autoj import Judge
+    from autoj.backends.llamacpp import LlamaCppBackend
+    from autoj.types import GenerationParams
+
+    path = tmp_path / "judgments.sqlite"
+    first = Judge(LlamaCppBackend(), params=GenerationParams(max_new_tokens=16), cache=path)
+    before = first.compare("What is 2+2?", "4", "5")
+    first.close()
+    backend = LlamaCppBackend()
+    again = Judge(backend, params=GenerationParams(max_new_tokens=16), cache=path)
+    after = again.compare("What is 2+2?", "4", "5")
+    assert after.judgment == before.judgment
+    assert backend._vocab_model is None and not backend.loaded

@@ -118,9 +118,26 @@ class Engine:
             return item, None
         return fit_item(item, self.protocol.prompt, self.backend.count_tokens, budget)
 
+    def _prompts(self, item: Item) -> tuple[list[Prompt], Item | None]:
+        """The item's prompt, and the swapped item and its prompt when both orders run."""
+        prompts = [self.protocol.prompt(item)]
+        if self.both_orders and isinstance(item, PairItem):
+            swapped = item.swapped()
+            return [*prompts, self.protocol.prompt(swapped)], swapped
+        return prompts, None
+
     async def judge(self, item: Item) -> Result:
         """One item, in one or both orders."""
         started = time.perf_counter()
+        params = self._params_for(item)
+        # An item judged before without a cut is served from the cache before anything is
+        # tokenized: a finished evaluation re-runs without loading the model at all.
+        prompts, swapped_item = self._prompts(item)
+        cached = self._cached(prompts, params)
+        if cached is not None:
+            return self._result(
+                item, item, swapped_item, prompts, cached, None, started, params, len(prompts)
+            )
         try:
             fitted, cut = self._fit(item)
         except ValueError as exc:
@@ -131,13 +148,23 @@ class Engine:
                 reason=f"input does not fit the judge's context: {exc}",
             )
             return Result(item=item, judgment=failed, provenance=self._provenance([], [], None, 0.0))
-        params = self._params_for(fitted)
-        prompts = [self.protocol.prompt(fitted)]
-        swapped_item: Item | None = None
-        if self.both_orders and isinstance(fitted, PairItem):
-            swapped_item = fitted.swapped()
-            prompts.append(self.protocol.prompt(swapped_item))
+        if cut is not None:
+            prompts, swapped_item = self._prompts(fitted)
         completions, hits = await self._generate(prompts, params)
+        return self._result(item, fitted, swapped_item, prompts, completions, cut, started, params, hits)
+
+    def _result(
+        self,
+        item: Item,
+        fitted: Item,
+        swapped_item: Item | None,
+        prompts: list[Prompt],
+        completions: list[Completion],
+        cut: dict[str, int] | None,
+        started: float,
+        params: GenerationParams,
+        hits: int,
+    ) -> Result:
         self.stats.cache_hits += hits
         judgment = _judgment_of(self.protocol, fitted, completions[0])
         swapped = _judgment_of(self.protocol, swapped_item, completions[1]) if swapped_item else None
@@ -150,6 +177,16 @@ class Engine:
         )
         self._count(result, completions)
         return result
+
+    def _cached(self, prompts: list[Prompt], params: GenerationParams) -> list[Completion] | None:
+        """Every prompt's cached completion, or None unless all of them are cached."""
+        if self.cache is None:
+            return None
+        identity = self.backend.identity()
+        found = self.cache.get_many([cache_key(identity, self.protocol.id, p, params) for p in prompts])
+        if any(completion is None for completion in found):
+            return None
+        return [c for c in found if c is not None]
 
     def _params_for(self, item: Item) -> GenerationParams:
         """The run's params plus this item kind's stop patterns and grammar, when asked for."""

@@ -128,8 +128,6 @@ class LlamaCppBackend(Backend):
         n_batch: int = 512,
         n_parallel: int | None = None,
     ) -> None:
-        from llama_cpp import Llama
-
         path = Path(model_path).expanduser() if model_path else embedded_model_path()
         if not path.is_file():
             raise AutojError(f"GGUF model file not found: {path}")
@@ -146,20 +144,45 @@ class LlamaCppBackend(Backend):
             "n_batch": n_batch,
             "verbose": False,
         }
-        # The weights load on the first generation: a re-run served from the cache needs only the
-        # tokenizer (for context cuts) and the chat template, which the vocabulary file part holds.
-        with _quiet_stderr():
-            self._vocab = Llama(model_path=str(path), vocab_only=True, n_ctx=16, n_batch=16, verbose=False)
+        # Nothing of llama.cpp loads until it is needed: the tokenizer and chat template (from the
+        # vocabulary part of the file) for context cuts, the weights for the first generation. A
+        # re-run served from the cache needs neither.
+        self._vocab_model: Any = None
+        self._chat_formatter: Any = None
         self._model: Any = None
         self._load_lock = threading.Lock()
         self.context_window = n_ctx
         self._lock = threading.Lock()
-        self._chat_format = _chat_formatter(self._vocab)
         self._decoder: BatchedDecoder | None = None
         self._n_parallel = n_parallel or _default_parallel()
         self._n_batch = n_batch
         if self._n_parallel > 1:
             self.max_concurrency = self._n_parallel
+
+    @property
+    def _vocab(self) -> Any:
+        """The tokenizer alone (vocabulary and metadata, no weights), loaded once."""
+        if self._vocab_model is None:
+            with self._load_lock:
+                if self._vocab_model is None:
+                    from llama_cpp import Llama
+
+                    with _quiet_stderr():
+                        self._vocab_model = Llama(
+                            model_path=self._settings["model_path"],
+                            vocab_only=True,
+                            n_ctx=16,
+                            n_batch=16,
+                            verbose=False,
+                        )
+                    self._chat_formatter = _chat_formatter(self._vocab_model)
+        return self._vocab_model
+
+    @property
+    def _chat_format(self) -> Any:
+        """The file's chat template as a formatter (None when the file has none)."""
+        _ = self._vocab
+        return self._chat_formatter
 
     @property
     def _llm(self) -> Any:
@@ -292,7 +315,9 @@ class LlamaCppBackend(Backend):
         if self._model is not None:
             self._model.close()
             self._model = None
-        self._vocab.close()
+        if self._vocab_model is not None:
+            self._vocab_model.close()
+            self._vocab_model = None
 
 
 def _completion_logprobs(data: Any) -> tuple[TokenLogprob, ...] | None:
