@@ -56,3 +56,17 @@ def test_long_inputs_are_cut_with_the_real_tokenizer(embedded_backend) -> None:
     cut = result.provenance["truncated"]
     assert cut is not None and cut["response_1"] > 0
     assert result.provenance["prompt_tokens"][0] <= 4096 - 8 - 16 + 1
+
+
+def test_chat_prompts_with_stop_patterns_work_without_a_template_in_the_file() -> None:
+    """A GGUF file without a chat template (a base model) goes through llama-cpp-python's fallback."""
+    from autoj.backends.llamacpp import LlamaCppBackend
+    from autoj.types import Message
+
+    backend = LlamaCppBackend()
+    _ = backend._vocab  # load the tokenizer, then forget the file's template
+    backend._chat_formatter = None
+    prompt = Prompt(messages=(Message("user", "Say yes."),))
+    params = GenerationParams(max_new_tokens=8, stop_patterns=(r"final decision is Response 1\.",))
+    [completion] = backend.generate_sync([prompt], params)
+    assert completion.error is None and completion.completion_tokens > 0

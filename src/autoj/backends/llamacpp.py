@@ -245,6 +245,9 @@ class LlamaCppBackend(Backend):
                     logprobs = _completion_logprobs(choice.get("logprobs"))
                 else:
                     messages: Any = [{"role": m.role, "content": m.content} for m in prompt.messages]
+                    # no template in the file: llama-cpp-python's fallback formats the chat, and
+                    # its chat API takes no stopping criteria (the output runs to a stop or the limit)
+                    common.pop("stopping_criteria", None)
                     if params.logprobs is not None:
                         common["logprobs"] = True
                         common["top_logprobs"] = params.logprobs
