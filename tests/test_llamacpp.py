@@ -70,3 +70,26 @@ def test_chat_prompts_with_stop_patterns_work_without_a_template_in_the_file() -
     params = GenerationParams(max_new_tokens=8, stop_patterns=(r"final decision is Response 1\.",))
     [completion] = backend.generate_sync([prompt], params)
     assert completion.error is None and completion.completion_tokens > 0
+
+
+def test_thread_choice_leaves_busy_cores_alone() -> None:
+    import os
+    import threading
+    import time
+
+    from autoj.backends.llamacpp import _busy_cores, _default_threads
+
+    cores = os.cpu_count() or 1
+    assert 0.0 <= _busy_cores() <= cores + 0.01
+    assert 1 <= _default_threads() <= cores
+    stop = time.monotonic() + 0.6
+
+    def spin() -> None:
+        while time.monotonic() < stop:
+            pass
+
+    worker = threading.Thread(target=spin)
+    worker.start()
+    busy = _busy_cores(0.3)
+    worker.join()
+    assert busy >= 0.7  # the spinning thread keeps about one core busy

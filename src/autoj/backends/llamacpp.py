@@ -19,6 +19,7 @@ import json
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from functools import cache
 from pathlib import Path
@@ -104,6 +105,30 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
+def _busy_cores(sample_s: float = 0.1) -> float:
+    """How many cores other work keeps busy right now, from /proc/stat over a short sample.
+
+    The load average would count this process's own recent work (a judge run just before) and
+    lag by a minute; a 0.1 s sample of CPU time says what is busy now.
+    """
+
+    def read() -> tuple[int, int]:
+        with open("/proc/stat", encoding="ascii") as handle:
+            fields = [int(v) for v in handle.readline().split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+        return sum(fields), idle
+
+    try:
+        total_1, idle_1 = read()
+        time.sleep(sample_s)
+        total_2, idle_2 = read()
+    except (OSError, ValueError, IndexError):
+        return os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    cores = os.cpu_count() or 1
+    elapsed = total_2 - total_1
+    return cores * (1 - (idle_2 - idle_1) / elapsed) if elapsed > 0 else 0.0
+
+
 def _default_threads() -> int:
     """The cores this process may use, less those other processes keep busy.
 
@@ -111,7 +136,7 @@ def _default_threads() -> int:
     every step wait for a descheduled thread (about 10x slower on a shared 2-core machine).
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    busy = int(os.getloadavg()[0] + 0.5) if hasattr(os, "getloadavg") else 0
+    busy = int(_busy_cores() + 0.5)
     return max(1, min(cores, cores - busy))
 
 
