@@ -160,12 +160,10 @@ class LlamaCppBackend(Backend):
         self.model_path = path
         self.sha256 = file_fingerprint(str(path), stat.st_size, stat.st_mtime_ns)
         self.model_id = path.name
-        self.n_threads = n_threads or _default_threads()
+        self._threads = n_threads
         self._settings: dict[str, Any] = {
             "model_path": str(path),
             "n_ctx": n_ctx,
-            "n_threads": self.n_threads,
-            "n_threads_batch": self.n_threads,
             "n_batch": n_batch,
             "verbose": False,
         }
@@ -183,6 +181,13 @@ class LlamaCppBackend(Backend):
         self._n_batch = n_batch
         if self._n_parallel > 1:
             self.max_concurrency = self._n_parallel
+
+    @property
+    def n_threads(self) -> int:
+        """Threads for llama.cpp: as asked, else the cores idle when the model loads."""
+        if self._threads is None:
+            self._threads = _default_threads()
+        return self._threads
 
     @property
     def _vocab(self) -> Any:
@@ -217,7 +222,9 @@ class LlamaCppBackend(Backend):
                 if self._model is None:
                     from llama_cpp import Llama
 
-                    self._model = Llama(**self._settings)
+                    self._model = Llama(
+                        **self._settings, n_threads=self.n_threads, n_threads_batch=self.n_threads
+                    )
         return self._model
 
     def _batched(self) -> BatchedDecoder | None:
