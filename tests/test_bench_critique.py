@@ -97,9 +97,7 @@ def test_live_comparison_both_orders(tmp_path: Path) -> None:
     lines = out.read_text().splitlines()
     assert len(lines) == 5 and all("swapped" in json.loads(line) for line in lines)
     # the judge that prefers whatever critic "b" wrote flips the result; resuming reuses the file
-    flipped = bench_critique(
-        items, _prefers("b"), tmp_path / "flip.jsonl", critic_a="a", critic_b="b"
-    )
+    flipped = bench_critique(items, _prefers("b"), tmp_path / "flip.jsonl", critic_a="a", critic_b="b")
     assert (flipped.overall.win, flipped.overall.lose) == (0, 4)
     again = bench_critique(items, FakeBackend(script=[]), out, critic_a="a", critic_b="b")
     assert again.overall == report.overall

@@ -32,9 +32,7 @@ def _data(relative: str) -> Path:
 @pytest.fixture(scope="module")
 def released() -> PairwiseReport:
     items = load_eval_p(path=_data("autoj/test/testdata_pairwise.jsonl"))
-    return score_predictions(
-        items, load_predictions(_data(ORIGINAL)), load_predictions(_data(SWAPPED))
-    )
+    return score_predictions(items, load_predictions(_data(ORIGINAL)), load_predictions(_data(SWAPPED)))
 
 
 @pytest.mark.data

@@ -83,13 +83,9 @@ def test_resolve_downloads_into_the_cache(
     assert path.read_bytes() == PAYLOAD
 
 
-def test_resolution_order_and_offline_message(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_resolution_order_and_offline_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     entry = DataFile("x/here.jsonl", _sha(PAYLOAD), "http://127.0.0.1:9/nothing")
-    monkeypatch.setitem(
-        datasets.DATASETS, "test-set", datasets.Dataset("test-set", "t", {"f": entry})
-    )
+    monkeypatch.setitem(datasets.DATASETS, "test-set", datasets.Dataset("test-set", "t", {"f": entry}))
     monkeypatch.setenv(datasets.CACHE_ENV_VAR, str(tmp_path / "cache"))
     monkeypatch.setenv(datasets.OFFLINE_ENV_VAR, "1")
     monkeypatch.setattr(datadir, "_candidates", lambda: [])
@@ -139,9 +135,7 @@ def test_registered_checksums_match_the_shared_data(name: str, key: str) -> None
 
 
 def test_registry_covers_the_documented_sets() -> None:
-    assert {"eval-p", "eval-p-zh", "eval-c", "eval-c-zh", "scenario-classifier"} <= set(
-        datasets.DATASETS
-    )
+    assert {"eval-p", "eval-p-zh", "eval-c", "eval-c-zh", "scenario-classifier"} <= set(datasets.DATASETS)
     assert len(datasets.DATASETS["alpacaeval-outputs"].files) == 46
     for dataset in datasets.DATASETS.values():
         for entry in dataset.files.values():

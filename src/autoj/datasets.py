@@ -314,9 +314,7 @@ def data_file(name: str, key: str | None = None) -> DataFile:
     dataset = get(name)
     if key is None:
         if len(dataset.files) != 1:
-            raise DatasetError(
-                f"dataset {name!r} has several files; pick one of: {', '.join(dataset.files)}"
-            )
+            raise DatasetError(f"dataset {name!r} has several files; pick one of: {', '.join(dataset.files)}")
         return next(iter(dataset.files.values()))
     try:
         return dataset.files[key]
@@ -369,9 +367,7 @@ def download(data: DataFile, destination: Path, *, timeout: float = 30.0) -> Pat
     payload = response.content
     actual = hashlib.sha256(payload).hexdigest()
     if actual != data.sha256:
-        raise DatasetError(
-            f"download of {data.url} has sha256 {actual}, expected {data.sha256}; not saved"
-        )
+        raise DatasetError(f"download of {data.url} has sha256 {actual}, expected {data.sha256}; not saved")
     stored = gzip.compress(payload, mtime=0) if data.gzipped_here else payload
     destination.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=destination.parent, delete=False) as tmp:
@@ -424,9 +420,7 @@ def resolve(
             return _checked(explicit, data, check)
         candidates.append(explicit / data.relative)
         if not candidates[-1].exists():
-            raise DatasetError(
-                f"{explicit}: neither the file nor a directory holding {data.relative}"
-            )
+            raise DatasetError(f"{explicit}: neither the file nor a directory holding {data.relative}")
         return _checked(candidates[-1], data, check)
     configured = os.environ.get(datadir.ENV_VAR)
     if configured:
