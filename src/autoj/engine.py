@@ -133,10 +133,11 @@ class Engine:
         # An item judged before without a cut is served from the cache before anything is
         # tokenized: a finished evaluation re-runs without loading the model at all.
         prompts, swapped_item = self._prompts(item)
-        cached = self._cached(prompts, params)
-        if cached is not None:
+        found = self._lookup(prompts, params)
+        if all(completion is not None for completion in found):
+            completions = [c for c in found if c is not None]
             return self._result(
-                item, item, swapped_item, prompts, cached, None, started, params, len(prompts)
+                item, item, swapped_item, prompts, completions, None, started, params, len(prompts)
             )
         try:
             fitted, cut = self._fit(item)
@@ -150,7 +151,8 @@ class Engine:
             return Result(item=item, judgment=failed, provenance=self._provenance([], [], None, 0.0))
         if cut is not None:
             prompts, swapped_item = self._prompts(fitted)
-        completions, hits = await self._generate(prompts, params)
+            found = self._lookup(prompts, params)
+        completions, hits = await self._generate(prompts, params, found)
         return self._result(item, fitted, swapped_item, prompts, completions, cut, started, params, hits)
 
     def _result(
@@ -178,15 +180,15 @@ class Engine:
         self._count(result, completions)
         return result
 
-    def _cached(self, prompts: list[Prompt], params: GenerationParams) -> list[Completion] | None:
-        """Every prompt's cached completion, or None unless all of them are cached."""
-        if self.cache is None:
-            return None
+    def _keys(self, prompts: list[Prompt], params: GenerationParams) -> list[str]:
         identity = self.backend.identity()
-        found = self.cache.get_many([cache_key(identity, self.protocol.id, p, params) for p in prompts])
-        if any(completion is None for completion in found):
-            return None
-        return [c for c in found if c is not None]
+        return [cache_key(identity, self.protocol.id, prompt, params) for prompt in prompts]
+
+    def _lookup(self, prompts: list[Prompt], params: GenerationParams) -> list[Completion | None]:
+        """Each prompt's cached completion, None where there is none (all None without a cache)."""
+        if self.cache is None:
+            return [None] * len(prompts)
+        return self.cache.get_many(self._keys(prompts, params))
 
     def _params_for(self, item: Item) -> GenerationParams:
         """The run's params plus this item kind's stop patterns and grammar, when asked for."""
@@ -198,19 +200,17 @@ class Engine:
         return params
 
     async def _generate(
-        self, prompts: list[Prompt], params: GenerationParams
+        self, prompts: list[Prompt], params: GenerationParams, found: list[Completion | None]
     ) -> tuple[list[Completion], int]:
-        """Completions for the prompts (cached ones without a backend call) and the cache hits."""
-        if self.cache is None:
-            return await self._batched().generate(prompts, params), 0
-        identity = self.backend.identity()
-        keys = [cache_key(identity, self.protocol.id, prompt, params) for prompt in prompts]
-        found = self.cache.get_many(keys)
+        """Completions for the prompts, generating those `found` lacks, and the cache hits."""
         missing = [n for n, completion in enumerate(found) if completion is None]
         if missing:
             fresh = await self._batched().generate([prompts[n] for n in missing], params)
-            stored = [(keys[n], c) for n, c in zip(missing, fresh, strict=True)]
-            self.cache.put_many(stored, identity, self.protocol.id)
+            if self.cache is not None:
+                keys = self._keys(prompts, params)
+                stored = [(keys[n], c) for n, c in zip(missing, fresh, strict=True)]
+                self.cache.put_many(stored, self.backend.identity(), self.protocol.id)
+            found = list(found)
             for n, completion in zip(missing, fresh, strict=True):
                 found[n] = completion
         completions = [c for c in found if c is not None]
