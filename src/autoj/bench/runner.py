@@ -7,7 +7,8 @@ from pathlib import Path
 
 from autoj.backends.base import Backend
 from autoj.engine import Engine
-from autoj.results import Result, ResultsWriter, read_results
+from autoj.results import Result, read_results
+from autoj.runner import run_to_file
 from autoj.types import Item
 
 
@@ -19,10 +20,7 @@ async def run_items(
     The returned results are those of `items` (older lines for other ids are left alone), so an
     interrupted benchmark continues where it stopped and a finished one costs nothing to rescore.
     """
-    with ResultsWriter(output, overwrite=overwrite) as writer:
-        todo = [item for item in items if item.id not in writer.done]
-        async for result in engine.stream(todo):
-            writer.write(result)
+    await run_to_file(engine, items, output, overwrite=overwrite, progress=False)
     wanted = {item.id for item in items}
     latest: dict[str, Result] = {}
     for result in read_results(output):
