@@ -2,7 +2,10 @@
 
 Same Eval-P pairs, same chat prompts, greedy, same token budget, in one run:
   engine  autoj's Engine on the llamacpp backend (continuous batching, early stop at the verdict)
-  plain   a sequential loop of Llama.create_chat_completion (what a script would write)
+  plain   a sequential loop of Llama.create_chat_completion (what a script would write), with the
+          engine's thread count
+  plain-defaults  the same loop with llama-cpp-python's defaults (half the cores, no flash
+          attention): what the script gets when it sets nothing but the context size
   raw     llama.cpp's own limit: llama_decode over the same prompts, `--parallel` sequences at once,
           forced to produce exactly as many tokens as the engine did (argmax only, no text handling)
 
@@ -25,7 +28,7 @@ import llama_cpp
 import numpy as np
 from llama_cpp import Llama
 
-from autoj.backends.llamacpp import LlamaCppBackend, _chat_formatter, _default_threads
+from autoj.backends.llamacpp import LlamaCppBackend, _chat_formatter, _default_parallel, _default_threads
 from autoj.datadir import data_path
 from autoj.engine import Engine
 from autoj.protocols import get_protocol
@@ -58,8 +61,9 @@ def run_engine(
     return {"elapsed": elapsed, "tokens": tokens, "prompt_tokens": prompt_tokens, "parsed": parsed}
 
 
-def run_plain(items: list[PairItem], params: GenerationParams, threads: int) -> dict[str, Any]:
-    llm = Llama(_model_path(), n_ctx=4096, n_threads=threads, n_threads_batch=threads, verbose=False)
+def run_plain(items: list[PairItem], params: GenerationParams, threads: int | None) -> dict[str, Any]:
+    settings: dict[str, Any] = {"n_threads": threads, "n_threads_batch": threads} if threads else {}
+    llm = Llama(_model_path(), n_ctx=4096, verbose=False, **settings)
     protocol = get_protocol("chat")
     started = time.perf_counter()
     tokens = []
@@ -99,6 +103,7 @@ def run_raw(items: list[PairItem], lengths: list[int], parallel: int, threads: i
     params.n_ctx, params.n_batch, params.n_ubatch = 4096 * parallel, 512, 512
     params.n_seq_max, params.kv_unified, params.no_perf = parallel, False, True
     params.n_threads = params.n_threads_batch = threads
+    params.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED  # as the engine
     ctx = llama_cpp.llama_init_from_model(llm._model.model, params)
     memory = llama_cpp.llama_get_memory(ctx)
     n_vocab = llm.n_vocab()
@@ -155,14 +160,16 @@ def main() -> None:
     parser.add_argument(
         "--parallel",
         type=int,
-        default=4,
-        help="sequences decoded together (the backend picks 1 on <= 2 cores)",
+        default=0,
+        help="sequences decoded together (0: the backend's default)",
     )
     parser.add_argument("--threads", type=int, default=0, help="0: autoj's load-aware default")
     parser.add_argument("--first", action="store_true", help="the first pairs, not the shortest")
     parser.add_argument("--skip-plain", action="store_true")
+    parser.add_argument("--defaults", action="store_true", help="also the plain loop at library defaults")
     args = parser.parse_args()
     threads = args.threads or _default_threads()
+    args.parallel = args.parallel or _default_parallel()
     items = eval_p_pairs(args.pairs, shortest=not args.first)
     params = GenerationParams(max_new_tokens=args.max_new_tokens)
     print(
@@ -180,6 +187,9 @@ def main() -> None:
     if not args.skip_plain:
         figures["plain"] = run_plain(items, params, threads)
         print(f"plain done: {figures['plain']['elapsed']:.1f}s", flush=True)
+        if args.defaults:
+            figures["plain-defaults"] = run_plain(items, params, None)
+            print(f"plain-defaults done: {figures['plain-defaults']['elapsed']:.1f}s", flush=True)
     print(f"\nload at the end {os.getloadavg()}; prompt tokens total {sum(engine['prompt_tokens'])}")
     print(f"{'run':8} {'seconds':>9} {'judgments/min':>14} {'gen tokens':>11} {'gen tok/s':>10}")
     for name, fig in figures.items():
@@ -189,7 +199,7 @@ def main() -> None:
             f"{sum(fig['tokens']) / fig['elapsed']:10.1f}"
         )
     base = figures["engine"]["elapsed"]
-    for name in ("plain", "raw"):
+    for name in ("plain", "plain-defaults", "raw"):
         if name in figures:
             print(f"engine vs {name}: {figures[name]['elapsed'] / base:.2f}x judgments/min")
 

@@ -10,7 +10,7 @@ from autoj import Judge
 from autoj.backends.llamacpp import embedded_model_path
 from autoj.engine import Engine
 from autoj.protocols import get_protocol
-from autoj.types import GenerationParams, PairItem, Prompt
+from autoj.types import GenerationParams, Message, PairItem, Prompt
 
 pytestmark = pytest.mark.model
 
@@ -93,3 +93,42 @@ def test_thread_choice_leaves_busy_cores_alone() -> None:
     busy = _busy_cores(0.3)
     worker.join()
     assert busy >= 0.7  # the spinning thread keeps about one core busy
+
+
+def test_batched_sequences_reuse_a_shared_prompt_prefix(embedded_backend) -> None:
+    from autoj.backends.llamacpp_batch import tokens_for
+
+    decoder = embedded_backend._batched()
+    assert decoder is not None and decoder.n_parallel > 1
+    head = "<|im_start|>system\nYou judge answers. Be brief.<|im_end|>\n<|im_start|>user\n"
+    prompts = [
+        tokens_for(embedded_backend._llm, head + q + "<|im_end|>\n<|im_start|>assistant\n", add_bos=False)
+        for q in ("Name a colour.", "Name a fruit.", "Name a colour.")
+    ]
+    shared = next(i for i, (a, b) in enumerate(zip(prompts[0], prompts[1], strict=False)) if a != b)
+    assert shared > 10  # the system message and the user turn's opening
+    params = GenerationParams(max_new_tokens=12)
+    texts = [decoder.submit(prompts[0], params).result(timeout=120).text]
+    before_total, before_reused = decoder.prompt_tokens, decoder.reused_tokens
+    texts += [decoder.submit(p, params).result(timeout=120).text for p in prompts[1:]]
+    assert decoder.prompt_tokens - before_total == len(prompts[1]) + len(prompts[2])
+    # one at a time, each prompt goes to the sequence that just held the previous one and reuses the
+    # shared head; only that head: the third prompt's sequence now holds the second one
+    assert decoder.reused_tokens - before_reused == 2 * shared
+    assert all(t.strip() for t in texts)
+    assert texts[2] == texts[0]
+
+
+def test_concurrent_judgments_match_one_at_a_time(embedded_backend) -> None:
+    """Batching several sequences changes how many are judged at once, not what is said."""
+    from autoj.backends.llamacpp import LlamaCppBackend
+
+    questions = ["What is 2+2?", "Name a large ocean.", "Is the sun a star?", "Say hello in French."]
+    prompts = [Prompt(messages=(Message("user", q),)) for q in questions]
+    params = GenerationParams(max_new_tokens=10)
+    together = embedded_backend.generate_sync(prompts, params)
+    single = LlamaCppBackend(n_parallel=1)
+    alone = [single.generate_sync([p], params)[0] for p in prompts]
+    asyncio.run(single.aclose())
+    assert [c.error for c in together] == [None] * 4
+    assert [c.text for c in together] == [c.text for c in alone]
