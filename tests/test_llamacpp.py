@@ -132,3 +132,23 @@ def test_concurrent_judgments_match_one_at_a_time(embedded_backend) -> None:
     asyncio.run(single.aclose())
     assert [c.error for c in together] == [None] * 4
     assert [c.text for c in together] == [c.text for c in alone]
+
+
+def test_deterministic_mode_gives_the_same_text_whatever_else_is_judged() -> None:
+    """The default batches and reuses prompt heads, so greedy text may change with the company a
+    prompt keeps; the deterministic mode must not (what a Ray run compared with a local run needs)."""
+    from autoj.backends.llamacpp import LlamaCppBackend
+
+    questions = ["What is 2+2?", "Name a large ocean.", "Is the sun a star?", "Say hello in French."]
+    prompts = [Prompt(messages=(Message("user", q),)) for q in questions]
+    params = GenerationParams(max_new_tokens=24)
+
+    def texts(order: list[int]) -> dict[int, str]:
+        backend = LlamaCppBackend(n_threads=1, deterministic=True)
+        out = backend.generate_sync([prompts[i] for i in order], params)
+        asyncio.run(backend.aclose())
+        return {i: c.text for i, c in zip(order, out, strict=True)}
+
+    first, second = texts([0, 1, 2, 3]), texts([3, 1, 0])
+    assert all(first.values())
+    assert {i: first[i] for i in second} == second

@@ -42,3 +42,30 @@ def test_ray_run_matches_the_local_run(local_ray: None) -> None:
     assert [r.id for r in remote] == [i.id for i in items]
     assert [stable(r.to_dict()) for r in remote] == [stable(r.to_dict()) for r in local]
     assert {r.status for r in remote} == {"ok"}
+
+
+@pytest.mark.model
+def test_ray_run_of_the_embedded_model_matches_the_local_run(local_ray: None) -> None:
+    """Two actors, each with its own embedded model: the same texts as one local process, given the
+    deterministic mode and the same thread count on both sides."""
+    from autoj import Judge
+    from autoj.types import GenerationParams
+
+    items = [
+        PairItem("What is the capital of France?", "Paris.", "Lyon.", id="a"),
+        PairItem("Add 2 and 3.", "5", "6", id="b"),
+        PairItem("Name a primary colour.", "Blue.", "Green is primary.", id="c"),
+        PairItem("Translate 'cat' to Spanish.", "gato", "perro", id="d"),
+    ]
+    params = GenerationParams(max_new_tokens=32)
+    options = {"n_threads": 1, "deterministic": True}
+    judge = Judge("llamacpp", params=params, cache=False, **options)
+    local = judge.compare_many(items)
+    judge.close()
+    remote = run_with_ray(
+        items, "llamacpp", params=params, num_workers=2, batch_size=2, cache=False, **options
+    )
+    assert [r.id for r in remote] == [i.id for i in items]
+    assert [r.judgment.raw for r in remote] == [r.judgment.raw for r in local]
+    assert [r.verdict for r in remote] == [r.verdict for r in local]
+    assert all(r.judgment.raw for r in remote)

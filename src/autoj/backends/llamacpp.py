@@ -153,7 +153,13 @@ class LlamaCppBackend(Backend):
         n_batch: int = 512,
         n_parallel: int | None = None,
         flash_attn: bool = True,
+        deterministic: bool = False,
     ) -> None:
+        """`deterministic`: the same text for the same prompt whatever else is judged, in any
+        process with the same `n_threads` (llama.cpp's sums depend on the thread count and on how
+        tokens are batched): one sequence at a time, each prompt processed from its first token.
+        The default batches sequences and reuses shared prompt heads, which is faster but lets
+        greedy text differ in the last digits of a logit, and so now and then in a word."""
         path = Path(model_path).expanduser() if model_path else embedded_model_path()
         if not path.is_file():
             raise AutojError(f"GGUF model file not found: {path}")
@@ -182,7 +188,8 @@ class LlamaCppBackend(Backend):
         self.context_window = n_ctx
         self._lock = threading.Lock()
         self._decoder: BatchedDecoder | None = None
-        self._n_parallel = n_parallel or _default_parallel()
+        self.deterministic = deterministic
+        self._n_parallel = 1 if deterministic else n_parallel or _default_parallel()
         self._n_batch = n_batch
         if self._n_parallel > 1:
             self.max_concurrency = self._n_parallel
@@ -289,6 +296,7 @@ class LlamaCppBackend(Backend):
                 return self._raw(tokens, common)
         try:
             with self._lock:
+                self._forget_prefix()
                 if prompt.text is not None:
                     if params.logprobs is not None:
                         common["logprobs"] = params.logprobs
@@ -319,10 +327,16 @@ class LlamaCppBackend(Backend):
             logprobs=logprobs,
         )
 
+    def _forget_prefix(self) -> None:
+        """In deterministic mode, stop llama-cpp-python from reusing the previous prompt's head."""
+        if self.deterministic:
+            self._llm.reset()
+
     def _raw(self, tokens: list[int], common: dict[str, Any]) -> Completion:
         """One completion of already tokenized text (a chat prompt with its template applied)."""
         try:
             with self._lock:
+                self._forget_prefix()
                 result: Any = self._llm.create_completion(prompt=tokens, **common)
         except (ValueError, RuntimeError) as exc:
             return Completion.failed(f"llama.cpp: {exc}")
@@ -340,7 +354,12 @@ class LlamaCppBackend(Backend):
         the batched decoder reads them at each step, so logprob requests go there (made once)."""
         if self._decoder is None:
             self._decoder = BatchedDecoder(
-                self._llm, 1, self.context_window or DEFAULT_CONTEXT, self.n_threads
+                self._llm,
+                1,
+                self.context_window or DEFAULT_CONTEXT,
+                self.n_threads,
+                flash_attn=self._settings["flash_attn"],
+                reuse_prefix=not self.deterministic,
             )
         return self._decoder
 
@@ -444,5 +463,5 @@ def _awaitable(pending: Any) -> Any:
 
 def create(arg: str, **options: Any) -> LlamaCppBackend:
     """`llamacpp` (embedded model) or `llamacpp:/path/model.gguf`."""
-    allowed = {"n_ctx", "n_threads", "n_batch", "n_parallel", "flash_attn"}
+    allowed = {"n_ctx", "n_threads", "n_batch", "n_parallel", "flash_attn", "deterministic"}
     return LlamaCppBackend(arg or None, **known_options(options, allowed))

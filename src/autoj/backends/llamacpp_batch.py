@@ -64,6 +64,7 @@ class BatchedDecoder:
         n_threads: int,
         n_batch: int = 512,
         flash_attn: bool = True,
+        reuse_prefix: bool = True,
     ) -> None:
         import llama_cpp
 
@@ -91,6 +92,7 @@ class BatchedDecoder:
         self._n_vocab = llama_cpp.llama_vocab_n_tokens(self._vocab)
         self._memory = llama_cpp.llama_get_memory(self._ctx)
         self._batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
+        self.reuse_prefix = reuse_prefix
         self._cached: dict[int, list[int]] = {}  # seq -> prompt tokens still in its KV cache
         self.prompt_tokens = 0  # prompt tokens of all requests taken
         self.reused_tokens = 0  # of them, those found in a sequence's cache (not processed again)
@@ -271,7 +273,7 @@ class BatchedDecoder:
 
     def _finish(self, slot: _Slot, completion: Completion, keep_prompt: bool = True) -> None:
         """Resolve the slot's future; its fully fed prompt stays cached for the next request."""
-        if keep_prompt and not slot.prefilling:
+        if keep_prompt and self.reuse_prefix and not slot.prefilling:
             self._lib.llama_memory_seq_rm(self._memory, slot.seq_id, len(slot.prompt), -1)
             self._cached[slot.seq_id] = slot.prompt
         else:
