@@ -4,7 +4,7 @@ Both runs write a fresh output file (--overwrite), so nothing is skipped by resu
 run's speed is the cache's. Uses a fresh cache file; prints process wall times, the judging time
 the command reports, and their ratios.
 
-    python benchmarks/cache_rerun.py [--pairs 10] [--judge llamacpp] [--max-new-tokens 256]
+    python benchmarks/cache_rerun.py [--pairs 50] [--judge llamacpp] [--max-new-tokens 256]
     python benchmarks/cache_rerun.py --judge fake:delay=2   # when the CPU is busy: 2 s per prompt
 """
 
@@ -26,7 +26,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--pairs", type=int, default=10)
+    parser.add_argument("--pairs", type=int, default=50)
     parser.add_argument("--judge", default="llamacpp")
     parser.add_argument("--max-new-tokens", type=int, default=256)
     args = parser.parse_args()

@@ -92,7 +92,7 @@ def main() -> None:
             loss.backward()
             optimizer.step()
             scheduler.step()
-            total += float(loss) * len(chosen)
+            total += float(loss.detach()) * len(chosen)
         elapsed = time.perf_counter() - started
         print(f"epoch {epoch + 1}: train loss {total / len(queries):.3f} ({elapsed:.0f}s)", flush=True)
     train_s = time.perf_counter() - started
