@@ -7,6 +7,7 @@ Same Eval-P pairs, same chat prompts, greedy, same token budget, in one run:
   plain-defaults  the same loop with llama-cpp-python's defaults (half the cores, no flash
           attention): what the script gets when it sets nothing but the context size
   raw     llama.cpp's own limit: llama_decode over the same prompts, `--parallel` sequences at once,
+          each reusing the prompt head its sequence already holds (as llama-server's prompt cache),
           forced to produce exactly as many tokens as the engine did (argmax only, no text handling)
 
     python benchmarks/cpu_throughput.py [--pairs 50] [--max-new-tokens 256] [--parallel 8]
@@ -110,11 +111,19 @@ def run_raw(items: list[PairItem], lengths: list[int], parallel: int, threads: i
     batch = llama_cpp.llama_batch_init(512, 0, 1)
     queue = list(range(len(prompts)))
     slots: dict[int, list[int]] = {}  # seq -> [prompt index, fed, generated, last token]
+    held: dict[int, list[int]] = {}  # seq -> the prompt whose tokens stay in its KV cache
     started = time.perf_counter()
     while queue or slots:
         for seq in range(parallel):
             if seq not in slots and queue:
-                slots[seq] = [queue.pop(0), 0, 0, 0]
+                p = queue.pop(0)
+                keep = 0
+                for a, b in zip(held.get(seq, []), prompts[p][:-1], strict=False):
+                    if a != b:
+                        break
+                    keep += 1
+                llama_cpp.llama_memory_seq_rm(memory, seq, keep, -1)
+                slots[seq] = [p, keep, 0, 0]
         n, outs = 0, []
         for seq, (p, fed, gen, last) in slots.items():
             if fed == len(prompts[p]):
@@ -142,7 +151,8 @@ def run_raw(items: list[PairItem], lengths: list[int], parallel: int, threads: i
             state[2] += 1
             state[3] = token
             if state[2] >= max(1, lengths[state[0]]):
-                llama_cpp.llama_memory_seq_rm(memory, seq, -1, -1)
+                llama_cpp.llama_memory_seq_rm(memory, seq, len(prompts[state[0]]), -1)
+                held[seq] = prompts[state[0]]
                 del slots[seq]
     elapsed = time.perf_counter() - started
     llama_cpp.llama_batch_free(batch)

