@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from autoj.backends.registry import parse_backend_options
+from autoj.errors import AutojError
 from autoj.protocols import get_protocol
 from autoj.types import PairItem
 
@@ -157,3 +162,44 @@ def test_a_cut_off_last_line_is_dropped_and_redone(tmp_path: Path) -> None:
     done = autoj("compare", str(source), "-o", str(out), "--judge", "fake", "--json")
     assert json.loads(done.stdout)["judged"] == 1
     assert sorted(r["id"] for r in lines(out)) == ["item-0", "item-1", "item-2"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "pairs", "expected"),
+    [
+        ("llamacpp", ["n_threads=2", "deterministic=true", "flash_attn=False"],
+         {"n_threads": 2, "deterministic": True, "flash_attn": False}),
+        ("openai:m@http://127.0.0.1:1/v1", ["timeout=2.5", "max_retries=0"],
+         {"timeout": 2.5, "max_retries": 0}),
+        ("llamacpp", [" n_ctx = 2048 "], {"n_ctx": 2048}),
+        ("llamacpp", [], {}),
+    ],
+)  # fmt: skip
+def test_backend_options_are_typed(spec: str, pairs: list[str], expected: dict) -> None:
+    assert parse_backend_options(spec, pairs) == expected
+
+
+@pytest.mark.parametrize(
+    ("pairs", "message"),
+    [
+        (["n_thread=2"], "backend option 'n_thread': the 'llamacpp' backend takes deterministic, flash_attn"),
+        (["threads"], "write KEY=VALUE"),
+        (["=3"], "write KEY=VALUE"),
+    ],
+)
+def test_misspelt_backend_options_are_errors(pairs: list[str], message: str) -> None:
+    with pytest.raises(AutojError, match=re.escape(message)):
+        parse_backend_options("llamacpp", pairs)
+
+
+@pytest.mark.model
+def test_compare_passes_backend_options_and_rejects_unknown_ones(tmp_path: Path) -> None:
+    out = tmp_path / "o.jsonl"
+    base = ["compare", str(EXAMPLES / "pairs.jsonl"), "-o", str(out), "--judge", "llamacpp"]
+    base += ["--max-new-tokens", "8"]
+    bad = autoj(*base, "-B", "n_thred=1")
+    assert bad.returncode == 2 and "the 'llamacpp' backend takes" in bad.stderr and "n_threads" in bad.stderr
+    assert "Traceback" not in bad.stderr and not out.exists()
+    good = autoj(*base, "-B", "deterministic=true", "-B", "n_threads=1", "--no-cache")
+    assert good.returncode == 0, good.stderr
+    assert len(lines(out)) == len(lines(EXAMPLES / "pairs.jsonl"))

@@ -178,10 +178,13 @@ def _logprobs(tokenizer: Any, scores: Any, row: int, tokens: list[int], top: int
     return tuple(out)
 
 
+# options `create` passes on (others are ignored: one option set serves every backend)
+OPTIONS = frozenset({"dtype", "device", "quantization", "trust_remote_code", "max_batch"})
+
+
 def create(arg: str, **options: Any) -> HFBackend:
     """`hf:MODEL` or `hf:MODEL@REVISION`; options: dtype, device, quantization, max_batch."""
     if not arg:
         raise AutojError("name a transformers model: hf:MODEL (a hub id or a local directory)")
     model_id, _, revision = arg.partition("@")
-    allowed = {"dtype", "device", "quantization", "trust_remote_code", "max_batch"}
-    return HFBackend.load(model_id, revision or None, **known_options(options, allowed))
+    return HFBackend.load(model_id, revision or None, **known_options(options, OPTIONS))

@@ -461,7 +461,10 @@ def _awaitable(pending: Any) -> Any:
     return pending if asyncio.iscoroutine(pending) else asyncio.wrap_future(pending)
 
 
+# options `create` passes on (others are ignored: one option set serves every backend)
+OPTIONS = frozenset({"n_ctx", "n_threads", "n_batch", "n_parallel", "flash_attn", "deterministic"})
+
+
 def create(arg: str, **options: Any) -> LlamaCppBackend:
     """`llamacpp` (embedded model) or `llamacpp:/path/model.gguf`."""
-    allowed = {"n_ctx", "n_threads", "n_batch", "n_parallel", "flash_attn", "deterministic"}
-    return LlamaCppBackend(arg or None, **known_options(options, allowed))
+    return LlamaCppBackend(arg or None, **known_options(options, OPTIONS))

@@ -184,8 +184,11 @@ def parse_openai_spec(arg: str) -> tuple[str, str]:
     return model, url
 
 
+# options `create` passes on (others are ignored: one option set serves every backend)
+OPTIONS = frozenset({"concurrency", "timeout", "max_retries", "backoff", "context_window", "extra_body"})
+
+
 def create(arg: str, **options: Any) -> OpenAIBackend:
     model, url = parse_openai_spec(arg)
     api_key = os.environ.get("AUTOJ_API_KEY") or os.environ.get("OPENAI_API_KEY")
-    allowed = {"concurrency", "timeout", "max_retries", "backoff", "context_window", "extra_body"}
-    return OpenAIBackend(model, base_url=url, api_key=api_key, **known_options(options, allowed))
+    return OpenAIBackend(model, base_url=url, api_key=api_key, **known_options(options, OPTIONS))

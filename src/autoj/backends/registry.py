@@ -46,8 +46,8 @@ def split_spec(spec: str) -> tuple[str, str]:
     return name.strip(), arg.strip()
 
 
-def create_backend(spec: str, **options: Any) -> Backend:
-    """Build the backend a spec names, importing its module only now."""
+def _module(spec: str) -> tuple[Any, str, str]:
+    """The backend module a spec names (imported now), the factory's name and the spec's argument."""
     name, arg = split_spec(spec)
     entry = _REGISTRY.get(name)
     if entry is None:
@@ -57,8 +57,49 @@ def create_backend(spec: str, **options: Any) -> Backend:
         if importlib.util.find_spec(module) is None:
             raise MissingExtraError(f"the {name!r} backend", entry.extra or name, module)
     module_name, _, function = entry.factory.partition(":")
-    factory: Callable[..., Backend] = getattr(importlib.import_module(module_name), function)
+    return importlib.import_module(module_name), function, arg
+
+
+def create_backend(spec: str, **options: Any) -> Backend:
+    """Build the backend a spec names, importing its module only now."""
+    module, function, arg = _module(spec)
+    factory: Callable[..., Backend] = getattr(module, function)
     return factory(arg, **options)
+
+
+def backend_options(spec: str) -> frozenset[str]:
+    """The options the spec's backend takes (its module's OPTIONS), for callers that check names."""
+    module, _, _ = _module(spec)
+    return frozenset(getattr(module, "OPTIONS", frozenset()))
+
+
+def parse_backend_options(spec: str, pairs: list[str]) -> dict[str, Any]:
+    """`KEY=VALUE` strings -> typed options (true/false, integers, numbers, else text), checked
+    against what the backend takes: a misspelt option is an error, not silently ignored."""
+    if not pairs:
+        return {}
+    allowed = backend_options(spec)
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, eq, value = (part.strip() for part in pair.partition("="))
+        if not eq or not key:
+            raise AutojError(f"backend option {pair!r}: write KEY=VALUE, e.g. n_threads=2")
+        if key not in allowed:
+            names = ", ".join(sorted(allowed)) or "none"
+            raise AutojError(f"backend option {key!r}: the {split_spec(spec)[0]!r} backend takes {names}")
+        options[key] = _typed(value)
+    return options
+
+
+def _typed(value: str) -> Any:
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
 
 
 for _entry in (

@@ -136,10 +136,15 @@ def _completion(request: Any) -> Completion:
     )
 
 
+# options `create` passes on (others are ignored: one option set serves every backend)
+OPTIONS = frozenset(
+    {"tensor_parallel_size", "max_model_len", "gpu_memory_utilization", "quantization", "dtype"}
+)
+
+
 def create(arg: str, **options: Any) -> VLLMBackend:
     """`vllm:MODEL` or `vllm:MODEL@REVISION`; options: tensor_parallel_size, max_model_len, ..."""
     if not arg:
         raise AutojError("name a model for vLLM: vllm:MODEL (a hub id or a local directory)")
     model_id, _, revision = arg.partition("@")
-    allowed = {"tensor_parallel_size", "max_model_len", "gpu_memory_utilization", "quantization", "dtype"}
-    return VLLMBackend.load(model_id, revision or None, **known_options(options, allowed))
+    return VLLMBackend.load(model_id, revision or None, **known_options(options, OPTIONS))

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from autoj.backends.registry import backend_entries
+from autoj.backends.registry import backend_entries, parse_backend_options
 from autoj.cli.main import app
 from autoj.engine import Engine
 from autoj.errors import AutojError
@@ -62,6 +62,14 @@ AllowEmptyOpt = Annotated[
     bool, typer.Option("--allow-empty", help="accept empty responses (a model that answered nothing)")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the run summary as JSON")]
+BackendOptionOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--backend-option",
+        "-B",
+        help="KEY=VALUE for the backend, repeatable (llamacpp: n_threads, n_parallel, deterministic, ...)",
+    ),
+]
 CacheOpt = Annotated[
     bool,
     typer.Option("--cache/--no-cache", help="reuse and keep finished generations ($AUTOJ_CACHE)"),
@@ -77,7 +85,10 @@ def make_judge(
     n_ctx: int | None,
     both_orders: bool = False,
     cache: bool = False,
+    backend_option: list[str] | None = None,
 ) -> Judge:
+    options = parse_backend_options(judge, backend_option or [])
+    options.setdefault("n_ctx", n_ctx)
     return Judge(
         judge,
         protocol=protocol,
@@ -86,7 +97,7 @@ def make_judge(
         concurrency=concurrency,
         language=lang.value,
         cache=cache,
-        n_ctx=n_ctx,
+        **options,
     )
 
 
@@ -184,9 +195,12 @@ def compare(
     n_ctx: ContextOpt = None,
     as_json: JsonOpt = False,
     cache: CacheOpt = True,
+    backend_option: BackendOptionOpt = None,
 ) -> None:
     """Compare two responses per item: which is better, or a tie, with the judge's reasons."""
-    j = make_judge(judge, protocol, lang, max_new_tokens, concurrency, n_ctx, both_orders, cache)
+    j = make_judge(
+        judge, protocol, lang, max_new_tokens, concurrency, n_ctx, both_orders, cache, backend_option
+    )
     if query is not None or response_1 is not None or response_2 is not None:
         if input_path is not None or query is None or response_1 is None or response_2 is None:
             raise AutojError("inline use needs all of --query, --response-1, --response-2 and no INPUT")
@@ -241,9 +255,12 @@ def rate(
     n_ctx: ContextOpt = None,
     as_json: JsonOpt = False,
     cache: CacheOpt = True,
+    backend_option: BackendOptionOpt = None,
 ) -> None:
     """Critique one response per item and rate it 1-10."""
-    j = make_judge(judge, protocol, lang, max_new_tokens, concurrency, n_ctx, cache=cache)
+    j = make_judge(
+        judge, protocol, lang, max_new_tokens, concurrency, n_ctx, cache=cache, backend_option=backend_option
+    )
     if query is not None or response is not None:
         if input_path is not None or query is None or response is None:
             raise AutojError("inline use needs both --query and --response and no INPUT")
