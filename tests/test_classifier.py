@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from autoj.scenarios import (
     evaluate_classifier,
     load_labelled_queries,
 )
+from autoj.scenarios._encoder import ENCODER_DIR
 from autoj.scenarios._evaluate import score
 from autoj.scenarios._features import Analyzer
 from autoj.scenarios._linear import MODEL_DIR, LinearModel
@@ -34,9 +36,14 @@ from conftest import shared_file
 METRICS = json.loads((MODEL_DIR / "metrics.json").read_text(encoding="utf-8"))
 
 
+@functools.cache
+def shipped(kind: str) -> Classifier:
+    return Classifier(kind=kind)
+
+
 @pytest.fixture(scope="module")
 def classifier() -> Classifier:
-    return Classifier(kind="tfidf")
+    return shipped("tfidf")
 
 
 @pytest.mark.parametrize(
@@ -51,8 +58,9 @@ def classifier() -> Classifier:
         ("Brainstorm 10 names for a coffee shop.", "brainstorming"),
     ],
 )
-def test_clear_queries_get_their_scenario(classifier: Classifier, query: str, scenario: str) -> None:
-    [prediction] = classifier.predict([query])
+@pytest.mark.parametrize("kind", ["encoder", "tfidf"])
+def test_clear_queries_get_their_scenario(kind: str, query: str, scenario: str) -> None:
+    [prediction] = shipped(kind).predict([query])
     assert prediction.scenario == scenario
     assert prediction.group == SCENARIOS[scenario].group
     assert prediction.confidence is not None and 0.5 < prediction.confidence <= 1.0
@@ -79,11 +87,14 @@ def test_shipped_model_is_small_plain_arrays_trained_on_train_only() -> None:
 
 
 @pytest.mark.data
-def test_shipped_classifier_reproduces_its_recorded_accuracy(classifier: Classifier) -> None:
-    report = evaluate_classifier(shared_file("autoj/scenario_classifier/testdata.jsonl"), classifier.predict)
-    assert report.overall.n == METRICS["test_rows"] == 623
-    assert abs(report.overall.accuracy - METRICS["accuracy"]) <= 0.5
-    assert abs(report.overall.macro_f1 - METRICS["macro_f1"]) <= 0.5
+@pytest.mark.parametrize(("kind", "directory"), [("tfidf", MODEL_DIR), ("encoder", ENCODER_DIR)])
+def test_shipped_classifiers_reproduce_their_recorded_accuracy(kind: str, directory: Path) -> None:
+    recorded = json.loads((directory / "metrics.json").read_text(encoding="utf-8"))
+    data = shared_file("autoj/scenario_classifier/testdata.jsonl")
+    report = evaluate_classifier(data, shipped(kind).predict)
+    assert report.overall.n == recorded["test_rows"] == 623
+    assert abs(report.overall.accuracy - recorded["accuracy"]) <= 0.5
+    assert abs(report.overall.macro_f1 - recorded["macro_f1"]) <= 0.5
     assert report.retired_rows == 14 and report.failures == 0
     assert sum(s.n for s in report.groups.values()) == 623
 
