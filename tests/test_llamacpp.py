@@ -107,7 +107,7 @@ def test_batched_sequences_reuse_a_shared_prompt_prefix(embedded_backend) -> Non
     ]
     shared = next(i for i, (a, b) in enumerate(zip(prompts[0], prompts[1], strict=False)) if a != b)
     assert shared > 10  # the system message and the user turn's opening
-    params = GenerationParams(max_new_tokens=12)
+    params = GenerationParams(max_new_tokens=6)
     texts = [decoder.submit(prompts[0], params).result(timeout=120).text]
     before_total, before_reused = decoder.prompt_tokens, decoder.reused_tokens
     texts += [decoder.submit(p, params).result(timeout=120).text for p in prompts[1:]]
@@ -119,19 +119,24 @@ def test_batched_sequences_reuse_a_shared_prompt_prefix(embedded_backend) -> Non
     assert texts[2] == texts[0]
 
 
-def test_concurrent_judgments_match_one_at_a_time(embedded_backend) -> None:
-    """Batching several sequences changes how many are judged at once, not what is said."""
+def test_concurrent_sequences_keep_to_their_own_prompts(embedded_backend) -> None:
+    """Four prompts decoded together start as each does alone: no sequence reads another's cache.
+
+    Only the opening tokens are compared: llama.cpp's sums depend on how tokens are batched, so a
+    near-tie far into a long answer may go either way (the deterministic mode exists for that).
+    """
     from autoj.backends.llamacpp import LlamaCppBackend
 
     questions = ["What is 2+2?", "Name a large ocean.", "Is the sun a star?", "Say hello in French."]
     prompts = [Prompt(messages=(Message("user", q),)) for q in questions]
-    params = GenerationParams(max_new_tokens=10)
+    params = GenerationParams(max_new_tokens=4)
     together = embedded_backend.generate_sync(prompts, params)
     single = LlamaCppBackend(n_parallel=1)
     alone = [single.generate_sync([p], params)[0] for p in prompts]
     asyncio.run(single.aclose())
     assert [c.error for c in together] == [None] * 4
     assert [c.text for c in together] == [c.text for c in alone]
+    assert len({c.text for c in alone}) == 4  # four different openings: a mix-up would show
 
 
 def test_deterministic_mode_gives_the_same_text_whatever_else_is_judged() -> None:
