@@ -29,7 +29,8 @@ import llama_cpp
 import numpy as np
 from llama_cpp import Llama
 
-from autoj.backends.llamacpp import LlamaCppBackend, _chat_formatter, _default_parallel, _default_threads
+from autoj.backends.llamacpp import DEFAULT_PARALLEL, LlamaCppBackend, _chat_formatter, _default_threads
+from autoj.backends.llamacpp_batch import _common_prefix
 from autoj.datadir import data_path
 from autoj.engine import Engine
 from autoj.protocols import get_protocol
@@ -117,11 +118,7 @@ def run_raw(items: list[PairItem], lengths: list[int], parallel: int, threads: i
         for seq in range(parallel):
             if seq not in slots and queue:
                 p = queue.pop(0)
-                keep = 0
-                for a, b in zip(held.get(seq, []), prompts[p][:-1], strict=False):
-                    if a != b:
-                        break
-                    keep += 1
+                keep = _common_prefix(held.get(seq, []), prompts[p][:-1])
                 llama_cpp.llama_memory_seq_rm(memory, seq, keep, -1)
                 slots[seq] = [p, keep, 0, 0]
         n, outs = 0, []
@@ -179,7 +176,7 @@ def main() -> None:
     parser.add_argument("--defaults", action="store_true", help="also the plain loop at library defaults")
     args = parser.parse_args()
     threads = args.threads or _default_threads()
-    args.parallel = args.parallel or _default_parallel()
+    args.parallel = args.parallel or DEFAULT_PARALLEL
     items = eval_p_pairs(args.pairs, shortest=not args.first)
     params = GenerationParams(max_new_tokens=args.max_new_tokens)
     print(

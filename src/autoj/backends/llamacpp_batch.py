@@ -140,7 +140,7 @@ class BatchedDecoder:
                 if request is None:
                     stopping = True
                     break
-                seq_id = self._reuse(free, request.prompt)
+                seq_id, fed = self._take_sequence(free, request.prompt)
                 slots[seq_id] = _Slot(
                     seq_id=seq_id,
                     prompt=request.prompt,
@@ -148,7 +148,7 @@ class BatchedDecoder:
                     future=request.future,
                     stop_patterns=tuple(re.compile(p) for p in request.params.stop_patterns),
                     rng=np.random.default_rng(request.params.seed),
-                    fed=self._keep_prefix(seq_id, request.prompt),
+                    fed=fed,
                 )
             if not slots:
                 if stopping:
@@ -169,19 +169,18 @@ class BatchedDecoder:
                     del slots[slot.seq_id]
                     free.append(slot.seq_id)
 
-    def _reuse(self, free: list[int], prompt: list[int]) -> int:
-        """Take the free sequence whose cached prompt shares the longest prefix with `prompt`."""
-        best = max(free, key=lambda seq: (_common_prefix(self._cached.get(seq, []), prompt), -seq))
-        free.remove(best)
-        return best
-
-    def _keep_prefix(self, seq_id: int, prompt: list[int]) -> int:
-        """Drop the cached tokens past the shared prefix; the count kept (at least one token is fed)."""
-        keep = min(_common_prefix(self._cached.pop(seq_id, []), prompt), len(prompt) - 1)
+    def _take_sequence(self, free: list[int], prompt: list[int]) -> tuple[int, int]:
+        """The free sequence whose cached prompt shares the longest prefix with `prompt`, and the
+        count of tokens kept there (at least one prompt token is always fed, for its logits)."""
+        shared = {seq: _common_prefix(self._cached.get(seq, []), prompt) for seq in free}
+        seq_id = max(free, key=lambda seq: (shared[seq], -seq))
+        free.remove(seq_id)
+        self._cached.pop(seq_id, None)
+        keep = min(shared[seq_id], len(prompt) - 1)
         self._lib.llama_memory_seq_rm(self._memory, seq_id, keep, -1)
         self.prompt_tokens += len(prompt)
         self.reused_tokens += keep
-        return keep
+        return seq_id, keep
 
     def _step(self, slots: dict[int, _Slot]) -> list[tuple[_Slot, int]]:
         """One llama_decode: the next token of each running sequence, then prompt chunks."""

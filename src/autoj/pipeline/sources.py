@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from autoj.inputs import DEFAULT_LABELS, parse_label
+from autoj.inputs import DEFAULT_LABELS, FieldMap, parse_label
 from autoj.protocols.base import load_template
 from autoj.types import Item, PairItem, SingleItem, Verdict
 
@@ -50,17 +50,12 @@ Converted = Item | Skip | FieldProblem
 
 
 @dataclass(frozen=True)
-class SourceFields:
-    """Field names in the source file; each can be remapped (`--field query=instruction`)."""
+class SourceFields(FieldMap):
+    """Field names in the source file; each can be remapped (`--field query=instruction`).
 
-    id: str = "id"
-    query: str = "prompt"
-    response_1: str = "response 1"
-    response_2: str = "response 2"
-    response: str = "response"
-    label: str = "label"
-    scenario: str = "scenario"
-    reference: str = "score"
+    The Auto-J names come from the judging input's FieldMap; the rest are other sources' fields.
+    """
+
     chosen: str = "chosen"
     rejected: str = "rejected"
     conversation_a: str = "conversation_a"

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from autoj.errors import AutojError
+from autoj.scenarios._encoder import ENCODER_DIR, EncoderModel
 from autoj.scenarios._features import Analyzer, TfidfBlock, transform_all
 from autoj.scenarios._prediction import ScenarioPrediction
 from autoj.scenarios._taxonomy import SCENARIOS, normalize_scenario
@@ -137,8 +138,6 @@ class ScenarioModel(Protocol):
 def load_model(directory: Path) -> ScenarioModel:
     """The model in `directory`: an encoder (encoder.json) or a TF-IDF model (classifier.json)."""
     if (directory / "encoder.json").is_file():
-        from autoj.scenarios._encoder import EncoderModel
-
         return EncoderModel.load(directory)
     return LinearModel.load(directory)
 
@@ -156,8 +155,6 @@ class Classifier:
         if kind not in CLASSIFIER_KINDS:
             raise AutojError(f"unknown classifier kind {kind!r}: use one of {', '.join(CLASSIFIER_KINDS)}")
         if model_dir is None:
-            from autoj.scenarios._encoder import ENCODER_DIR
-
             model_dir = ENCODER_DIR if kind == "encoder" else MODEL_DIR
         self.model: ScenarioModel = load_model(model_dir)
         # Labels in a model file may be old names (e.g. `default`): map them once, here.
