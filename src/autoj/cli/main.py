@@ -23,6 +23,7 @@ def _register() -> None:
     from autoj.cli import (
         bench_cmds,  # noqa: F401
         cache_cmds,  # noqa: F401
+        catalog_cmds,  # noqa: F401
         judge_cmds,  # noqa: F401
         pipeline_cmds,  # noqa: F401
         report_cmds,  # noqa: F401

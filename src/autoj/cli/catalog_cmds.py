@@ -1,0 +1,62 @@
+"""`autoj judges`: the judges autoj knows by name (a table, or `--json`).
+
+`judges` is a command group: called alone it lists the catalog; subcommands (`autoj judges show`)
+are added to `judges_app` by other modules.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from autoj import catalog
+from autoj.cli.main import app
+
+console = Console()
+
+judges_app = typer.Typer(
+    help="The judges autoj knows by name; `-j NAME` uses one anywhere a judge is taken.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(judges_app, name="judges")
+
+
+@judges_app.callback(invoke_without_command=True)
+def judges_cmd(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON list of the entries")] = False,
+) -> None:
+    """List the known judges: protocol, default backend, model, license, context, published figures."""
+    if ctx.invoked_subcommand is not None:
+        return
+    entries = catalog.entries()
+    if as_json:
+        typer.echo(json.dumps([entry.to_dict() for entry in entries], indent=2, ensure_ascii=False))
+        return
+    table = Table("name", "protocol", "backend", "license", "context", "published figures", "variants")
+    table.columns[0].no_wrap = True
+    table.columns[2].overflow = "fold"
+    for entry in entries:
+        table.add_row(
+            entry.name,
+            entry.protocol,
+            entry.backend,
+            entry.license or "-",
+            f"{entry.context:,}",
+            "\n".join(_figure(f) for f in entry.figures) or "-",
+            ", ".join(v.kind for v in entry.variants) or "-",
+        )
+    console.print(table)
+    console.print(
+        "Use one with -j NAME (e.g. autoj compare pairs.jsonl -o out.jsonl -j prometheus-7b-v2); "
+        "`autoj judges --json` gives each entry's sources."
+    )
+
+
+def _figure(figure: catalog.Figure) -> str:
+    return f"{figure.benchmark.removeprefix('Auto-J ')} {figure.metric} {figure.value:g}"
