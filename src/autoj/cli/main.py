@@ -1,12 +1,20 @@
-"""Entry point of the `autoj` command: assembles the subcommands and turns user errors into messages."""
+"""Entry point of the `autoj` command: assembles the subcommands and turns every user error into
+one line (exit 2 for a usage mistake, 1 for a run that failed), never a stack trace.
+
+Typer (from 0.29, pinned in pyproject) raises its own vendored click exceptions, not `click`'s,
+so those are the ones caught here.
+"""
 
 from __future__ import annotations
 
+import sqlite3
 import sys
+from typing import Annotated, NoReturn
 
-import click
 import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
+from autoj import __version__
 from autoj.errors import AutojError
 
 app = typer.Typer(
@@ -15,7 +23,26 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"autoj {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", is_eager=True, callback=_show_version, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Generative LLM judges: compare two responses or critique and rate one."""
 
 
 def _register() -> None:
@@ -33,23 +60,51 @@ def _register() -> None:
     )
 
 
+def _fail(message: str, code: int) -> NoReturn:
+    """One line on stderr (newlines in a message are kept only for lists of bad records)."""
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    sys.exit(code)
+
+
+def usage_message(exc: UsageError) -> str:
+    """`autoj compare: No such option: --bogus (see autoj compare --help)`."""
+    message = " ".join(exc.format_message().split())  # click lists choices on several lines
+    if exc.ctx is None:
+        return message
+    path = exc.ctx.command_path
+    return f"{path}: {message} (see '{path} --help')"
+
+
+def os_error_message(exc: OSError) -> str:
+    """`PATH: reason` for a failed file operation, whichever file it was."""
+    names = [str(n) for n in (exc.filename, exc.filename2) if n is not None]
+    reason = exc.strerror or str(exc)
+    return f"{' -> '.join(names)}: {reason}" if names else reason
+
+
 def main() -> None:
-    """Run the CLI; a user mistake prints one clear message and exits 2, never a stack trace."""
+    """Run the CLI; every mistake ends in one clear message and a truthful exit code."""
     _register()
     try:
         code = app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
+    except NoArgsIsHelpError as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except UsageError as exc:
+        _fail(usage_message(exc), exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:
+        _fail(exc.format_message(), exc.exit_code)
     except AutojError as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        sys.exit(2)
-    except typer.Abort:
-        typer.secho("aborted", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
+        _fail(str(exc), exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
         typer.secho("interrupted: finished results are kept; run again to resume", err=True)
         sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(141)  # the reader of our output went away (`| head`): nothing to report
+    except OSError as exc:
+        _fail(os_error_message(exc), 1)
+    except sqlite3.Error as exc:
+        _fail(f"database error: {exc}", 1)
     sys.exit(code if isinstance(code, int) else 0)
