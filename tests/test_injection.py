@@ -122,7 +122,7 @@ def test_neutralised_text_matches_no_parser_marker_or_template_tag(injection: st
 def test_guarded_protocols_are_registered_and_recorded_as_such() -> None:
     guarded = get_protocol("autoj" + GUARD)
     assert isinstance(guarded, GuardedProtocol)
-    assert guarded.id == "autoj+guard@1.g1"
+    assert guarded.id == "autoj+guard@1.g2"
     assert get_protocol("chat+guard").name == "chat+guard"
     assert get_protocol("autoj-zh+guard").language == "zh"
 

@@ -6,12 +6,17 @@ generation: the backend's identity (model file hash or revision), the protocol a
 the exact prompt (text or messages) and the generation params. Only successful generations are
 stored; a backend error is tried again next time. WAL mode and a busy timeout let several
 processes read and write the same file at once.
+
+The cache can never break a run: a file that is damaged, locked past the busy timeout, full or
+unwritable turns the cache off for the rest of the process with one warning, and the run goes on
+generating. `check()` (behind `autoj cache stats`) runs SQLite's integrity check.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -26,7 +31,11 @@ from autoj.types import Completion, GenerationParams, Prompt, TokenLogprob
 
 ENV_VAR = "AUTOJ_CACHE"
 SCHEMA_VERSION = 1
-_BUSY_TIMEOUT_MS = 60_000
+# Long enough for other processes' single-statement writes, short enough that a file locked by
+# someone else costs a run a few seconds once, not minutes per lookup.
+_BUSY_TIMEOUT_MS = 5_000
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS generations (
@@ -70,10 +79,17 @@ def _encode(completion: Completion) -> str:
         data["logprobs"] = [
             {"token": lp.token, "logprob": lp.logprob, "top": dict(lp.top)} for lp in completion.logprobs
         ]
-    return json.dumps(data, ensure_ascii=False)
+    text = json.dumps(data, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A model's text with a lone surrogate: stored escaped, it reads back the same.
+        return json.dumps(data)
+    return text
 
 
 def _decode(text: str) -> Completion:
+    """A stored completion; raises ValueError (or KeyError/TypeError) for a damaged entry."""
     data = json.loads(text)
     logprobs = data.get("logprobs")
     return Completion(
@@ -106,11 +122,35 @@ class CacheStats:
         return asdict(self)
 
 
-class JudgmentCache:
-    """Thread-safe handle on one cache file. Lookups and stores are single SQL statements."""
+@dataclass(frozen=True)
+class CacheHealth:
+    """What SQLite's integrity check says about a cache file: `ok`, or why it is damaged."""
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    path: str
+    ok: bool
+    detail: str
+
+
+_DAMAGED = "use `autoj cache clear`, delete the file, or pass --no-cache"
+
+
+class JudgmentCache:
+    """Thread-safe handle on one cache file. Lookups and stores are single SQL statements.
+
+    A database error (damaged, locked, full, read-only) never reaches the caller: the cache logs
+    one warning and from then on finds nothing and stores nothing (`disabled` says why).
+    `strict=True` raises AutojError instead, for the commands that manage the cache itself.
+    """
+
+    def __init__(self, path: str | Path | None = None, strict: bool = False) -> None:
         self.path = Path(path).expanduser() if path is not None else default_cache_path()
+        self.strict = strict
+        self.disabled: str | None = None
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self.hits = 0
+        self.misses = 0
+        self.stores = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(
@@ -120,23 +160,38 @@ class JudgmentCache:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
-        except (OSError, sqlite3.DatabaseError) as exc:
-            raise AutojError(f"cannot open the judgment cache {self.path}: {exc} (use --no-cache)") from None
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-        self.stores = 0
+        except (OSError, sqlite3.Error) as exc:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            self._fail(f"cannot open the judgment cache {self.path}: {_describe(exc)}")
+
+    def _fail(self, message: str) -> None:
+        """Turn the cache off with one warning (or raise, when strict). Call without the lock."""
+        if self.strict:
+            raise AutojError(f"{message} ({_DAMAGED})")
+        if self.disabled is None:
+            self.disabled = message
+            log.warning("warning: %s; carrying on without the cache (%s)", message, _DAMAGED)
 
     def get_many(self, keys: Sequence[str]) -> list[Completion | None]:
-        """The stored completion of each key, or None where there is none."""
+        """The stored completion of each key, or None where there is none (or the cache is off)."""
         if not keys:
             return []
-        marks = ",".join("?" * len(keys))
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT key, completion FROM generations WHERE key IN ({marks})", tuple(keys)
-            ).fetchall()
-        found = {key: _decode(text) for key, text in rows}
+        found: dict[str, Completion] = {}
+        if self.disabled is None and self._conn is not None:
+            marks = ",".join("?" * len(keys))
+            try:
+                with self._lock:
+                    rows = self._conn.execute(
+                        f"SELECT key, completion FROM generations WHERE key IN ({marks})", tuple(keys)
+                    ).fetchall()
+                found = {key: _decode(text) for key, text in rows}
+            except sqlite3.Error as exc:
+                self._fail(f"cannot read the judgment cache {self.path}: {_describe(exc)}")
+            except (ValueError, KeyError, TypeError) as exc:
+                self._fail(f"the judgment cache {self.path} holds a damaged entry ({exc})")
+                found = {}
         out = [found.get(key) for key in keys]
         hit = sum(c is not None for c in out)
         self.hits += hit
@@ -162,25 +217,55 @@ class JudgmentCache:
             for key, completion in entries
             if completion.error is None
         ]
-        if not rows:
+        if not rows or self.disabled is not None or self._conn is None:
             return 0
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.executemany("INSERT OR REPLACE INTO generations VALUES (?, ?, ?, ?, ?, ?)", rows)
-            except sqlite3.DatabaseError:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        try:
+            with self._lock:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    self._conn.executemany(
+                        "INSERT OR REPLACE INTO generations VALUES (?, ?, ?, ?, ?, ?)", rows
+                    )
+                    self._conn.execute("COMMIT")
+                except sqlite3.Error:
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
+        except sqlite3.Error as exc:
+            self._fail(f"cannot write to the judgment cache {self.path}: {_describe(exc)}")
+            return 0
         self.stores += len(rows)
         return len(rows)
 
+    def _connection(self) -> sqlite3.Connection:
+        """The open connection, for commands that manage the cache (they fail loudly)."""
+        if self._conn is None or self.disabled is not None:
+            raise AutojError(f"{self.disabled or 'the judgment cache is closed'} ({_DAMAGED})")
+        return self._conn
+
+    def check(self) -> CacheHealth:
+        """SQLite's integrity check of the whole file: whether it is sound, and what is wrong."""
+        try:
+            with self._lock:
+                rows = self._connection().execute("PRAGMA integrity_check").fetchall()
+        except sqlite3.Error as exc:
+            return CacheHealth(str(self.path), False, _describe(exc))
+        findings = [str(row[0]) for row in rows]
+        ok = findings == ["ok"]
+        return CacheHealth(str(self.path), ok, "ok" if ok else "; ".join(findings[:5]))
+
     def stats(self) -> CacheStats:
-        with self._lock:
-            entries = self._conn.execute("SELECT COUNT(*) FROM generations").fetchone()[0]
-            by_model = self._conn.execute(
-                "SELECT backend || ':' || model, COUNT(*) FROM generations GROUP BY 1 ORDER BY 2 DESC"
-            ).fetchall()
+        try:
+            with self._lock:
+                conn = self._connection()
+                entries = conn.execute("SELECT COUNT(*) FROM generations").fetchone()[0]
+                by_model = conn.execute(
+                    "SELECT backend || ':' || model, COUNT(*) FROM generations GROUP BY 1 ORDER BY 2 DESC"
+                ).fetchall()
+        except sqlite3.Error as exc:
+            raise AutojError(
+                f"cannot read the judgment cache {self.path}: {_describe(exc)} ({_DAMAGED})"
+            ) from None
         size = sum(p.stat().st_size for p in self._files() if p.exists())
         return CacheStats(
             path=str(self.path),
@@ -194,15 +279,19 @@ class JudgmentCache:
 
     def clear(self, model: str | None = None) -> int:
         """Delete all entries (or one model's); returns how many were deleted."""
-        with self._lock:
-            if model is None:
-                cursor = self._conn.execute("DELETE FROM generations")
-            else:
-                cursor = self._conn.execute("DELETE FROM generations WHERE model = ?", (model,))
-            deleted = cursor.rowcount
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            if model is None:
-                self._conn.execute("VACUUM")
+        try:
+            with self._lock:
+                conn = self._connection()
+                if model is None:
+                    cursor = conn.execute("DELETE FROM generations")
+                else:
+                    cursor = conn.execute("DELETE FROM generations WHERE model = ?", (model,))
+                deleted = cursor.rowcount
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                if model is None:
+                    conn.execute("VACUUM")
+        except sqlite3.Error as exc:
+            raise AutojError(f"cannot clear the judgment cache {self.path}: {_describe(exc)}") from None
         return int(deleted)
 
     def _files(self) -> list[Path]:
@@ -210,13 +299,23 @@ class JudgmentCache:
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     def __enter__(self) -> JudgmentCache:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _describe(exc: BaseException) -> str:
+    """An OS or SQLite error in words a user can act on."""
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in text:
+        return "the file is damaged or not a cache (file is not a database)"
+    return text
 
 
 CacheOption = JudgmentCache | str | Path | bool | None

@@ -1,21 +1,29 @@
-"""Reading items to judge from JSONL, JSON or CSV, with field mapping and per-record validation.
+"""Reading items to judge from any input file, with field mapping and per-record validation.
 
-Every bad record is reported with its file, line and field, so a user can fix the file before any
-model call is made (`on_invalid="fail"`), or skip the bad records knowingly (`on_invalid="skip"`).
+The one reader for every command: files are read by `autoj.input_files` (JSONL, JSON, CSV, TSV,
+Parquet and their `.gz`), labels are mapped by a `LabelMap`, and autoj's own results files are
+read back as the items they judged. Every bad record is reported with its file, line and field, so
+a user can fix the file before any model call is made (`on_invalid="fail"`), or skip the bad
+records knowingly (`on_invalid="skip"`).
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
-import json
-from collections.abc import Iterator, Mapping
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from autoj.errors import AutojError, InputError, InputProblem
+from autoj.input_files import iter_records
+from autoj.labels import LabelMap
 from autoj.types import PairItem, SingleItem, Verdict
+
+if TYPE_CHECKING:
+    from autoj.protocols.base import JudgeProtocol
+
+__all__ = ["DEFAULT_LABELS", "FieldMap", "LabelMap", "Loaded", "checked_items", "iter_records", "load_items"]
 
 OnInvalid = Literal["fail", "skip"]
 
@@ -57,61 +65,6 @@ class Loaded:
     problems: list[InputProblem] = field(default_factory=list)
 
 
-def open_text(path: Path) -> IO[str]:
-    """A text handle, transparently gunzipping `.gz` files."""
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8", newline="")
-    return path.open(encoding="utf-8", newline="")
-
-
-def iter_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | InputProblem]]:
-    """(line number, record) for each record; a record that cannot be read is an InputProblem.
-
-    JSONL lines and CSV rows are numbered as an editor shows them; a JSON array's elements by
-    their position (1-based). Any of them may be gzipped (`.jsonl.gz`, `.json.gz`, `.csv.gz`).
-    """
-    if not path.is_file():
-        raise AutojError(f"input file not found: {path}")
-    suffix = Path(path.name.lower().removesuffix(".gz")).suffix
-    if suffix == ".csv":
-        with open_text(path) as handle:
-            reader = csv.DictReader(handle)
-            for row in reader:
-                yield reader.line_num, dict(row)
-        return
-    if suffix == ".json":
-        try:
-            with open_text(path) as handle:
-                data = json.load(handle)
-        except json.JSONDecodeError as exc:
-            yield exc.lineno, InputProblem(str(path), exc.lineno, None, f"invalid JSON: {exc.msg}")
-            return
-        if isinstance(data, dict):
-            data = data.get("items", data.get("data"))
-        if not isinstance(data, list):
-            yield 1, InputProblem(str(path), 1, None, "a .json input must be a list of objects")
-            return
-        for number, record in enumerate(data, start=1):
-            if isinstance(record, dict):
-                yield number, record
-            else:
-                yield number, InputProblem(str(path), number, None, "record is not a JSON object")
-        return
-    with open_text(path) as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, InputProblem(str(path), number, None, f"invalid JSON: {exc.msg}")
-                continue
-            if not isinstance(record, dict):
-                yield number, InputProblem(str(path), number, None, "line is not a JSON object")
-                continue
-            yield number, record
-
-
 def _text(
     record: Mapping[str, Any], name: str, where: tuple[str, int], flag: str, allow_empty: bool = False
 ) -> str | InputProblem:
@@ -146,23 +99,34 @@ def load_items(
     path: str | Path,
     kind: Literal["pairwise", "single"],
     fields: FieldMap | None = None,
-    labels: Mapping[str, Verdict] | None = None,
+    labels: LabelMap | Mapping[str, Verdict] | None = None,
     allow_empty: bool = False,
+    known_scenarios: bool = False,
 ) -> Loaded:
     """Read every record of `path` as a PairItem or SingleItem; collect problems instead of raising.
 
     An empty response is a mistake in most files, but real in some benchmark data (a model that
     answered nothing): `allow_empty` accepts empty responses; an empty query is never accepted.
+    A line of an autoj results file is read as the item it judged. `known_scenarios` requires
+    each given scenario to be one of the taxonomy's (for protocols that prompt with its criteria).
     """
     path = Path(path)
-    fields = fields or FieldMap()
-    labels = labels or DEFAULT_LABELS
+    given_fields = fields or FieldMap()
+    label_map = LabelMap.of(labels)
     loaded = Loaded()
     seen_ids: dict[str, int] = {}
-    for number, record in iter_records(path):
-        if isinstance(record, InputProblem):
-            loaded.problems.append(record)
+    label_field_problem = label_map.check_field(given_fields.label) if kind == "pairwise" else None
+    for number, raw_record in iter_records(path):
+        if isinstance(raw_record, InputProblem):
+            loaded.problems.append(raw_record)
             continue
+        record, fields = raw_record, given_fields
+        if is_result_record(raw_record):
+            record, fields = result_item_record(raw_record), RESULT_FIELDS
+            if raw_record.get("kind") not in (None, kind):
+                message = f"a {raw_record['kind']} result, but this command judges {kind} items"
+                loaded.problems.append(InputProblem(str(path), number, "kind", message))
+                continue
         where = (str(path), number)
         query = _text(record, fields.query, where, "--query-field")
         if kind == "pairwise":
@@ -183,29 +147,31 @@ def load_items(
             )
         label: Verdict | None = None
         if kind == "pairwise" and record.get(fields.label) not in (None, ""):
-            label = parse_label(record[fields.label], labels)
-            if label is None:
-                bad.append(
-                    InputProblem(
-                        str(path),
-                        number,
-                        fields.label,
-                        f"unknown label {record[fields.label]!r}: use 0/1/2, A/B/tie or map it",
-                    )
-                )
+            parsed = label_map.parse(record[fields.label])
+            if fields is given_fields and label_field_problem is not None:
+                parsed = label_field_problem
+            if isinstance(parsed, Verdict):
+                label = parsed
+            else:
+                bad.append(InputProblem(str(path), number, fields.label, parsed))
         reference: float | None = None
         if kind == "single" and record.get(fields.reference) not in (None, ""):
-            try:
-                reference = float(record[fields.reference])
-            except (TypeError, ValueError):
+            reference_or_problem = _number(record[fields.reference])
+            if reference_or_problem is None:
                 bad.append(
                     InputProblem(str(path), number, fields.reference, "reference score is not a number")
                 )
+            else:
+                reference = reference_or_problem
+        scenario = _optional_str(record, fields.scenario)
+        if known_scenarios and scenario is not None:
+            unknown = _unknown_scenario(scenario)
+            if unknown is not None:
+                bad.append(InputProblem(str(path), number, fields.scenario, unknown))
         if bad:
             loaded.problems.extend(bad)
             continue
         seen_ids[item_id] = number
-        scenario = _optional_str(record, fields.scenario)
         known = set(vars(fields).values())
         meta = {k: v for k, v in record.items() if k not in known}
         strings = [t for t in texts if isinstance(t, str)]
@@ -221,11 +187,12 @@ def checked_items(
     kind: Literal["pairwise", "single"],
     fields: FieldMap | None = None,
     on_invalid: OnInvalid = "fail",
-    labels: Mapping[str, Verdict] | None = None,
+    labels: LabelMap | Mapping[str, Verdict] | None = None,
     allow_empty: bool = False,
+    known_scenarios: bool = False,
 ) -> tuple[list[PairItem] | list[SingleItem], list[InputProblem]]:
     """Items of a file, failing on the first sign of trouble unless told to skip bad records."""
-    loaded = load_items(path, kind, fields, labels, allow_empty)
+    loaded = load_items(path, kind, fields, labels, allow_empty, known_scenarios)
     if loaded.problems and on_invalid == "fail":
         raise InputError(
             loaded.problems,
@@ -233,3 +200,63 @@ def checked_items(
         )
     items: list[PairItem] | list[SingleItem] = loaded.pairs if kind == "pairwise" else loaded.singles
     return items, loaded.problems
+
+
+#: Where a results line keeps the item it judged (`Result.to_dict()["item"]`, plus the top-level id).
+RESULT_FIELDS = FieldMap(
+    query="query",
+    response_1="response_1",
+    response_2="response_2",
+    response="response",
+    id="id",
+    scenario="scenario",
+    label="label",
+    reference="reference",
+)
+
+
+def is_result_record(record: Mapping[str, Any]) -> bool:
+    """Whether a record is a line of an autoj results file (an `item` object and a `judgment`)."""
+    item = record.get("item")
+    return isinstance(item, dict) and "query" in item and "judgment" in record
+
+
+def result_item_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The judged item of a results line as a flat record under RESULT_FIELDS' names.
+
+    The item's meta comes first so a meta key never hides one of the item's own fields.
+    """
+    item = dict(record["item"])
+    meta = item.pop("meta", None)
+    return {**(meta if isinstance(meta, dict) else {}), **item, "id": record.get("id")}
+
+
+def needs_known_scenarios(protocol: JudgeProtocol) -> bool:
+    """Whether `protocol` prompts with the item's scenario criteria, so the scenario must exist."""
+    from autoj.protocols.criteria import CriteriaChatProtocol
+    from autoj.protocols.sanitize import GuardedProtocol
+
+    inner = protocol.inner if isinstance(protocol, GuardedProtocol) else protocol
+    return isinstance(inner, CriteriaChatProtocol)
+
+
+def _unknown_scenario(name: str) -> str | None:
+    """Why `name` is not a scenario of the taxonomy, or None when it is one."""
+    from autoj.scenarios import normalize_scenario
+
+    try:
+        normalize_scenario(name)
+    except AutojError as exc:
+        return str(exc)
+    return None
+
+
+def _number(value: Any) -> float | None:
+    """A finite number from a number or numeric text; None otherwise (NaN and Infinity too)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None

@@ -3,14 +3,26 @@ server, hosted APIs. Raw-text prompts (Auto-J) go to /completions, chat prompts 
 
 Spec: `openai:MODEL@URL` (URL up to and including /v1). The API key comes from the environment
 (`AUTOJ_API_KEY`, else `OPENAI_API_KEY`), never from a command line.
+
+A server can misbehave: answer 200 with something that is not JSON, put a number where text
+belongs, return no choices. Each answer is checked against the shape the API promises, and what
+does not fit is a failed Completion with the reason, never an exception. Credentials (the API key,
+a `user:pass@` in the URL) are kept out of identity, provenance and every reason, even when a
+server echoes them back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import email.utils
+import json
+import math
 import os
 import random
+import re
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -20,7 +32,15 @@ from autoj.errors import AutojError
 from autoj.types import Completion, GenerationParams, Prompt, TokenLogprob
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
+#: Longest wait a server's Retry-After may ask for; a longer ask waits this long.
+DEFAULT_MAX_RETRY_AFTER = 60.0
 _RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
+_REDACTED = "***"
+_SHOWN = 300  # characters of a server's answer quoted in a reason
+
+
+class BadAnswer(ValueError):
+    """A server's 200 answer that does not have the shape the OpenAI API promises."""
 
 
 class OpenAIBackend(Backend):
@@ -39,6 +59,7 @@ class OpenAIBackend(Backend):
         backoff: float = 0.5,
         context_window: int | None = None,
         extra_body: dict[str, Any] | None = None,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
     ) -> None:
         self.model = model
         self.model_id = model
@@ -48,7 +69,11 @@ class OpenAIBackend(Backend):
         self.context_window = context_window
         self.max_retries = max_retries
         self.backoff = backoff
+        self.max_retry_after = max_retry_after
         self.extra_body = dict(extra_body or {})
+        url = httpx.URL(self.base_url)
+        self._secrets = tuple(s for s in (api_key, url.password) if s)
+        self.public_url = str(url.copy_with(username=None, password=None)) if url.userinfo else self.base_url
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._headers = headers
         self._timeout = httpx.Timeout(timeout, connect=min(timeout, 10.0))
@@ -57,7 +82,13 @@ class OpenAIBackend(Backend):
         self._semaphore: asyncio.Semaphore | None = None
 
     def identity(self) -> dict[str, Any]:
-        return {"backend": self.name, "model": self.model_id, "base_url": self.base_url}
+        return {"backend": self.name, "model": self.model_id, "base_url": self.public_url}
+
+    def redact(self, text: str) -> str:
+        """`text` with every credential this backend holds replaced by ***."""
+        for secret in self._secrets:
+            text = text.replace(secret, _REDACTED)
+        return text
 
     def _ensure_client(self) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
         # A client belongs to one event loop; the sync API may run several loops over time.
@@ -97,8 +128,8 @@ class OpenAIBackend(Backend):
         body.update(self.extra_body)
         return path, body
 
-    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any] | str:
-        """The JSON answer, or the reason the request failed after all retries."""
+    async def _post(self, path: str, body: dict[str, Any]) -> Any:
+        """The decoded JSON answer, or a _Failed with the reason the request failed after retries."""
         client, semaphore = self._ensure_client()
         reason = "no attempt made"
         for attempt in range(self.max_retries + 1):
@@ -110,36 +141,30 @@ class OpenAIBackend(Backend):
                 reason = f"{type(exc).__name__}: {exc}"
             else:
                 if response.status_code == 200:
-                    data: dict[str, Any] = response.json()
-                    return data
-                reason = f"HTTP {response.status_code}: {response.text[:300]}"
+                    try:
+                        return json.loads(response.content)
+                    except (ValueError, UnicodeDecodeError):
+                        return _Failed(f"the server's 200 answer is not JSON: {_quote(response.text)}")
+                reason = f"HTTP {response.status_code}: {response.text[:_SHOWN]}"
                 if response.status_code not in _RETRY_STATUSES:
-                    return reason
-                retry_after = response.headers.get("retry-after")
-                if retry_after and retry_after.replace(".", "", 1).isdigit():
-                    delay = max(delay, float(retry_after))
+                    return _Failed(reason)
+                asked = retry_after_seconds(response.headers.get("retry-after"))
+                if asked is not None:
+                    delay = max(delay, min(asked, self.max_retry_after))
             if attempt < self.max_retries:
                 await asyncio.sleep(delay)
-        return reason
+        return _Failed(reason)
 
     async def _one(self, prompt: Prompt, params: GenerationParams) -> Completion:
         path, body = self._request(prompt, params)
         data = await self._post(path, body)
-        if isinstance(data, str):
-            return Completion.failed(f"{self.base_url}{path}: {data}")
+        where = f"{self.public_url}{path}"
+        if isinstance(data, _Failed):
+            return Completion.failed(self.redact(f"{where}: {data.reason}"))
         try:
-            choice = data["choices"][0]
-            text = choice["text"] if prompt.text is not None else choice["message"]["content"]
-        except (KeyError, IndexError, TypeError):
-            return Completion.failed(f"unexpected answer from {self.base_url}{path}: {str(data)[:300]}")
-        usage = data.get("usage") or {}
-        return Completion(
-            text=text or "",
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
-            finish_reason="length" if choice.get("finish_reason") == "length" else "stop",
-            logprobs=_logprobs(choice.get("logprobs")),
-        )
+            return completion_from(data, chat=prompt.text is None)
+        except BadAnswer as exc:
+            return Completion.failed(self.redact(f"unexpected answer from {where}: {exc}"))
 
     async def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Completion]:
         return list(await asyncio.gather(*(self._one(p, params) for p in prompts)))
@@ -150,26 +175,157 @@ class OpenAIBackend(Backend):
             self._client = None
 
 
+@dataclass(frozen=True)
+class _Failed:
+    """Why a request got no usable answer (after retries, or at once for a final answer)."""
+
+    reason: str
+
+
+def _quote(text: str) -> str:
+    shown = text[:_SHOWN]
+    return repr(shown) + (" ..." if len(text) > _SHOWN else "")
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Seconds a Retry-After header asks for (a number of seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+def _int_field(data: dict[str, Any], name: str, where: str) -> int:
+    value = data.get(name)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or not math.isfinite(value):
+        raise BadAnswer(f"{where}.{name} is {value!r}, not a token count")
+    return int(value)
+
+
+def completion_from(data: Any, chat: bool) -> Completion:
+    """The Completion in a /completions (`chat=False`) or /chat/completions answer.
+
+    Raises BadAnswer, naming the field, for anything that does not fit the API's shape.
+    """
+    if not isinstance(data, dict):
+        raise BadAnswer(f"expected a JSON object, got {type(data).__name__}: {_quote(str(data))}")
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise BadAnswer(f"no choices in the answer: {_quote(json.dumps(data, default=str))}")
+    choice = choices[0]
+    if not isinstance(choice, dict):
+        raise BadAnswer(f"choices[0] is {type(choice).__name__}, not an object")
+    if chat:
+        message = choice.get("message")
+        if not isinstance(message, dict):
+            raise BadAnswer(f"choices[0].message is {type(message).__name__}, not an object")
+        text, field = message.get("content"), "choices[0].message.content"
+    else:
+        text, field = choice.get("text"), "choices[0].text"
+    if not isinstance(text, str):
+        raise BadAnswer(f"{field} is {type(text).__name__}, not text")
+    usage = data.get("usage")
+    if usage is None:
+        usage = {}
+    if not isinstance(usage, dict):
+        raise BadAnswer(f"usage is {type(usage).__name__}, not an object")
+    return Completion(
+        text=text,
+        prompt_tokens=_int_field(usage, "prompt_tokens", "usage"),
+        completion_tokens=_int_field(usage, "completion_tokens", "usage"),
+        finish_reason="length" if choice.get("finish_reason") == "length" else "stop",
+        logprobs=_logprobs(choice.get("logprobs")),
+    )
+
+
+def _logprob(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        raise BadAnswer(f"{where} is {value!r}, not a log-probability")
+    return float(value)
+
+
+def _token(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise BadAnswer(f"{where} is {type(value).__name__}, not a token")
+    return value
+
+
 def _logprobs(data: Any) -> tuple[TokenLogprob, ...] | None:
     """Both shapes: chat (`content` list) and completions (`tokens` + `token_logprobs`)."""
     if not data:
         return None
-    if data.get("content"):
-        return tuple(
-            TokenLogprob(
-                token=e["token"],
-                logprob=float(e["logprob"]),
-                top={t["token"]: float(t["logprob"]) for t in e.get("top_logprobs") or []},
+    if not isinstance(data, dict):
+        raise BadAnswer(f"logprobs is {type(data).__name__}, not an object")
+    content = data.get("content")
+    if content:
+        if not isinstance(content, list):
+            raise BadAnswer(f"logprobs.content is {type(content).__name__}, not a list")
+        out = []
+        for n, entry in enumerate(content):
+            where = f"logprobs.content[{n}]"
+            if not isinstance(entry, dict):
+                raise BadAnswer(f"{where} is {type(entry).__name__}, not an object")
+            tops = entry.get("top_logprobs") or []
+            if not isinstance(tops, list) or not all(isinstance(t, dict) for t in tops):
+                raise BadAnswer(f"{where}.top_logprobs is not a list of objects")
+            out.append(
+                TokenLogprob(
+                    token=_token(entry.get("token"), f"{where}.token"),
+                    logprob=_logprob(entry.get("logprob"), f"{where}.logprob"),
+                    top={
+                        _token(t.get("token"), f"{where}.top_logprobs.token"): _logprob(
+                            t.get("logprob"), f"{where}.top_logprobs.logprob"
+                        )
+                        for t in tops
+                    },
+                )
             )
-            for e in data["content"]
-        )
-    if data.get("tokens"):
-        tops = data.get("top_logprobs") or [None] * len(data["tokens"])
-        return tuple(
-            TokenLogprob(token=t, logprob=float(lp or 0.0), top=dict(top or {}))
-            for t, lp, top in zip(data["tokens"], data["token_logprobs"], tops, strict=False)
-        )
+        return tuple(out)
+    tokens = data.get("tokens")
+    if tokens:
+        values = data.get("token_logprobs")
+        tops = data.get("top_logprobs") or [None] * len(tokens)
+        if not isinstance(tokens, list) or not isinstance(values, list) or not isinstance(tops, list):
+            raise BadAnswer("logprobs.tokens, token_logprobs and top_logprobs must be lists")
+        out = []
+        for n, (token, value, top) in enumerate(zip(tokens, values, tops, strict=False)):
+            if top is not None and not isinstance(top, dict):
+                raise BadAnswer(f"logprobs.top_logprobs[{n}] is {type(top).__name__}, not an object")
+            out.append(
+                TokenLogprob(
+                    token=_token(token, f"logprobs.tokens[{n}]"),
+                    # the first token of an echoed prompt has no log-probability
+                    logprob=0.0 if value is None else _logprob(value, f"logprobs.token_logprobs[{n}]"),
+                    top={
+                        _token(k, f"logprobs.top_logprobs[{n}]"): _logprob(v, f"logprobs.top_logprobs[{n}]")
+                        for k, v in (top or {}).items()
+                    },
+                )
+            )
+        return tuple(out)
     return None
+
+
+_USERINFO = re.compile(r"(//)[^/@\s]*@")
+
+
+def redact_url(text: str) -> str:
+    """`text` with the `user:pass@` of every URL in it replaced by `***@`."""
+    return _USERINFO.sub(r"\1***@", text)
 
 
 def parse_openai_spec(arg: str) -> tuple[str, str]:
@@ -180,12 +336,16 @@ def parse_openai_spec(arg: str) -> tuple[str, str]:
     if not at:
         url = os.environ.get("AUTOJ_OPENAI_BASE_URL") or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
     if not url.startswith(("http://", "https://")):
-        raise AutojError(f"the openai backend's URL must start with http:// or https://, got {url!r}")
+        raise AutojError(
+            f"the openai backend's URL must start with http:// or https://, got {redact_url(url)!r}"
+        )
     return model, url
 
 
 # options `create` passes on (others are ignored: one option set serves every backend)
-OPTIONS = frozenset({"concurrency", "timeout", "max_retries", "backoff", "context_window", "extra_body"})
+OPTIONS = frozenset(
+    {"concurrency", "timeout", "max_retries", "backoff", "context_window", "extra_body", "max_retry_after"}
+)
 
 
 def create(arg: str, **options: Any) -> OpenAIBackend:

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from autoj.cache import JudgmentCache, default_cache_path
 from autoj.cli.main import app
+from autoj.errors import AutojError
 
 console = Console()
 cache_app = typer.Typer(
@@ -29,13 +30,28 @@ def stats(
     path: PathOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the figures as JSON")] = False,
 ) -> None:
-    """How many generations the cache holds, per model, and its size on disk."""
-    with JudgmentCache(path or default_cache_path()) as cache:
+    """How many generations the cache holds, per model, and its size on disk; checks the file.
+
+    SQLite's integrity check runs first: a damaged file is reported (exit 1) with what is wrong,
+    and runs would carry on without it.
+    """
+    with JudgmentCache(path or default_cache_path(), strict=True) as cache:
+        health = cache.check()
+        if not health.ok:
+            typer.secho(
+                f"error: the judgment cache {health.path} is damaged ({health.detail}): runs carry "
+                "on without it; `autoj cache clear` starts a new one",
+                fg=typer.colors.RED,
+                err=True,
+            )
+            raise typer.Exit(1)
         figures = cache.stats()
     if as_json:
-        console.print_json(json.dumps(figures.to_dict()))
+        console.print_json(json.dumps({**figures.to_dict(), "integrity": health.detail}))
         return
-    console.print(f"{figures.path}: {figures.entries} generations, {figures.size_bytes / 1e6:.1f} MB")
+    console.print(
+        f"{figures.path}: {figures.entries} generations, {figures.size_bytes / 1e6:.1f} MB, integrity ok"
+    )
     if figures.by_model:
         table = Table("backend:model", "generations")
         for model, count in figures.by_model.items():
@@ -54,6 +70,15 @@ def clear(
     if not yes:
         what = f"{model}'s entries" if model else "every entry"
         typer.confirm(f"delete {what} in {target}?", abort=True)
-    with JudgmentCache(target) as cache:
-        deleted = cache.clear(model)
+    try:
+        with JudgmentCache(target, strict=True) as cache:
+            deleted = cache.clear(model)
+    except AutojError:
+        if model is not None or not target.exists():
+            raise
+        # A damaged file cannot be emptied by SQL; clearing everything means starting a new one.
+        for leftover in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):
+            leftover.unlink(missing_ok=True)
+        console.print(f"removed the damaged cache file {target}; the next run starts a new one")
+        return
     console.print(f"deleted {deleted} generations from {target}")

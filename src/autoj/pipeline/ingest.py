@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from autoj.errors import AutojError, InputError, InputProblem
-from autoj.pipeline.readers import iter_rows
+from autoj.inputs import iter_records
+from autoj.labels import LabelMap
 from autoj.pipeline.sources import CONVERTERS, FieldProblem, RowContext, Skip, SourceFields
 from autoj.types import Item, PairItem
 
@@ -55,8 +56,12 @@ def ingest(
     seed: int = 0,
     limit: int | None = None,
     on_invalid: OnInvalid = "fail",
+    labels: LabelMap | None = None,
 ) -> tuple[list[Item], IngestReport]:
-    """Samples of one source file. `limit` stops after that many samples (first rows first)."""
+    """Samples of one source file. `limit` stops after that many samples (first rows first).
+
+    The file is read by the reader every command uses (`autoj.inputs`), labels by `labels`.
+    """
     if fmt not in CONVERTERS:
         raise AutojError(f"unknown source format {fmt!r}: known formats are {', '.join(sorted(CONVERTERS))}")
     convert = CONVERTERS[fmt]
@@ -67,7 +72,7 @@ def ingest(
     samples: list[Item] = []
     seen: dict[str, int] = {}
     contents: set[tuple[str, ...]] = set()
-    for number, row in iter_rows(path):
+    for number, row in iter_records(path):
         if limit is not None and len(samples) >= limit:
             break
         report.rows += 1
@@ -83,7 +88,7 @@ def ingest(
                 )
             )
             continue
-        converted = convert(row, RowContext(sample_id, fields, seed, name))
+        converted = convert(row, RowContext(sample_id, fields, seed, name, labels or LabelMap()))
         if isinstance(converted, FieldProblem):
             report.problems.append(InputProblem(str(path), number, converted.field, converted.message))
             continue

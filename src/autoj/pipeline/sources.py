@@ -13,21 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from autoj.inputs import DEFAULT_LABELS, FieldMap, parse_label
+from autoj.inputs import FieldMap
+from autoj.labels import LabelMap
 from autoj.protocols.base import load_template
 from autoj.types import Item, PairItem, SingleItem, Verdict
-
-# Human labels as preference datasets write them: Auto-J 0/1/2, A/B, win/lose from response 1's side,
-# Chatbot Arena's winner field.
-PREFERENCE_LABELS: dict[str, Verdict] = {
-    **DEFAULT_LABELS,
-    "win": Verdict.RESPONSE_1,
-    "lose": Verdict.RESPONSE_2,
-    "loss": Verdict.RESPONSE_2,
-    "model_a": Verdict.RESPONSE_1,
-    "model_b": Verdict.RESPONSE_2,
-    "tie (bothbad)": Verdict.TIE,
-}
 
 
 @dataclass(frozen=True)
@@ -77,12 +66,17 @@ class SourceFields(FieldMap):
 
 @dataclass(frozen=True)
 class RowContext:
-    """What a converter needs besides the row: the sample id, the mapping and the seed."""
+    """What a converter needs besides the row: the sample id, the mappings and the seed.
+
+    Labels are read like every command reads them (`autoj.labels`): Auto-J 0/1/2 or a chosen
+    convention, A/B, win/lose from response 1's side, Chatbot Arena's winner field.
+    """
 
     id: str
     fields: SourceFields = field(default_factory=SourceFields)
     seed: int = 0
     source: str = ""
+    labels: LabelMap = field(default_factory=LabelMap)
 
 
 def text_field(record: Mapping[str, Any], name: str) -> str | FieldProblem:
@@ -134,9 +128,10 @@ def convert_pair(record: Mapping[str, Any], ctx: RowContext) -> Converted:
     query, first, second = (str(t) for t in texts)
     label: Verdict | None = None
     if record.get(f.label) not in (None, ""):
-        label = parse_label(record[f.label], PREFERENCE_LABELS)
-        if label is None:
-            return FieldProblem(f.label, f"unknown label {record[f.label]!r}: use win/lose/tie, 0/1/2 or A/B")
+        parsed = ctx.labels.check_field(f.label) or ctx.labels.parse(record[f.label])
+        if not isinstance(parsed, Verdict):
+            return FieldProblem(f.label, parsed)
+        label = parsed
     if not first.strip() or not second.strip():
         return Skip("empty_response")
     if first.strip() == second.strip():
@@ -258,9 +253,9 @@ def convert_arena(record: Mapping[str, Any], ctx: RowContext) -> Converted:
     if conv_a[:-1] != conv_b[:-1]:
         # Multi-turn battles: the earlier answers differ, so there is no single query to judge.
         return Skip("dialogues_differ", "the conversations differ before the last answer")
-    label = parse_label(record.get(f.winner), PREFERENCE_LABELS)
-    if label is None:
-        return FieldProblem(f.winner, f"unknown winner {record.get(f.winner)!r}")
+    label = ctx.labels.parse(record.get(f.winner))
+    if not isinstance(label, Verdict):
+        return FieldProblem(f.winner, f"unknown winner: {label}")
     first, second = conv_a[-1][1], conv_b[-1][1]
     if not first.strip() or not second.strip():
         return Skip("empty_response")

@@ -7,6 +7,12 @@ such text is never taken as the verdict; but a model can still copy it. `neutral
 these markers into look-alikes the template never uses (full-width brackets, a low asterisk, a
 no-break space), so the text reads the same to a person and no longer matches the template.
 
+The look-alikes cover the template's own markers. Then every pattern the parsers accept
+(`PARSER_MARKERS`, taken from `autoj.protocols.parsing`: strict and lenient rating lines such as
+a bare `Rating: 10`, both languages' verdict phrases) is broken wherever it still matches, by an
+invisible WORD JOINER inside its keyword, so nothing in judged text can pass for a judge's verdict
+even when a model copies it.
+
 Text without any marker is returned unchanged, object for object: a guarded protocol sends the
 byte-exact Auto-J prompt for clean text. `guarded(protocol)` wraps any protocol; the `autoj+guard`,
 `autoj-zh+guard` and `chat+guard` protocols are registered by name.
@@ -19,11 +25,18 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from autoj.protocols.base import JudgeProtocol
+from autoj.protocols.parsing import (
+    CHINESE_RATING,
+    CHINESE_VERDICT,
+    ENGLISH_RATING,
+    ENGLISH_VERDICT,
+    LENIENT_RATING,
+)
 from autoj.types import FinishReason, Item, Judgment, PairItem, Prompt, SingleItem
 
 #: Suffix of a guarded protocol's name and version.
 GUARD = "+guard"
-GUARD_VERSION = "g1"
+GUARD_VERSION = "g2"
 
 _NBSP = "\u00a0"
 
@@ -40,6 +53,41 @@ _ZH_DECISION = re.compile(r"最终决定是")
 # Only a number in double brackets, as in the rating line: code (`[[0] * n]`) and citation links
 # (`[[1](url)]`) are left alone.
 _RATING_BRACKETS = re.compile(r"\[\[(\s*[+-]?\d+(?:\.\d+)?\s*)\]\]")
+
+
+#: Every marker a parser accepts; any match left in judged text is broken (see `_break`).
+PARSER_MARKERS: tuple[re.Pattern[str], ...] = (
+    ENGLISH_VERDICT.marker,
+    CHINESE_VERDICT.marker,
+    ENGLISH_RATING.pattern,
+    LENIENT_RATING.pattern,
+    CHINESE_RATING.pattern,
+)
+_JOINER = "\u2060"  # WORD JOINER: invisible, and no parser pattern lets it sit inside a keyword
+
+
+def _break(text: str, pattern: re.Pattern[str]) -> str:
+    """`text` with a joiner after the first word character of each match, until none is left.
+
+    A match that survives a joiner gets one after its next word character; each step adds a joiner
+    inside the match, so the loop ends (a match with no word character left raises: a parser
+    pattern the guard cannot break is a bug to fix, never a silent hole).
+    """
+    while (match := pattern.search(text)) is not None:
+        span = text[match.start() : match.end()]
+        spot = next(
+            (
+                n
+                for n, char in enumerate(span)
+                if (char.isalnum() or char in "[]") and span[n + 1 : n + 2] != _JOINER
+            ),
+            None,
+        )
+        if spot is None:
+            raise ValueError(f"the guard cannot break a match of {pattern.pattern!r}: {span!r}")
+        cut = match.start() + spot + 1
+        text = text[:cut] + _JOINER + text[cut:]
+    return text
 
 
 def _tag(match: re.Match[str]) -> str:
@@ -62,6 +110,8 @@ def neutralise(text: str) -> str:
     out = _DECISION.sub(_decision, out)
     out = _ZH_DECISION.sub("最终决定\u2060是", out)
     out = _RATING_BRACKETS.sub(r"［［\1］］", out)
+    for pattern in PARSER_MARKERS:
+        out = _break(out, pattern)
     return text if out == text else out
 
 
