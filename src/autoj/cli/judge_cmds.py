@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from autoj.backends.registry import backend_entries, parse_backend_options
@@ -18,9 +19,10 @@ from autoj.engine import Engine
 from autoj.errors import AutojError
 from autoj.inputs import FieldMap, checked_items
 from autoj.judge import Judge
+from autoj.outputs import check_output
 from autoj.protocols import get_protocol, protocol_names
 from autoj.results import Result
-from autoj.runner import RunSummary, run_to_file
+from autoj.runner import RunSummary, Tally, run_to_file
 from autoj.types import GenerationParams, Item, PairItem, SingleItem
 
 console = Console()
@@ -101,24 +103,62 @@ def make_judge(
     )
 
 
-async def _run_and_close(engine: Engine, items: list[Item], out: Path, overwrite: bool) -> RunSummary:
+async def _run_and_close(
+    engine: Engine, items: list[Item], out: Path, overwrite: bool, source: Path
+) -> RunSummary:
     try:
-        return await run_to_file(engine, items, out, overwrite=overwrite)
+        return await run_to_file(engine, items, out, overwrite=overwrite, inputs=[source])
     finally:
         await engine.backend.aclose()
 
 
 def _print_summary(summary: RunSummary, as_json: bool) -> None:
+    """The run's figures and what its judgments say; loud lines for a degenerate judge and for
+    items that got no judgment (the command then exits 1)."""
+    tally = summary.tally
     if as_json:
         console.print_json(json.dumps(summary.to_dict()))
-        return
-    err_console.print(
-        f"[bold]{summary.judged}[/] judged, {summary.already_done} already in {summary.output}, "
-        f"{summary.failures} failed ({summary.parse_failures} unparseable) in "
-        f"{summary.elapsed_s:.1f}s: {summary.judgments_per_min:.1f} judgments/min, "
-        f"{summary.tokens_per_s:.1f} generated tokens/s"
-        + (f"; {summary.cache_hits} generations from the cache" if summary.cache_hits else "")
-    )
+    else:
+        err_console.print(
+            f"[bold]{summary.judged}[/] judged, {summary.already_done} already in {summary.output}, "
+            f"{summary.failures} failed ({summary.parse_failures} unparseable) in "
+            f"{summary.elapsed_s:.1f}s: {summary.judgments_per_min:.1f} judgments/min, "
+            f"{summary.tokens_per_s:.1f} generated tokens/s"
+            + (f"; {summary.cache_hits} generations from the cache" if summary.cache_hits else ""),
+            soft_wrap=True,
+        )
+        for line in _judgment_lines(tally):
+            err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+    for warning in tally.warnings:
+        err_console.print(f"[bold red]WARNING: {escape(warning)}[/]", soft_wrap=True)
+    if summary.backend_errors:
+        reasons = "; ".join(f"{count} x {reason}" for reason, count in summary.failure_reasons.items())
+        err_console.print(
+            f"[bold red]{summary.backend_errors} item(s) got no judgment[/] (run again to retry them): "
+            + escape(reasons),
+            soft_wrap=True,
+        )
+
+
+def _judgment_lines(tally: Tally) -> list[str]:
+    """Verdict or rating counts, with agreement and consistency when known."""
+    lines = []
+    if tally.verdicts:
+        counts = ", ".join(
+            f"{v} {tally.verdicts[v]}" for v in ("response_1", "response_2", "tie") if v in tally.verdicts
+        )
+        extra = []
+        if tally.agreement is not None:
+            extra.append(f"agreement with human labels {tally.agreement:.1%} of {tally.labelled}")
+        if tally.consistency is not None:
+            extra.append(f"consistent across orders {tally.consistency:.1%} of {tally.both_orders}")
+        lines.append(f"verdicts: {counts}" + (f" ({'; '.join(extra)})" if extra else ""))
+    if tally.ratings:
+        ordered = sorted(tally.ratings.items(), key=lambda kv: float(kv[0]))
+        total = sum(tally.ratings.values())
+        mean = sum(float(r) * n for r, n in ordered) / total
+        lines.append("ratings: " + ", ".join(f"{r}: {n}" for r, n in ordered) + f" (mean {mean:.2f})")
+    return lines
 
 
 def _show_one(result: Result) -> None:
@@ -155,6 +195,7 @@ def _judge_file(
 ) -> None:
     if output is None:
         raise AutojError("name an output file with -o OUT.jsonl (results stream there as they finish)")
+    check_output(output, [input_path])  # before anything is read or loaded
     items, problems = checked_items(
         input_path,
         "pairwise" if kind == "pairwise" else "single",
@@ -165,8 +206,10 @@ def _judge_file(
     for problem in problems:
         err_console.print(f"[yellow]skipped[/] {problem}", markup=True, highlight=False)
     selected: list[Item] = list(items[:limit] if limit is not None else items)
-    summary = asyncio.run(_run_and_close(judge.engine(both_orders), selected, output, overwrite))
+    summary = asyncio.run(_run_and_close(judge.engine(both_orders), selected, output, overwrite, input_path))
     _print_summary(summary, as_json)
+    if not summary.complete:
+        raise typer.Exit(1)
 
 
 @app.command()
