@@ -227,7 +227,9 @@ def _flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def setup_differences(recorded: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
+def setup_differences(
+    recorded: Mapping[str, Any], current: Mapping[str, Any], sides: tuple[str, str] = ("there", "now")
+) -> list[str]:
     """What differs between two setups, one phrase per field; fields only one side records (an
     older line) are not compared, nor descriptive ones such as the spec's spelling."""
     old, new = _flat(recorded), _flat(current)
@@ -237,7 +239,8 @@ def setup_differences(recorded: Mapping[str, Any], current: Mapping[str, Any]) -
         for k in old.keys() | new.keys()
         if k.split(".")[0] in shared_tops and k.split(".")[0] not in DESCRIPTIVE_SETUP_KEYS
     )
-    return [f"{k}: {old.get(k)!r} there, {new.get(k)!r} now" for k in names if old.get(k) != new.get(k)]
+    first, second = sides
+    return [f"{k} {old.get(k)!r} {first}, {new.get(k)!r} {second}" for k in names if old.get(k) != new.get(k)]
 
 
 def _check_readable(path: Path) -> None:
@@ -389,13 +392,13 @@ class ResultsWriter:
             return
         pair = data.get("kind") == "pairwise"
         recorded = setup_of(provenance, "swapped" in data if pair else None)
-        differences = setup_differences(recorded, self.setup)
+        differences = setup_differences(recorded, self.setup, ("in the file", "in this run"))
         if differences:
             there, now = recorded.get("judge", "?"), self.setup.get("judge", "?")
             raise AutojError(
-                f"{self.path}:{number} was judged by another setup (judge {there!r} there, {now!r} "
-                f"now; {'; '.join(differences)}): resuming would mix two judges' results. Use "
-                "--overwrite to replace them or choose another output file."
+                f"{self.path} holds results of another judge setup (line {number}: judge {there!r}, "
+                f"this run {now!r}; {'; '.join(differences)}): resuming would mix two judges' "
+                "results. Use --overwrite to replace them or choose another output file."
             )
 
     def _rewrite(self, drop: set[int]) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from autoj.cli.main import app
+from autoj.outputs import check_page_output
 
 
 @app.command()
@@ -23,6 +24,7 @@ def report(
     """A self-contained HTML report with plots and an item browser; several files compare judges."""
     from autoj.report import load_runs, render
 
+    check_page_output(output, results)  # never over a results file (or any input)
     runs = load_runs(results)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render(runs, title), encoding="utf-8")

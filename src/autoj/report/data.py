@@ -15,7 +15,7 @@ from autoj.bench import metrics as m
 from autoj.bench.grouping import GroupOf, taxonomy_group_of
 from autoj.bench.pairwise_report import Breakdown, ScoredPair, breakdown
 from autoj.errors import AutojError
-from autoj.results import Result, read_results
+from autoj.results import Result, read_results, setup_differences, setups_in
 from autoj.types import PairItem, SingleItem, Verdict
 
 #: Relative length difference (len1 - len2) / (len1 + len2) bin edges for the length-bias curve.
@@ -178,6 +178,14 @@ def load_run(path: str | Path, group_of: GroupOf | None = None, name: str | None
     results = list(read_results(path))
     if not results:
         raise AutojError(f"{path} holds no results")
+    setups = setups_in(results)
+    if len(setups) > 1:
+        (first, count), (second, other) = setups[:2]
+        differ = "; ".join(setup_differences(first, second, (f"in {count}", f"in {other}")))
+        raise AutojError(
+            f"{path} mixes results of {len(setups)} judge setups ({differ} results): its figures "
+            "would describe no judge; report each setup's results from a file of its own"
+        )
     pairs = [r for r in results if isinstance(r.item, PairItem)]
     singles = [r for r in results if isinstance(r.item, SingleItem)]
     labelled = scored(pairs)
