@@ -4,7 +4,7 @@ Each actor holds one autoj Judge (any backend: the embedded model, `openai:` poi
 `vllm:` on a GPU node) and judges whole batches through the ordinary Engine, so a distributed run
 gives the same judgments as a local one. Ray does the scheduling; autoj adds none of its own.
 
-    results = run_with_ray(items, "llamacpp", num_workers=2)
+    results = run_with_ray(items, "llamacpp", num_workers=2)   # or a JudgeConfig, a YAML file
 """
 
 from __future__ import annotations
@@ -12,40 +12,21 @@ from __future__ import annotations
 import json
 import pickle
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict
 from typing import Any
 
+from autoj.config import JudgeConfig
 from autoj.errors import MissingExtraError
+from autoj.judge import Judge
 from autoj.results import Result
 from autoj.types import GenerationParams, Item
 
 
 class JudgeActor:
-    """A Ray Data callable class: builds its Judge once, then judges batches of pickled items."""
+    """A Ray Data callable class: builds its Judge once, from the judge config sent as plain data
+    (`JudgeConfig.to_dict()`), then judges batches of pickled items."""
 
-    def __init__(
-        self,
-        judge_spec: str,
-        protocol: str | None,
-        params: Mapping[str, Any],
-        both_orders: bool,
-        cache: str | bool | None,
-        backend_options: Mapping[str, Any],
-    ) -> None:
-        from autoj.judge import Judge
-
-        fields = dict(params)
-        for name in ("stop", "stop_patterns"):
-            if name in fields:
-                fields[name] = tuple(fields[name])
-        self._judge = Judge(
-            judge_spec,
-            protocol=protocol,
-            params=GenerationParams(**fields),
-            both_orders=both_orders,
-            cache=cache,
-            **dict(backend_options),
-        )
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self._judge = Judge(JudgeConfig.from_dict(config))
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         items: list[Item] = [pickle.loads(blob) for blob in batch["item"]]
@@ -55,21 +36,30 @@ class JudgeActor:
 
 def run_with_ray(
     items: Iterable[Item],
-    judge_spec: str,
+    judge: JudgeConfig | str,
     protocol: str | None = None,
     params: GenerationParams | None = None,
-    both_orders: bool = False,
+    both_orders: bool | None = None,
     num_workers: int = 2,
     batch_size: int = 8,
     cpus_per_worker: float = 1.0,
     gpus_per_worker: float = 0.0,
-    cache: str | bool | None = None,
+    cache: bool | str | None = None,
     **backend_options: Any,
 ) -> list[Result]:
     """Judge `items` on `num_workers` Ray actors; results come back in the order of the items.
 
-    Connects to a running Ray cluster when there is one (RAY_ADDRESS), else starts a local one.
+    `judge` is a config, spec, judge file or catalog name; the other judge arguments change it
+    (None leaves a field as it is). Connects to a running Ray cluster when there is one
+    (RAY_ADDRESS), else starts a local one.
     """
+    config = JudgeConfig.load(judge).with_changes(
+        protocol=protocol,
+        params=params,
+        both_orders=both_orders,
+        cache=cache,
+        options=backend_options or None,
+    )
     try:
         import ray
     except ImportError:
@@ -81,14 +71,7 @@ def run_with_ray(
         return []
     dataset = ray.data.from_items(rows).map_batches(
         JudgeActor,
-        fn_constructor_kwargs={
-            "judge_spec": judge_spec,
-            "protocol": protocol,
-            "params": asdict(params or GenerationParams()),
-            "both_orders": both_orders,
-            "cache": cache,
-            "backend_options": backend_options,
-        },
+        fn_constructor_kwargs={"config": config.to_dict()},
         batch_size=batch_size,
         concurrency=num_workers,
         num_cpus=cpus_per_worker,

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine, Iterable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 from autoj.backends.base import Backend
 from autoj.backends.registry import create_backend
-from autoj.cache import CacheOption, resolve_cache
+from autoj.cache import CacheOption, JudgmentCache, resolve_cache
+from autoj.config import DEFAULT_JUDGE, JudgeConfig
 from autoj.engine import Engine
+from autoj.errors import AutojError
 from autoj.protocols import JudgeProtocol, get_protocol
 from autoj.results import Result
 from autoj.types import GenerationParams, Item, PairItem, SingleItem
@@ -33,33 +36,64 @@ def default_protocol_name(backend: Backend, language: str = "en") -> str:
     return "chat"
 
 
-class Judge:
-    """A judge: `Judge("llamacpp")`, `Judge("openai:MODEL@URL")`, `Judge("fake")`, or a Backend.
+def _cache_field(cache: CacheOption) -> bool | str | None:
+    """A `cache=` argument as the config's field: a JudgmentCache object stays out of the config."""
+    if isinstance(cache, JudgmentCache):
+        return None
+    return str(cache) if isinstance(cache, Path) else cache
 
-    `cache=True` keeps finished generations in the default cache file (a path or a JudgmentCache
-    picks another), so asking again costs a lookup; the default is no cache.
+
+class Judge:
+    """A judge: `Judge("llamacpp")`, `Judge("openai:MODEL@URL")`, `Judge("fake")`, a judge file
+    (`Judge("my-judge.yaml")`), a catalog name, a `JudgeConfig`, or a ready Backend.
+
+    Keyword arguments change the config they are given with (None leaves a field as it is). The
+    cache is on by default, as on the command line (`autoj.config.DEFAULT_CACHE`): finished
+    generations are kept in the default cache file, so asking again costs a lookup; `cache=False`
+    turns it off and a path or a JudgmentCache picks another file. A ready Backend gets no cache
+    unless asked: an object's outputs can depend on state its identity does not show.
     """
 
     def __init__(
         self,
-        judge: str | Backend = "llamacpp",
+        judge: JudgeConfig | str | Backend = DEFAULT_JUDGE,
         protocol: str | JudgeProtocol | None = None,
         params: GenerationParams | None = None,
-        both_orders: bool = False,
+        both_orders: bool | None = None,
         concurrency: int | None = None,
-        language: str = "en",
+        language: str | None = None,
         cache: CacheOption = None,
         **backend_options: Any,
     ) -> None:
-        self.spec = judge if isinstance(judge, str) else judge.name
-        self.backend = create_backend(judge, **backend_options) if isinstance(judge, str) else judge
-        if protocol is None:
-            protocol = default_protocol_name(self.backend, language)
-        self.protocol = get_protocol(protocol) if isinstance(protocol, str) else protocol
-        self.params = params or GenerationParams()
-        self.both_orders = both_orders
-        self.concurrency = concurrency
-        self.cache = resolve_cache(cache)
+        ready = judge if isinstance(judge, Backend) else None
+        if ready is not None:
+            if backend_options:
+                raise AutojError("backend options apply to a backend spec, not to a ready Backend")
+            base = JudgeConfig(judge=ready.name, cache=False, source="backend")
+        else:
+            base = JudgeConfig.load(judge)  # type: ignore[arg-type]
+        self.config: JudgeConfig = base.with_changes(
+            protocol=protocol if isinstance(protocol, str) else None,
+            params=params,
+            both_orders=both_orders,
+            concurrency=concurrency,
+            language=language,
+            cache=_cache_field(cache),
+            options=backend_options or None,
+        )
+        config = self.config
+        self.spec = config.judge
+        self.backend = ready or create_backend(config.judge, **config.options)
+        if isinstance(protocol, JudgeProtocol):
+            self.protocol = protocol
+        else:
+            self.protocol = get_protocol(
+                config.protocol or default_protocol_name(self.backend, config.language)
+            )
+        self.params = config.params
+        self.both_orders = config.both_orders
+        self.concurrency = config.concurrency
+        self.cache = resolve_cache(cache if isinstance(cache, JudgmentCache) else config.cache)
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def engine(self, both_orders: bool | None = None) -> Engine:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,12 @@ from autoj.bench.metrics import Prediction
 from autoj.bench.pairwise_report import PairwiseReport, ScoredPair, pairwise_report
 from autoj.bench.runner import judge_name, run_items
 from autoj.bench.sampling import stratified_sample
+from autoj.config import JudgeConfig
 from autoj.errors import AutojError
+from autoj.judge import Judge
 from autoj.results import Result
-from autoj.types import GenerationParams, PairItem
+from autoj.scenarios import classify_query
+from autoj.types import PairItem
 
 
 def scored_pairs(
@@ -93,7 +97,7 @@ def results_to_predictions(
 
 def bench_pairwise(
     items: Sequence[PairItem],
-    judge: str | Backend,
+    judge: JudgeConfig | str | Backend,
     output: str | Path,
     *,
     protocol: str | None = None,
@@ -102,29 +106,21 @@ def bench_pairwise(
     seed: int = 0,
     classify: bool = True,
     overwrite: bool = False,
-    concurrency: int | None = None,
-    max_new_tokens: int = 1024,
 ) -> PairwiseReport:
-    """Judge labelled pairs in both orders with `judge` and report against the human labels.
+    """Judge labelled pairs in both orders with `judge` (a config, spec, file or catalog name, or
+    a Backend; `protocol` overrides its protocol) and report against the human labels.
 
     Per-item results stream to `output`; a re-run skips the items already there. Items without
-    a scenario are classified with autoj.scenarios when `classify` and a classifier is available.
+    a scenario are classified with autoj.scenarios' shipped classifier when `classify`.
     """
-    from autoj.judge import Judge
-
     if classify:
         items = classify_missing(items)
     chosen = stratified_sample(items, scenario_of, limit=limit, per_stratum=per_scenario, seed=seed)
     started = time.perf_counter()
-    with Judge(
-        judge,
-        protocol=protocol,
-        both_orders=True,
-        concurrency=concurrency,
-        params=GenerationParams(max_new_tokens=max_new_tokens),
-    ) as j:
-        results = asyncio.run(run_items(j.engine(both_orders=True), chosen, output, overwrite))
+    with Judge(judge, protocol=protocol, both_orders=True) as j:
+        results = asyncio.run(run_items(j.engine(), chosen, output, overwrite))
         protocol_id = j.protocol.id
+        config = j.config.to_dict()
     elapsed = time.perf_counter() - started
     original, swapped = results_to_predictions(chosen, results)
     return score_predictions(
@@ -134,6 +130,7 @@ def bench_pairwise(
         seed=seed,
         meta={
             "judge": judge_name(judge),
+            "judge_config": config,
             "protocol": protocol_id,
             "items": len(chosen),
             "seed": seed,
@@ -146,16 +143,7 @@ def bench_pairwise(
 
 
 def classify_missing(items: Sequence[PairItem]) -> list[PairItem]:
-    """Fill in missing scenarios with autoj.scenarios' classifier when there is one.
-
-    Without a classifier the items are kept as they are and report under "unknown".
-    """
+    """Fill in missing scenarios with autoj.scenarios' shipped classifier."""
     if all(i.scenario for i in items):
         return list(items)
-    try:
-        from autoj.scenarios import classify_query
-    except ImportError:
-        return list(items)
-    from dataclasses import replace
-
     return [i if i.scenario else replace(i, scenario=classify_query(i.query)) for i in items]

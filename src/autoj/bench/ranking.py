@@ -18,8 +18,10 @@ from autoj.bench.correlation import Correlations, correlations
 from autoj.bench.data import read_json
 from autoj.bench.runner import judge_name, run_items
 from autoj.bench.sampling import stratified_sample
+from autoj.config import JudgeConfig
 from autoj.errors import AutojError
-from autoj.types import GenerationParams, SingleItem
+from autoj.judge import Judge
+from autoj.types import SingleItem
 
 ELO_COLUMNS = ("Arena Elo\n[Feb 2, 2024]", "Arena Elo\n[April 18, 2024]")
 
@@ -142,7 +144,7 @@ def ranking_report(
 
 
 def bench_ranking(
-    judge: str | Backend,
+    judge: JudgeConfig | str | Backend,
     output: str | Path,
     *,
     reference: str = "alpacaeval-1",
@@ -150,16 +152,12 @@ def bench_ranking(
     instructions: int = 10,
     seed: int = 0,
     overwrite: bool = False,
-    concurrency: int | None = None,
-    max_new_tokens: int = 1024,
 ) -> RankingReport:
     """Rate every chosen system's outputs on the same sampled instructions, then correlate.
 
     `reference` picks the systems: "alpacaeval-1" (26), "arena-elo" (38) or "both" (their union);
     correlations are reported against every reference the systems appear in.
     """
-    from autoj.judge import Judge
-
     references = reference_scores()
     if systems is None:
         if reference == "both":
@@ -187,8 +185,9 @@ def bench_ranking(
                 )
             )
     started = time.perf_counter()
-    with Judge(judge, concurrency=concurrency, params=GenerationParams(max_new_tokens=max_new_tokens)) as j:
+    with Judge(judge) as j:
         results = asyncio.run(run_items(j.engine(), items, output, overwrite))
+        config = j.config.to_dict()
     ratings: dict[str, list[float | None]] = defaultdict(list)
     for result in results:
         ratings[str(result.item.meta["system"])].append(result.rating)
@@ -197,6 +196,7 @@ def bench_ranking(
         references,
         meta={
             "judge": judge_name(judge),
+            "judge_config": config,
             "systems": len(chosen),
             "instructions": len(picked),
             "seed": seed,

@@ -15,8 +15,10 @@ from autoj.backends.base import Backend
 from autoj.bench.correlation import BestOfN, Candidate, Correlations, best_of_n, correlations
 from autoj.bench.runner import judge_name, run_items
 from autoj.bench.sampling import stratified_sample
+from autoj.config import JudgeConfig
 from autoj.errors import AutojError
-from autoj.types import GenerationParams, SingleItem
+from autoj.judge import Judge
+from autoj.types import SingleItem
 
 #: Item meta field holding a log-probability score used to break rating ties in Best-of-N.
 LOGPROB_FIELD = "logprob"
@@ -76,7 +78,7 @@ def _logprob(item: SingleItem) -> float | None:
 
 def bench_ratings(
     items: Sequence[SingleItem],
-    judge: str | Backend,
+    judge: JudgeConfig | str | Backend,
     output: str | Path,
     *,
     protocol: str | None = None,
@@ -84,27 +86,20 @@ def bench_ratings(
     per_scenario: int | None = None,
     seed: int = 0,
     overwrite: bool = False,
-    concurrency: int | None = None,
-    max_new_tokens: int = 1024,
 ) -> RatingsReport:
-    """Rate the items with `judge` (results stream to `output`, resumable) and report.
+    """Rate the items with `judge` (a config, spec, file or catalog name, or a Backend; `protocol`
+    overrides its protocol); results stream to `output`, resumable; then report.
 
     Rating ties in Best-of-N are broken by an item's `meta["logprob"]` where every tied
     candidate has one, else by the candidates' order.
     """
-    from autoj.judge import Judge
-
     chosen = stratified_sample(
         items, lambda i: i.scenario or "", limit=limit, per_stratum=per_scenario, seed=seed
     )
     started = time.perf_counter()
-    with Judge(
-        judge,
-        protocol=protocol,
-        concurrency=concurrency,
-        params=GenerationParams(max_new_tokens=max_new_tokens),
-    ) as j:
+    with Judge(judge, protocol=protocol) as j:
         results = asyncio.run(run_items(j.engine(), chosen, output, overwrite))
+        config = j.config.to_dict()
     by_id = {r.id: r for r in results}
     return ratings_report(
         chosen,
@@ -112,6 +107,7 @@ def bench_ratings(
         [_logprob(i) for i in chosen],
         meta={
             "judge": judge_name(judge),
+            "judge_config": config,
             "items": len(chosen),
             "seed": seed,
             "results": str(output),

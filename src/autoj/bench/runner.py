@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from autoj.backends.base import Backend
+from autoj.config import JudgeConfig
 from autoj.engine import Engine
 from autoj.results import Result, read_results
 from autoj.runner import run_to_file
@@ -19,8 +20,9 @@ async def run_items(
 
     The returned results are those of `items` (older lines for other ids are left alone), so an
     interrupted benchmark continues where it stopped and a finished one costs nothing to rescore.
+    The progress bar is the one `autoj compare` shows (on a terminal).
     """
-    await run_to_file(engine, items, output, overwrite=overwrite, progress=False)
+    await run_to_file(engine, items, output, overwrite=overwrite)
     wanted = {item.id for item in items}
     latest: dict[str, Result] = {}
     for result in read_results(output):
@@ -29,6 +31,9 @@ async def run_items(
     return [latest[item.id] for item in items if item.id in latest]
 
 
-def judge_name(judge: str | Backend) -> str:
-    """How a judge is named in reports: its spec, or a backend's name and model."""
+def judge_name(judge: JudgeConfig | str | Backend) -> str:
+    """How a judge is named in reports: as given (spec, file or catalog name), a config's catalog
+    name or spec, or a backend's name and model."""
+    if isinstance(judge, JudgeConfig):
+        return judge.source.removeprefix("catalog:") if judge.source.startswith("catalog:") else judge.judge
     return judge if isinstance(judge, str) else f"{judge.name}:{judge.model_id}"

@@ -10,15 +10,33 @@ import typer
 from rich.console import Console, RenderableType
 
 from autoj.cli.main import app
+from autoj.cli.options import (
+    DEFAULT_JUDGE,
+    BackendOptionOpt,
+    CacheOpt,
+    ConcurrencyOpt,
+    ContextOpt,
+    JsonOpt,
+    JudgeOpt,
+    Language,
+    LanguageOpt,
+    LimitOpt,
+    MaxNewTokensOpt,
+    OptionalJudgeOpt,
+    OutputOpt,
+    OverwriteOpt,
+    ProtocolOpt,
+    judge_config,
+)
 from autoj.errors import AutojError
+from autoj.inputs import FieldMap, checked_items
+from autoj.types import SingleItem, Verdict
 
 bench = typer.Typer(
     help="Benchmark a judge the way the Auto-J paper does, on released data or your own labels.",
     no_args_is_help=True,
 )
 app.add_typer(bench, name="bench")
-
-JUDGE_HELP = "judge spec: llamacpp, llamacpp:PATH.gguf, openai:MODEL@URL, vllm:MODEL, hf:MODEL, fake"
 
 
 def _emit(as_json: bool, payload: dict[str, Any], renderable: RenderableType) -> None:
@@ -30,8 +48,6 @@ def _emit(as_json: bool, payload: dict[str, Any], renderable: RenderableType) ->
 
 
 def _label_map(response_1: str | None, response_2: str | None, tie: str | None) -> dict[str, Any]:
-    from autoj.types import Verdict
-
     mapping: dict[str, Any] = {}
     for spelling, verdict in (
         (response_1, Verdict.RESPONSE_1),
@@ -52,38 +68,55 @@ def pairwise_cmd(
         None, help="the same judge's predictions with the responses swapped (swapped frame)"
     ),
     prediction_field: str = typer.Option("output", help="field holding a prediction"),
-    data: Path | None = typer.Option(None, help="labelled pairs (default: Eval-P from the dataset registry)"),
-    language: str = typer.Option("en", help="Eval-P language when --data is not given: en, zh"),
-    judge: str | None = typer.Option(None, help=JUDGE_HELP),
-    protocol: str | None = typer.Option(None, help="judge protocol (default: by judge)"),
-    output: Path = typer.Option(Path("bench-pairwise.jsonl"), help="per-item results (resumed)"),
-    overwrite: bool = typer.Option(False, help="start the results file over"),
-    limit: int | None = typer.Option(None, help="at most N pairs (seeded, spread over scenarios)"),
-    per_scenario: int | None = typer.Option(None, help="at most N pairs per scenario (seeded)"),
+    data: Path | None = typer.Option(None, help="labelled pairs (default: Eval-P in --language)"),
+    judge: OptionalJudgeOpt = None,
+    protocol: ProtocolOpt = None,
+    output: OutputOpt = Path("bench-pairwise.jsonl"),
+    overwrite: OverwriteOpt = False,
+    limit: LimitOpt = None,
+    per_scenario: int | None = typer.Option(None, min=0, help="at most N pairs per scenario (seeded)"),
     seed: int = typer.Option(0, help="seed of the sample and the bootstrap"),
-    concurrency: int | None = typer.Option(None, help="items in flight"),
-    max_new_tokens: int = typer.Option(1024, help="most new tokens per judgment"),
-    query_field: str = typer.Option("prompt"),
-    response_1_field: str = typer.Option("response 1"),
-    response_2_field: str = typer.Option("response 2"),
-    label_field: str = typer.Option("label"),
-    scenario_field: str = typer.Option("scenario"),
-    id_field: str = typer.Option("id"),
+    language: LanguageOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    max_new_tokens: MaxNewTokensOpt = None,
+    cache: CacheOpt = None,
+    backend_option: BackendOptionOpt = None,
+    n_ctx: ContextOpt = None,
+    query_field: str = typer.Option("prompt", help="input field of the query"),
+    response_1_field: str = typer.Option("response 1", help="input field of response 1"),
+    response_2_field: str = typer.Option("response 2", help="input field of response 2"),
+    label_field: str = typer.Option("label", help="input field of the human label"),
+    scenario_field: str = typer.Option("scenario", help="input field of the scenario"),
+    id_field: str = typer.Option("id", help="input field of the item id"),
     label_response_1: str | None = typer.Option(None, help="label value meaning Response 1 wins"),
     label_response_2: str | None = typer.Option(None, help="label value meaning Response 2 wins"),
     label_tie: str | None = typer.Option(None, help="label value meaning a tie"),
     scenarios: bool = typer.Option(False, help="also print the per-scenario table"),
-    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+    as_json: JsonOpt = False,
 ) -> None:
-    """Agreement with human labels in both orders, beside the longer-response-wins baseline."""
+    """Agreement with human labels in both orders, beside the longer-response-wins baseline.
+
+    --limit draws a seeded sample spread over scenarios.
+    """
     from autoj.bench.data import load_eval_p, load_pairs, load_predictions
     from autoj.bench.pairwise import bench_pairwise, score_predictions
     from autoj.bench.render import pairwise_tables
-    from autoj.inputs import FieldMap
 
     labels = _label_map(label_response_1, label_response_2, label_tie)
+    config = None
+    if judge is not None:
+        config = judge_config(
+            judge,
+            protocol=protocol,
+            max_new_tokens=max_new_tokens,
+            language=language,
+            concurrency=concurrency,
+            cache=cache,
+            backend_option=backend_option,
+            n_ctx=n_ctx,
+        )
     if data is None:
-        items = load_eval_p(language)
+        items = load_eval_p(config.language if config else (language or Language.en).value)
     else:
         fields = FieldMap(
             query=query_field,
@@ -97,7 +130,7 @@ def pairwise_cmd(
     if predictions is not None or swapped_predictions is not None:
         if predictions is None or swapped_predictions is None:
             raise AutojError("give both --predictions and --swapped-predictions")
-        if judge is not None:
+        if config is not None:
             raise AutojError("--judge runs a judge; --predictions scores given ones: pick one")
         report = score_predictions(
             items,
@@ -107,54 +140,65 @@ def pairwise_cmd(
             meta={"judge": f"predictions {predictions.name}", "items": len(items)},
         )
     else:
-        if judge is None:
-            raise AutojError("give --judge SPEC to run a judge, or --predictions to score some")
+        if config is None:
+            raise AutojError("give --judge to run a judge, or --predictions to score some")
         report = bench_pairwise(
             items,
-            judge,
-            output,
-            protocol=protocol,
+            config,
+            _output(output),
             limit=limit,
             per_scenario=per_scenario,
             seed=seed,
             overwrite=overwrite,
-            concurrency=concurrency,
-            max_new_tokens=max_new_tokens,
         )
     _emit(as_json, report.to_dict(), pairwise_tables(report, scenarios))
 
 
 @bench.command("critique")
 def critique_cmd(
-    judge: str | None = typer.Option(
-        None,
-        help=f"the comparing judge; without it, score GPT-4's released comparison. {JUDGE_HELP}",
-    ),
+    judge: OptionalJudgeOpt = None,
     comparison: Path | None = typer.Option(
         None, help="a released-format comparison file (first line A:/B:/C:, meta.exchange)"
     ),
-    critic_a: str = typer.Option("autoj", help="autoj, chatgpt (released) or a judge spec"),
-    critic_b: str = typer.Option("chatgpt", help="autoj, chatgpt (released) or a judge spec"),
-    language: str = typer.Option("en", help="Eval-C language: en, zh"),
+    critic_a: str = typer.Option("autoj", help="autoj, chatgpt (released) or a judge"),
+    critic_b: str = typer.Option("chatgpt", help="autoj, chatgpt (released) or a judge"),
     data: Path | None = typer.Option(None, help="a data directory holding Eval-C"),
-    output: Path = typer.Option(Path("bench-critique.jsonl"), help="per-item results (resumed)"),
-    overwrite: bool = typer.Option(False, help="start the results files over"),
-    limit: int | None = typer.Option(None, help="at most N items (seeded, spread over scenarios)"),
-    per_scenario: int | None = typer.Option(None, help="at most N items per scenario (seeded)"),
+    output: OutputOpt = Path("bench-critique.jsonl"),
+    overwrite: OverwriteOpt = False,
+    limit: LimitOpt = None,
+    per_scenario: int | None = typer.Option(None, min=0, help="at most N items per scenario (seeded)"),
     seed: int = typer.Option(0, help="seed of the sample"),
-    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+    language: LanguageOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    max_new_tokens: MaxNewTokensOpt = None,
+    cache: CacheOpt = None,
+    backend_option: BackendOptionOpt = None,
+    n_ctx: ContextOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Which critic's critiques a judge prefers on Eval-C: win / tie / lose per group."""
+    """Which critic's critiques a judge prefers on Eval-C: win / tie / lose per group.
+
+    Without --judge, scores GPT-4's released comparison; --limit draws a seeded sample.
+    """
     from autoj.bench.critique import bench_critique, load_eval_c, released_gpt4_report
     from autoj.bench.render import win_tie_lose_table
 
     if judge is None:
         report = released_gpt4_report(comparison)
     else:
-        report = bench_critique(
-            load_eval_c(language, data),
+        config = judge_config(
             judge,
-            output,
+            max_new_tokens=max_new_tokens,
+            language=language,
+            concurrency=concurrency,
+            cache=cache,
+            backend_option=backend_option,
+            n_ctx=n_ctx,
+        )
+        report = bench_critique(
+            load_eval_c(config.language, data),
+            config,
+            _output(output),
             critic_a=critic_a,
             critic_b=critic_b,
             limit=limit,
@@ -169,30 +213,45 @@ def critique_cmd(
 @bench.command("ratings")
 def ratings_cmd(
     data: Path = typer.Option(..., help="query + response + reference score per line"),
-    judge: str = typer.Option(..., help=JUDGE_HELP),
-    protocol: str | None = typer.Option(None, help="judge protocol (default: by judge)"),
-    query_field: str = typer.Option("prompt"),
-    response_field: str = typer.Option("response"),
+    judge: JudgeOpt = DEFAULT_JUDGE,
+    protocol: ProtocolOpt = None,
+    query_field: str = typer.Option("prompt", help="input field of the query"),
+    response_field: str = typer.Option("response", help="input field of the response"),
     reference_field: str = typer.Option("score", help="field holding the reference score"),
-    scenario_field: str = typer.Option("scenario"),
-    id_field: str = typer.Option("id"),
-    output: Path = typer.Option(Path("bench-ratings.jsonl"), help="per-item results (resumed)"),
-    overwrite: bool = typer.Option(False, help="start the results file over"),
-    limit: int | None = typer.Option(None, help="at most N items (seeded, spread over scenarios)"),
-    per_scenario: int | None = typer.Option(None, help="at most N items per scenario (seeded)"),
+    scenario_field: str = typer.Option("scenario", help="input field of the scenario"),
+    id_field: str = typer.Option("id", help="input field of the item id"),
+    output: OutputOpt = Path("bench-ratings.jsonl"),
+    overwrite: OverwriteOpt = False,
+    limit: LimitOpt = None,
+    per_scenario: int | None = typer.Option(None, min=0, help="at most N items per scenario (seeded)"),
     seed: int = typer.Option(0, help="seed of the sample"),
-    concurrency: int | None = typer.Option(None, help="items in flight"),
-    max_new_tokens: int = typer.Option(1024, help="most new tokens per judgment"),
-    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+    language: LanguageOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    max_new_tokens: MaxNewTokensOpt = None,
+    cache: CacheOpt = None,
+    backend_option: BackendOptionOpt = None,
+    n_ctx: ContextOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Pearson / Spearman / Kendall of the judge's ratings with reference scores; Best-of-N."""
+    """Pearson / Spearman / Kendall of the judge's ratings with reference scores; Best-of-N.
+
+    --limit draws a seeded sample spread over scenarios.
+    """
     from rich.console import Group
 
     from autoj.bench.ratings import bench_ratings
     from autoj.bench.render import best_of_n_table, correlation_table
-    from autoj.inputs import FieldMap, checked_items
-    from autoj.types import SingleItem
 
+    config = judge_config(
+        judge,
+        protocol=protocol,
+        max_new_tokens=max_new_tokens,
+        language=language,
+        concurrency=concurrency,
+        cache=cache,
+        backend_option=backend_option,
+        n_ctx=n_ctx,
+    )
     fields = FieldMap(
         query=query_field,
         response=response_field,
@@ -204,19 +263,17 @@ def ratings_cmd(
     singles = [i for i in items if isinstance(i, SingleItem)]
     report = bench_ratings(
         singles,
-        judge,
-        output,
-        protocol=protocol,
+        config,
+        _output(output),
         limit=limit,
         per_scenario=per_scenario,
         seed=seed,
         overwrite=overwrite,
-        concurrency=concurrency,
-        max_new_tokens=max_new_tokens,
     )
     tables = Group(
         correlation_table(
-            f"Ratings by {judge} vs {reference_field} ({report.parse_failures} parse failures)",
+            f"Ratings by {report.meta['judge']} vs {reference_field} "
+            f"({report.parse_failures} parse failures)",
             {"all items": report.correlations},
         ),
         best_of_n_table(report.best_of_n),
@@ -226,37 +283,60 @@ def ratings_cmd(
 
 @bench.command("ranking")
 def ranking_cmd(
-    judge: str = typer.Option(..., help=JUDGE_HELP),
+    judge: JudgeOpt = DEFAULT_JUDGE,
     reference: str = typer.Option(
         "alpacaeval-1", help="systems to rate: alpacaeval-1 (26), arena-elo (38) or both"
     ),
-    instructions: int = typer.Option(10, help="AlpacaEval instructions per system (seeded)"),
-    output: Path = typer.Option(Path("bench-ranking.jsonl"), help="per-item results (resumed)"),
-    overwrite: bool = typer.Option(False, help="start the results file over"),
+    instructions: int = typer.Option(10, min=1, help="AlpacaEval instructions per system (seeded)"),
+    output: OutputOpt = Path("bench-ranking.jsonl"),
+    overwrite: OverwriteOpt = False,
     seed: int = typer.Option(0, help="seed of the instruction sample"),
-    concurrency: int | None = typer.Option(None, help="items in flight"),
-    max_new_tokens: int = typer.Option(1024, help="most new tokens per judgment"),
-    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+    protocol: ProtocolOpt = None,
+    language: LanguageOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    max_new_tokens: MaxNewTokensOpt = None,
+    cache: CacheOpt = None,
+    backend_option: BackendOptionOpt = None,
+    n_ctx: ContextOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Correlate systems' mean ratings with AlpacaEval 1 win rates and Chatbot Arena Elo."""
+    """Correlate systems' mean ratings with AlpacaEval 1 win rates and Chatbot Arena Elo.
+
+    Every system is rated on the same --instructions (a sample size per system, not --limit:
+    the correlation needs each system on the same instructions).
+    """
     from autoj.bench.ranking import bench_ranking
     from autoj.bench.render import correlation_table
 
-    report = bench_ranking(
+    config = judge_config(
         judge,
-        output,
+        protocol=protocol,
+        max_new_tokens=max_new_tokens,
+        language=language,
+        concurrency=concurrency,
+        cache=cache,
+        backend_option=backend_option,
+        n_ctx=n_ctx,
+    )
+    report = bench_ranking(
+        config,
+        _output(output),
         reference=reference,
         instructions=instructions,
         seed=seed,
         overwrite=overwrite,
-        concurrency=concurrency,
-        max_new_tokens=max_new_tokens,
     )
     title = (
-        f"System ranking by {judge}: {report.meta['systems']} systems x "
+        f"System ranking by {report.meta['judge']}: {report.meta['systems']} systems x "
         f"{report.meta['instructions']} instructions, {report.meta['elapsed_s']} s"
     )
     _emit(as_json, report.to_dict(), correlation_table(title, report.correlations))
+
+
+def _output(output: Path | None) -> Path:
+    if output is None:
+        raise AutojError("name the per-item results file with -o OUT.jsonl")
+    return output
 
 
 @bench.command("classifier")

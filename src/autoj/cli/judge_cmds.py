@@ -13,17 +13,35 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from autoj.backends.registry import backend_entries, parse_backend_options
+from autoj.backends.registry import backend_entries
 from autoj.cli.main import app
+from autoj.cli.options import (
+    DEFAULT_JUDGE,
+    BackendOptionOpt,
+    BothOrdersOpt,
+    CacheOpt,
+    ConcurrencyOpt,
+    ContextOpt,
+    JsonOpt,
+    JudgeOpt,
+    Language,
+    LanguageOpt,
+    LimitOpt,
+    MaxNewTokensOpt,
+    OutputOpt,
+    OverwriteOpt,
+    ProtocolOpt,
+    judge_config,
+)
 from autoj.engine import Engine
 from autoj.errors import AutojError
 from autoj.inputs import FieldMap, checked_items
 from autoj.judge import Judge
 from autoj.outputs import check_output
-from autoj.protocols import get_protocol, protocol_names
+from autoj.protocols import get_protocol
 from autoj.results import Result
 from autoj.runner import RunSummary, Tally, run_to_file
-from autoj.types import GenerationParams, Item, PairItem, SingleItem
+from autoj.types import Item, PairItem, SingleItem
 
 console = Console()
 err_console = Console(stderr=True)
@@ -34,73 +52,10 @@ class OnInvalid(str, Enum):
     skip = "skip"
 
 
-class Language(str, Enum):
-    en = "en"
-    zh = "zh"
-
-
-JudgeOpt = Annotated[
-    str,
-    typer.Option(
-        "--judge",
-        "-j",
-        help="backend spec: llamacpp (embedded), llamacpp:PATH.gguf, openai:MODEL@URL, fake",
-    ),
-]
-ProtocolOpt = Annotated[
-    str | None,
-    typer.Option(help=f"judge protocol ({', '.join(protocol_names())}); default fits the model"),
-]
-LangOpt = Annotated[Language, typer.Option("--lang", help="prompt language for Auto-J")]
-MaxTokensOpt = Annotated[int, typer.Option(help="most new tokens per judgment")]
-ConcurrencyOpt = Annotated[int | None, typer.Option(help="judgments in flight at once")]
-ContextOpt = Annotated[int | None, typer.Option("--n-ctx", help="context window (llamacpp)")]
-OverwriteOpt = Annotated[
-    bool, typer.Option("--overwrite", help="start over instead of resuming an existing output")
-]
 OnInvalidOpt = Annotated[OnInvalid, typer.Option(help="fail (before any model call) or skip invalid records")]
-LimitOpt = Annotated[int | None, typer.Option(help="judge only the first N items")]
 AllowEmptyOpt = Annotated[
     bool, typer.Option("--allow-empty", help="accept empty responses (a model that answered nothing)")
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print the run summary as JSON")]
-BackendOptionOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--backend-option",
-        "-B",
-        help="KEY=VALUE for the backend, repeatable (llamacpp: n_threads, n_parallel, deterministic, ...)",
-    ),
-]
-CacheOpt = Annotated[
-    bool,
-    typer.Option("--cache/--no-cache", help="reuse and keep finished generations ($AUTOJ_CACHE)"),
-]
-
-
-def make_judge(
-    judge: str,
-    protocol: str | None,
-    lang: Language,
-    max_new_tokens: int,
-    concurrency: int | None,
-    n_ctx: int | None,
-    both_orders: bool = False,
-    cache: bool = False,
-    backend_option: list[str] | None = None,
-) -> Judge:
-    options = parse_backend_options(judge, backend_option or [])
-    options.setdefault("n_ctx", n_ctx)
-    return Judge(
-        judge,
-        protocol=protocol,
-        params=GenerationParams(max_new_tokens=max_new_tokens),
-        both_orders=both_orders,
-        concurrency=concurrency,
-        language=lang.value,
-        cache=cache,
-        **options,
-    )
 
 
 async def _run_and_close(
@@ -187,7 +142,6 @@ def _judge_file(
     fields: FieldMap,
     on_invalid: OnInvalid,
     judge: Judge,
-    both_orders: bool,
     overwrite: bool,
     limit: int | None,
     as_json: bool,
@@ -206,7 +160,7 @@ def _judge_file(
     for problem in problems:
         err_console.print(f"[yellow]skipped[/] {problem}", markup=True, highlight=False)
     selected: list[Item] = list(items[:limit] if limit is not None else items)
-    summary = asyncio.run(_run_and_close(judge.engine(both_orders), selected, output, overwrite, input_path))
+    summary = asyncio.run(_run_and_close(judge.engine(), selected, output, overwrite, input_path))
     _print_summary(summary, as_json)
     if not summary.complete:
         raise typer.Exit(1)
@@ -215,10 +169,10 @@ def _judge_file(
 @app.command()
 def compare(
     input_path: Annotated[Path | None, typer.Argument(metavar="INPUT", help="JSONL, JSON or CSV")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="results JSONL")] = None,
-    judge: JudgeOpt = "llamacpp",
+    output: OutputOpt = None,
+    judge: JudgeOpt = DEFAULT_JUDGE,
     protocol: ProtocolOpt = None,
-    both_orders: Annotated[bool, typer.Option("--both-orders", help="judge (1,2) and (2,1)")] = False,
+    both_orders: BothOrdersOpt = None,
     query: Annotated[str | None, typer.Option(help="inline: the user's query")] = None,
     response_1: Annotated[str | None, typer.Option("--response-1", help="inline: response 1")] = None,
     response_2: Annotated[str | None, typer.Option("--response-2", help="inline: response 2")] = None,
@@ -232,17 +186,27 @@ def compare(
     allow_empty: AllowEmptyOpt = False,
     overwrite: OverwriteOpt = False,
     limit: LimitOpt = None,
-    lang: LangOpt = Language.en,
-    max_new_tokens: MaxTokensOpt = 1024,
+    language: LanguageOpt = None,
+    max_new_tokens: MaxNewTokensOpt = None,
     concurrency: ConcurrencyOpt = None,
     n_ctx: ContextOpt = None,
     as_json: JsonOpt = False,
-    cache: CacheOpt = True,
+    cache: CacheOpt = None,
     backend_option: BackendOptionOpt = None,
 ) -> None:
     """Compare two responses per item: which is better, or a tie, with the judge's reasons."""
-    j = make_judge(
-        judge, protocol, lang, max_new_tokens, concurrency, n_ctx, both_orders, cache, backend_option
+    j = Judge(
+        judge_config(
+            judge,
+            protocol=protocol,
+            max_new_tokens=max_new_tokens,
+            language=language,
+            concurrency=concurrency,
+            cache=cache,
+            both_orders=both_orders,
+            backend_option=backend_option,
+            n_ctx=n_ctx,
+        )
     )
     if query is not None or response_1 is not None or response_2 is not None:
         if input_path is not None or query is None or response_1 is None or response_2 is None:
@@ -267,7 +231,6 @@ def compare(
         fields,
         on_invalid,
         j,
-        both_orders,
         overwrite,
         limit,
         as_json,
@@ -278,8 +241,8 @@ def compare(
 @app.command()
 def rate(
     input_path: Annotated[Path | None, typer.Argument(metavar="INPUT", help="JSONL, JSON or CSV")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="results JSONL")] = None,
-    judge: JudgeOpt = "llamacpp",
+    output: OutputOpt = None,
+    judge: JudgeOpt = DEFAULT_JUDGE,
     protocol: ProtocolOpt = None,
     query: Annotated[str | None, typer.Option(help="inline: the user's query")] = None,
     response: Annotated[str | None, typer.Option(help="inline: the response to rate")] = None,
@@ -292,17 +255,26 @@ def rate(
     allow_empty: AllowEmptyOpt = False,
     overwrite: OverwriteOpt = False,
     limit: LimitOpt = None,
-    lang: LangOpt = Language.en,
-    max_new_tokens: MaxTokensOpt = 1024,
+    language: LanguageOpt = None,
+    max_new_tokens: MaxNewTokensOpt = None,
     concurrency: ConcurrencyOpt = None,
     n_ctx: ContextOpt = None,
     as_json: JsonOpt = False,
-    cache: CacheOpt = True,
+    cache: CacheOpt = None,
     backend_option: BackendOptionOpt = None,
 ) -> None:
     """Critique one response per item and rate it 1-10."""
-    j = make_judge(
-        judge, protocol, lang, max_new_tokens, concurrency, n_ctx, cache=cache, backend_option=backend_option
+    j = Judge(
+        judge_config(
+            judge,
+            protocol=protocol,
+            max_new_tokens=max_new_tokens,
+            language=language,
+            concurrency=concurrency,
+            cache=cache,
+            backend_option=backend_option,
+            n_ctx=n_ctx,
+        )
     )
     if query is not None or response is not None:
         if input_path is not None or query is None or response is None:
@@ -319,9 +291,7 @@ def rate(
         scenario=scenario_field,
         reference=reference_field,
     )
-    _judge_file(
-        "single", input_path, output, fields, on_invalid, j, False, overwrite, limit, as_json, allow_empty
-    )
+    _judge_file("single", input_path, output, fields, on_invalid, j, overwrite, limit, as_json, allow_empty)
 
 
 class Task(str, Enum):
@@ -335,11 +305,11 @@ def prompt(
     query: Annotated[str, typer.Option(help="the user's query")],
     response: Annotated[str, typer.Option("--response", "--response-1", help="the (first) response")],
     response_2: Annotated[str | None, typer.Option("--response-2", help="the second response")] = None,
-    protocol: Annotated[str | None, typer.Option(help="protocol; default Auto-J in --lang")] = None,
-    lang: LangOpt = Language.en,
+    protocol: Annotated[str | None, typer.Option(help="protocol; default Auto-J in --language")] = None,
+    language: LanguageOpt = None,
 ) -> None:
     """Print the exact prompt a judge receives (raw text, or chat messages as JSON)."""
-    name = protocol or ("autoj-zh" if lang is Language.zh else "autoj")
+    name = protocol or ("autoj-zh" if language is Language.zh else "autoj")
     proto = get_protocol(name)
     item: Item
     if task is Task.pairwise:

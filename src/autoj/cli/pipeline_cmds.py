@@ -14,6 +14,19 @@ from typing import Annotated, Any
 import typer
 
 from autoj.cli.main import app
+from autoj.cli.options import (
+    DEFAULT_JUDGE,
+    BackendOptionOpt,
+    CacheOpt,
+    ConcurrencyOpt,
+    ContextOpt,
+    JudgeOpt,
+    Language,
+    LanguageOpt,
+    MaxNewTokensOpt,
+    OverwriteOpt,
+    judge_config,
+)
 from autoj.errors import AutojError
 from autoj.pipeline import files
 from autoj.pipeline.balance import PAPER_CAP
@@ -127,23 +140,30 @@ def balance_cmd(
 def teacher_cmd(
     source: Annotated[Path, typer.Argument(help="balanced samples JSONL")],
     output: Output,
-    judge: Annotated[
-        str, typer.Option("--judge", "-j", help="teacher backend: openai:MODEL@URL, llamacpp, fake, ...")
-    ] = "llamacpp",
-    max_new_tokens: Annotated[int, typer.Option(help="most new tokens per judgment")] = 1024,
-    concurrency: Annotated[int | None, typer.Option(help="teacher calls in flight")] = None,
-    n_ctx: Annotated[int | None, typer.Option("--n-ctx", help="context window (llamacpp)")] = None,
-    lang: Annotated[str, typer.Option("--lang", help="en or zh")] = "en",
+    judge: JudgeOpt = DEFAULT_JUDGE,
+    max_new_tokens: MaxNewTokensOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    n_ctx: ContextOpt = None,
+    language: LanguageOpt = None,
+    cache: CacheOpt = None,
+    backend_option: BackendOptionOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="estimate tokens, call nothing")] = False,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="start over instead of resuming")] = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
-    """Criteria-guided teacher judgments in the Auto-J formats (resumes an existing output)."""
-    options: dict[str, Any] = {"n_ctx": n_ctx} if n_ctx else {}
-    _emit(
-        files.teacher_file(
-            source, output, judge, max_new_tokens, concurrency, dry_run, overwrite, lang, **options
-        )
+    """Criteria-guided teacher judgments in the Auto-J formats (resumes an existing output).
+
+    The teacher's protocol is the criteria-guided Auto-J one; a judge file's protocol is not used.
+    """
+    config = judge_config(
+        judge,
+        max_new_tokens=max_new_tokens,
+        language=language,
+        concurrency=concurrency,
+        cache=cache,
+        backend_option=backend_option,
+        n_ctx=n_ctx,
     )
+    _emit(files.teacher_file(source, output, config, dry_run, overwrite))
 
 
 @pipeline.command("filter")
@@ -168,11 +188,11 @@ def distill_cmd(
     output: Output,
     swap: Annotated[bool, typer.Option("--swap/--no-swap", help="double pairs by swapping")] = True,
     single_copies: Annotated[int, typer.Option(help="copies of each single sample")] = 1,
-    lang: Annotated[str, typer.Option("--lang", help="en or zh: the Auto-J prompt language")] = "en",
+    language: LanguageOpt = None,
     force: Force = False,
 ) -> None:
     """Training samples on the plain Auto-J prompt (no criteria), pairs doubled by swapping."""
-    _emit(files.distil_file(source, output, lang, swap, single_copies, force))
+    _emit(files.distil_file(source, output, (language or Language.en).value, swap, single_copies, force))
 
 
 @pipeline.command("export")

@@ -7,15 +7,33 @@ from typing import Annotated
 import typer
 
 from autoj.cli.main import app
+from autoj.cli.options import (
+    DEFAULT_JUDGE,
+    BackendOptionOpt,
+    BothOrdersOpt,
+    CacheOpt,
+    ConcurrencyOpt,
+    ContextOpt,
+    JudgeOpt,
+    LanguageOpt,
+    MaxNewTokensOpt,
+    ProtocolOpt,
+    judge_config,
+)
 from autoj.errors import AutojError
 
 
 @app.command()
 def serve(
-    judge: Annotated[
-        str, typer.Option("--judge", "-j", help="backend spec: llamacpp, openai:MODEL@URL, fake, ...")
-    ] = "llamacpp",
-    protocol: Annotated[str | None, typer.Option(help="judge protocol; default fits the model")] = None,
+    judge: JudgeOpt = DEFAULT_JUDGE,
+    protocol: ProtocolOpt = None,
+    max_new_tokens: MaxNewTokensOpt = None,
+    language: LanguageOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    cache: CacheOpt = None,
+    both_orders: BothOrdersOpt = None,
+    backend_option: BackendOptionOpt = None,
+    n_ctx: ContextOpt = None,
     host: Annotated[
         str, typer.Option(help="address to listen on; loopback unless you mean it")
     ] = "127.0.0.1",
@@ -24,13 +42,6 @@ def serve(
         str | None,
         typer.Option(help="require 'Authorization: Bearer TOKEN' (default: $AUTOJ_SERVE_TOKEN)"),
     ] = None,
-    both_orders: Annotated[
-        bool, typer.Option("--both-orders", help="judge pairs in both orders by default")
-    ] = False,
-    cache: Annotated[
-        bool, typer.Option("--cache/--no-cache", help="reuse and keep finished generations ($AUTOJ_CACHE)")
-    ] = True,
-    max_new_tokens: Annotated[int, typer.Option(help="most new tokens per judgment")] = 1024,
     max_pending: Annotated[int, typer.Option(help="judgments waiting at once; 429 beyond")] = 256,
     max_items: Annotated[int, typer.Option(help="pairs or items per request; 413 beyond")] = 64,
     max_field_chars: Annotated[int, typer.Option(help="characters per text field; 413 beyond")] = 50_000,
@@ -40,18 +51,29 @@ def serve(
     max_batch: Annotated[int, typer.Option(help="most items per engine batch")] = 32,
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
 ) -> None:
-    """Serve the judge over HTTP: /v1/compare, /v1/rate, /v1/rank, /v1/classify, /healthz."""
+    """Serve the judge over HTTP: /v1/compare, /v1/rate, /v1/rank, /v1/classify, /healthz.
+
+    --both-orders sets the default of requests that do not say.
+    """
     from autoj.serve import ServeSettings, create_app
+    config = judge_config(
+        judge,
+        protocol=protocol,
+        max_new_tokens=max_new_tokens,
+        language=language,
+        concurrency=concurrency,
+        cache=cache,
+        both_orders=both_orders,
+        backend_option=backend_option,
+        n_ctx=n_ctx,
+    )
     from autoj.serve.server import serve as run_server
 
     try:
         settings = ServeSettings(
-            judge=judge,
-            protocol=protocol,
+            judge=config.judge,
             token=token,
-            both_orders=both_orders,
-            cache=cache,
-            max_new_tokens=max_new_tokens,
+            both_orders=config.both_orders,
             max_pending=max_pending,
             max_items=max_items,
             max_field_chars=max_field_chars,

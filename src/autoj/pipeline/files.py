@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from autoj.config import JudgeConfig
 from autoj.pipeline.balance import balance
 from autoj.pipeline.classify import classify
 from autoj.pipeline.distill import TrainingSample, distil
@@ -180,25 +181,23 @@ def dumps(report: Mapping[str, Any]) -> str:
 def teacher_file(
     source: Path,
     output: Path,
-    judge: str,
-    max_new_tokens: int = 1024,
-    concurrency: int | None = None,
+    judge: JudgeConfig | str,
     dry_run: bool = False,
     overwrite: bool = False,
-    language: str = "en",
     progress: bool | None = None,
-    **backend_options: Any,
 ) -> Report:
-    """Teacher judgments for every sample of `source` (resuming `output`); a dry run only estimates."""
+    """Teacher judgments for every sample of `source` (resuming `output`) by `judge` (a config,
+    spec, judge file or catalog name; in its language); a dry run only estimates."""
     from autoj.pipeline.teacher import TeacherProtocol, estimate_tokens, teacher_judge
 
+    config = JudgeConfig.load(judge)
     samples = read_samples(source)
     if dry_run:
-        estimate = estimate_tokens(TeacherProtocol(language), samples, max_new_tokens)
-        return {"stage": "teacher", "dry_run": True, "judge": judge, "before": estimate.to_dict()}
+        estimate = estimate_tokens(TeacherProtocol(config.language), samples, config.params.max_new_tokens)
+        return {"stage": "teacher", "dry_run": True, "judge": config.judge, "before": estimate.to_dict()}
     from autoj.pipeline.teacher_run import run_teacher
 
-    teacher = teacher_judge(judge, max_new_tokens, concurrency, language, **backend_options)
-    report = run_teacher(teacher, samples, output, overwrite, progress)
-    record_stage(output, "teacher", fingerprint("teacher", [source], {"judge": judge}), report)
+    report = run_teacher(teacher_judge(config), samples, output, overwrite, progress)
+    setup = {k: v for k, v in config.to_dict().items() if k != "source"}
+    record_stage(output, "teacher", fingerprint("teacher", [source], {"judge": setup}), report)
     return report

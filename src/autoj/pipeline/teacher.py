@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from autoj.config import JudgeConfig
+from autoj.judge import Judge
 from autoj.pipeline.scenario_support import criteria_text
 from autoj.protocols.autoj import AutoJProtocol
 from autoj.protocols.base import JudgeProtocol
@@ -100,21 +102,8 @@ def estimate_tokens(
     return TokenEstimate(len(samples), total, len(samples) * max_new_tokens, method)
 
 
-def teacher_judge(
-    spec: str,
-    max_new_tokens: int = 1024,
-    concurrency: int | None = None,
-    language: str = "en",
-    **backend_options: Any,
-) -> Any:
-    """A Judge that asks `spec` (any backend) for criteria-guided Auto-J-format judgments."""
-    from autoj.judge import Judge
-    from autoj.types import GenerationParams
-
-    return Judge(
-        spec,
-        protocol=TeacherProtocol(language),
-        params=GenerationParams(max_new_tokens=max_new_tokens),
-        concurrency=concurrency,
-        **backend_options,
-    )
+def teacher_judge(judge: JudgeConfig | str) -> Judge:
+    """A Judge that asks `judge` (a config, spec, judge file or catalog name: any backend) for
+    criteria-guided Auto-J-format judgments, in the config's language; its protocol is replaced."""
+    config = JudgeConfig.load(judge)
+    return Judge(config, protocol=TeacherProtocol(config.language))

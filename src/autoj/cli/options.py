@@ -1,0 +1,180 @@
+"""The options every judging command shares, declared once, and the JudgeConfig they make.
+
+`-j/--judge` takes a backend spec, a judge YAML file or a catalog name; the judge flags
+(`--protocol`, `--max-new-tokens`, `--language`, `--concurrency`, `--cache/--no-cache`,
+`--both-orders/--one-order`, `-B`, `--n-ctx`) change that config only when they are given, so a
+judge file's settings hold unless a flag says otherwise. Bad values are usage errors (exit 2).
+
+A command declares the ones it takes and hands them to `judge_config`:
+
+    def compare(judge: JudgeOpt = DEFAULT_JUDGE, protocol: ProtocolOpt = None, ...):
+        config = judge_config(judge, protocol=protocol, max_new_tokens=max_new_tokens, ...)
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from autoj.backends.registry import backend_entries, backend_options, parse_backend_options, split_spec
+from autoj.config import DEFAULT_CACHE, DEFAULT_JUDGE, JudgeConfig
+from autoj.errors import AutojError
+from autoj.protocols import protocol_names
+from autoj.types import GenerationParams
+
+_DEFAULT_TOKENS = GenerationParams().max_new_tokens
+
+
+class Language(str, Enum):
+    en = "en"
+    zh = "zh"
+
+
+JUDGE_HELP = (
+    "the judge: a backend spec (llamacpp = the embedded model, llamacpp:PATH.gguf, "
+    "openai:MODEL@URL, vllm:MODEL, hf:MODEL, fake), a judge YAML file, or a catalog name "
+    "(see `autoj judges`)"
+)
+
+JudgeOpt = Annotated[str, typer.Option("--judge", "-j", help=JUDGE_HELP, show_default=True)]
+#: For commands where no judge means something else (scoring given predictions): say what in help.
+OptionalJudgeOpt = Annotated[str | None, typer.Option("--judge", "-j", help=JUDGE_HELP, show_default="none")]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="results JSONL; an existing one is resumed", show_default="none"),
+]
+LimitOpt = Annotated[int | None, typer.Option(min=0, help="judge at most N items", show_default="all")]
+LanguageOpt = Annotated[
+    Language | None,
+    typer.Option(
+        "--language",
+        "--lang",
+        help="prompt (and data) language: en or zh; picks Auto-J's Chinese prompt for zh",
+        show_default="en, or the judge file's",
+    ),
+]
+ConcurrencyOpt = Annotated[
+    int | None,
+    typer.Option(min=1, help="judgments in flight at once", show_default="the backend's"),
+]
+CacheOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--cache/--no-cache",
+        help="reuse and keep finished generations in the cache file ($AUTOJ_CACHE)",
+        show_default=f"{'cache' if DEFAULT_CACHE else 'no-cache'}, or the judge file's",
+    ),
+]
+MaxNewTokensOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=1, help="most new tokens per judgment", show_default=f"{_DEFAULT_TOKENS}, or the judge file's"
+    ),
+]
+ProtocolOpt = Annotated[
+    str | None,
+    typer.Option(
+        help=f"judge protocol ({', '.join(protocol_names())})",
+        show_default="fits the model, or the judge file's",
+    ),
+]
+BackendOptionOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--backend-option",
+        "-B",
+        help="KEY=VALUE for the backend, repeatable (llamacpp: n_threads, n_parallel, deterministic, ...)",
+        show_default="none",
+    ),
+]
+BothOrdersOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--both-orders/--one-order",
+        help="judge each pair as (1,2) and (2,1); a verdict that flips with the order is a tie",
+        show_default="one-order, or the judge file's",
+    ),
+]
+ContextOpt = Annotated[
+    int | None,
+    typer.Option("--n-ctx", min=1, help="context window in tokens (llamacpp)", show_default="the model's"),
+]
+OverwriteOpt = Annotated[
+    bool, typer.Option("--overwrite", help="start the output over instead of resuming it")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print the summary as JSON")]
+
+
+def judge_config(
+    judge: str | JudgeConfig | None = None,
+    *,
+    protocol: str | None = None,
+    max_new_tokens: int | None = None,
+    language: Language | str | None = None,
+    concurrency: int | None = None,
+    cache: bool | None = None,
+    both_orders: bool | None = None,
+    backend_option: list[str] | None = None,
+    n_ctx: int | None = None,
+) -> JudgeConfig:
+    """The JudgeConfig the common options describe: `-j`'s config, changed by the flags given."""
+    base = JudgeConfig.load(judge if judge is not None else DEFAULT_JUDGE)
+    options = parse_backend_options(base.judge, backend_option or [])
+    if n_ctx is not None:
+        _check_takes(base.judge, "n_ctx", "--n-ctx")
+        options["n_ctx"] = n_ctx
+    params = None if max_new_tokens is None else replace(base.params, max_new_tokens=max_new_tokens)
+    return base.with_changes(
+        protocol=protocol,
+        params=params,
+        language=language.value if isinstance(language, Language) else language,
+        concurrency=concurrency,
+        cache=cache,
+        both_orders=both_orders,
+        options=options or None,
+        source="flags" if base.source == "spec" else None,
+    )
+
+
+def _check_takes(spec: str, option: str, flag: str) -> None:
+    """A flag for a backend option the backend does not take is an error, not silently ignored."""
+    name, _ = split_spec(spec)
+    entry = next((e for e in backend_entries() if e.name == name), None)
+    if entry is None or not entry.installed():
+        return
+    if option not in backend_options(spec):
+        raise AutojError(f"{flag}: the {name!r} backend takes no {option!r} option")
+
+
+# --- labels: read the same way by every command that reads them (autoj.labels.LabelMap) ----------
+
+
+class LabelConvention(str, Enum):
+    autoj = "autoj"
+    alpaca_eval = "alpaca_eval"
+
+
+LabelConventionOpt = Annotated[
+    LabelConvention | None,
+    typer.Option(
+        "--label-convention",
+        help="how numeric labels read: autoj (0 = response 1, 1 = response 2, 2 = tie) or "
+        "alpaca_eval (1 = output 1, 2 = output 2, 0 or 1.5 = tie)",
+        show_default="autoj",
+    ),
+]
+LabelResponse1Opt = Annotated[
+    str | None,
+    typer.Option("--label-response-1", help="label value meaning Response 1 wins", show_default="none"),
+]
+LabelResponse2Opt = Annotated[
+    str | None,
+    typer.Option("--label-response-2", help="label value meaning Response 2 wins", show_default="none"),
+]
+LabelTieOpt = Annotated[
+    str | None, typer.Option("--label-tie", help="label value meaning a tie", show_default="none")
+]

@@ -1,0 +1,410 @@
+"""A judge as one piece of data: backend spec, protocol, decoding, options, orders, cache.
+
+`JudgeConfig.load(ref)` takes what a user types after `-j`: a backend spec (`llamacpp`,
+`openai:MODEL@URL`, `fake:3`), a YAML file (`my-judge.yaml`) or a catalog name
+(`prometheus-7b-v2`). Every entry point (CLI commands, the service, the pipeline teacher, Ray
+actors, the Python `Judge`) builds its judge from one, so a judge means the same thing everywhere
+and can be written down, shown (`autoj judges show`) and recorded with the results it produced.
+
+A YAML judge file:
+
+    judge: llamacpp:/models/autoj-13b.Q4_K_M.gguf   # a backend spec or a catalog name
+    protocol: autoj                                  # optional: default fits the model
+    params: {max_new_tokens: 512, temperature: 0.0}  # optional: GenerationParams fields
+    options: {n_ctx: 4096, n_threads: 8}             # optional: backend options
+    both_orders: true                                # optional
+    cache: false                                     # optional: true, false or a file path
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from autoj import catalog
+from autoj.backends.registry import backend_entries, backend_options, split_spec
+from autoj.errors import AutojError
+from autoj.types import GenerationParams
+
+#: The judge used when none is named: the embedded CPU model.
+DEFAULT_JUDGE = "llamacpp"
+
+#: The cache default, the same for the CLI (`--cache/--no-cache`) and the Python `Judge`: on, in
+#: the default file ($AUTOJ_CACHE, else ~/.cache/autoj/judgments.sqlite). Asking a judge again
+#: for a prompt it already answered with the same backend, protocol and params costs a lookup.
+DEFAULT_CACHE = True
+
+LANGUAGES = ("en", "zh")
+
+#: Keys a YAML judge file may have; anything else is a mistake worth a clear error.
+FILE_KEYS = ("judge", "protocol", "params", "options", "both_orders", "cache", "concurrency", "language")
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+class ConfigError(AutojError):
+    """A judge configuration that cannot be used: says where (file, key) and what is expected."""
+
+
+Value = Any
+Check = Callable[[Value], Value]
+
+
+def _where(source: str, key: str, line: int | None = None) -> str:
+    at = f" line {line}" if line is not None else ""
+    return f"{source}{at}: {key!r}"
+
+
+def _int(minimum: int | None = None, optional: bool = False) -> Check:
+    def check(value: Value) -> Value:
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected an integer{'' if minimum is None else f' >= {minimum}'}")
+        if minimum is not None and value < minimum:
+            raise ValueError(f"expected an integer >= {minimum}, got {value}")
+        return value
+
+    return check
+
+
+def _number(low: float, high: float | None = None, open_low: bool = False) -> Check:
+    def check(value: Value) -> Value:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("expected a number")
+        number = float(value)
+        if (number <= low if open_low else number < low) or (high is not None and number > high):
+            bound = f"{'>' if open_low else '>='} {low:g}" + ("" if high is None else f" and <= {high:g}")
+            raise ValueError(f"expected a number {bound}, got {value}")
+        return number
+
+    return check
+
+
+def _strings(regex: bool = False) -> Check:
+    def check(value: Value) -> Value:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ValueError("expected a list of strings")
+        if regex:
+            for pattern in value:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from None
+        return tuple(value)
+
+    return check
+
+
+def _text(optional: bool = False) -> Check:
+    def check(value: Value) -> Value:
+        if value is None and optional:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("expected a non-empty string" + (" or null" if optional else ""))
+        return value
+
+    return check
+
+
+def _flag(value: Value) -> Value:
+    if not isinstance(value, bool):
+        raise ValueError("expected true or false")
+    return value
+
+
+def _cache(value: Value) -> Value:
+    if isinstance(value, bool) or (isinstance(value, str) and value.strip()):
+        return value
+    raise ValueError("expected true, false or a cache file path")
+
+
+def _language(value: Value) -> Value:
+    if value not in LANGUAGES:
+        raise ValueError(f"expected one of {', '.join(LANGUAGES)}")
+    return value
+
+
+#: GenerationParams fields and how each is checked.
+PARAM_CHECKS: dict[str, Check] = {
+    "max_new_tokens": _int(1),
+    "temperature": _number(0.0),
+    "top_p": _number(0.0, 1.0, open_low=True),
+    "stop": _strings(),
+    "seed": _int(),
+    "logprobs": _int(0, optional=True),
+    "stop_patterns": _strings(regex=True),
+    "grammar": _text(optional=True),
+}
+
+
+def _option_value(value: Value) -> Value:
+    scalar = (str, int, float, bool, type(None))
+    if isinstance(value, scalar):
+        return value
+    if isinstance(value, list | tuple) and all(isinstance(v, scalar) for v in value):
+        return tuple(value)
+    if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
+        return {k: _option_value(v) for k, v in value.items()}
+    raise ValueError("expected a number, true/false, a string, or a list or mapping of those")
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """Line numbers of a YAML file's keys (top level and one level down), for error messages."""
+
+    top: Mapping[str, int] = field(default_factory=dict)
+    nested: Mapping[tuple[str, str], int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, text: str) -> _Lines:
+        try:
+            node = yaml.compose(text)
+        except yaml.YAMLError:
+            return cls()
+        if not isinstance(node, yaml.MappingNode):
+            return cls()
+        top: dict[str, int] = {}
+        nested: dict[tuple[str, str], int] = {}
+        for key, value in node.value:
+            name = str(key.value)
+            top[name] = key.start_mark.line + 1
+            if isinstance(value, yaml.MappingNode):
+                for sub, _ in value.value:
+                    nested[(name, str(sub.value))] = sub.start_mark.line + 1
+        return cls(top, nested)
+
+
+@dataclass(frozen=True)
+class JudgeConfig:
+    """A frozen, serialisable description of a judge; `Judge(config)` builds it.
+
+    `judge` is a backend spec; `options` go to the backend's factory; `cache` is True (the default
+    file), False, or a file path; `concurrency` bounds judgments in flight (None: the backend's
+    own); `source` says where the config came from ("spec", "flags", "file:PATH", "catalog:NAME")
+    and is not part of what a judge is.
+    """
+
+    judge: str = DEFAULT_JUDGE
+    protocol: str | None = None
+    params: GenerationParams = field(default_factory=GenerationParams)
+    options: Mapping[str, Any] = field(default_factory=dict)
+    both_orders: bool = False
+    cache: bool | str = DEFAULT_CACHE
+    concurrency: int | None = None
+    language: str = "en"
+    source: str = "spec"
+
+    def __post_init__(self) -> None:
+        where = f"judge config ({self.source})"
+        _checked(where, "judge", self.judge, _text())
+        _checked(where, "protocol", self.protocol, _text(optional=True))
+        _checked(where, "both_orders", self.both_orders, _flag)
+        _checked(where, "cache", self.cache, _cache)
+        _checked(where, "concurrency", self.concurrency, _int(1, optional=True))
+        _checked(where, "language", self.language, _language)
+        if not isinstance(self.params, GenerationParams):
+            raise ConfigError(f"{_where(where, 'params')}: expected GenerationParams")
+        for name, check in PARAM_CHECKS.items():
+            _checked(where, f"params.{name}", getattr(self.params, name), check)
+        options = {str(k): _checked(where, f"options.{k}", v, _option_value) for k, v in self.options.items()}
+        object.__setattr__(self, "options", MappingProxyType(options))
+
+    # -- building ------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, ref: str | JudgeConfig) -> JudgeConfig:
+        """What `-j REF` names: a YAML file (.yaml/.yml), a catalog name, or a backend spec."""
+        if isinstance(ref, JudgeConfig):
+            return ref
+        if not isinstance(ref, str) or not ref.strip():
+            raise ConfigError("name a judge: a backend spec, a judge YAML file or a catalog name")
+        ref = ref.strip()
+        if ref.lower().endswith(YAML_SUFFIXES):
+            return cls.from_file(ref)
+        entry = catalog.get_entry(ref)
+        if entry is not None:
+            return cls.from_dict(entry.config_fields(), source=f"catalog:{entry.name}")
+        name, _ = split_spec(ref)
+        known = [e.name for e in backend_entries()]
+        if name not in known and ":" in ref:
+            raise ConfigError(
+                f"unknown judge backend {name!r} in {ref!r}: known backends are {', '.join(known)}"
+            )
+        if name not in known:
+            raise ConfigError(
+                f"unknown judge {ref!r}: not a judge file (.yaml), a catalog name (`autoj judges` lists "
+                f"them) or a backend spec ({', '.join(known)})"
+            )
+        return cls(judge=ref, source="spec")
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> JudgeConfig:
+        """A YAML judge file; mistakes are one line naming the file, the line and the key."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"judge file {str(path)!r} not found") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        except OSError as exc:
+            raise ConfigError(f"judge file {str(path)!r} cannot be read: {exc.strerror}") from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            at = f" line {mark.line + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or "invalid YAML"
+            raise ConfigError(f"{path}{at}: {problem}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: expected a mapping with at least `judge: SPEC`")
+        lines = _Lines.of(text)
+        source = f"file:{path}"
+        if "judge" not in data:
+            raise ConfigError(f"{path}: 'judge' is missing: add `judge: SPEC` (e.g. judge: llamacpp)")
+        unknown = [str(k) for k in data if k not in FILE_KEYS]
+        if unknown:
+            key = unknown[0]
+            raise ConfigError(
+                f"{path}{_line(lines.top.get(key))}: unknown key {key!r} (known: {', '.join(FILE_KEYS)})"
+            )
+        cache = data.get("cache")
+        if isinstance(cache, str) and cache.strip() and not Path(cache).expanduser().is_absolute():
+            data["cache"] = str(path.parent / cache)  # relative to the file, not to the caller
+        return cls._from_mapping(data, source, str(path), lines)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str | None = None) -> JudgeConfig:
+        """The inverse of `to_dict` (also the fields of a catalog entry); keys are checked."""
+        where = source or str(data.get("source") or "judge config")
+        unknown = [str(k) for k in data if k not in (*FILE_KEYS, "source")]
+        if unknown:
+            raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(FILE_KEYS)})")
+        if "judge" not in data:
+            raise ConfigError(f"{where}: 'judge' is missing")
+        fields_ = {k: v for k, v in data.items() if k != "source"}
+        return cls._from_mapping(fields_, source or str(data.get("source") or "spec"), where, _Lines())
+
+    @classmethod
+    def _from_mapping(cls, data: Mapping[str, Any], source: str, where: str, lines: _Lines) -> JudgeConfig:
+        def at(key: str, sub: str | None = None) -> str:
+            line = lines.top.get(key) if sub is None else lines.nested.get((key, sub))
+            return where + _line(line)
+
+        spec = _checked(at("judge"), "judge", data["judge"], _text())
+        base = cls(judge=spec, source=source)
+        entry = catalog.get_entry(spec) if ":" not in spec else None
+        if entry is not None:  # `judge: CATALOG-NAME` in a file: the entry, then the file's changes
+            base = replace(
+                cls.from_dict(entry.config_fields(), source=f"catalog:{entry.name}"), source=source
+            )
+        changes: dict[str, Any] = {}
+        for key, check in (
+            ("protocol", _text(optional=True)),
+            ("both_orders", _flag),
+            ("cache", _cache),
+            ("concurrency", _int(1, optional=True)),
+            ("language", _language),
+        ):
+            if key in data:
+                changes[key] = _checked(at(key), key, data[key], check)
+        if "params" in data:
+            changes["params"] = _params(base.params, data["params"], at)
+        if "options" in data:
+            changes["options"] = {**base.options, **_options(base.judge, data["options"], at)}
+        return replace(base, **changes)
+
+    def with_changes(self, **changes: Any) -> JudgeConfig:
+        """This config with the fields given replaced; None leaves a field as it is, and `options`
+        are added to the config's (a key given replaces that key)."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        if "options" in given:
+            given["options"] = {**self.options, **given["options"]}
+        return replace(self, **given)
+
+    # -- serialising ---------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON- and YAML-ready; `from_dict(to_dict())` gives an equal config back."""
+        return {
+            "judge": self.judge,
+            "protocol": self.protocol,
+            "params": self.params.to_dict(),
+            "options": _plain(dict(self.options)),
+            "both_orders": self.both_orders,
+            "cache": self.cache,
+            "concurrency": self.concurrency,
+            "language": self.language,
+            "source": self.source,
+        }
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+
+def _line(line: int | None) -> str:
+    return f" line {line}" if line is not None else ""
+
+
+def _checked(where: str, key: str, value: Value, check: Check) -> Value:
+    try:
+        return check(value)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {key!r}: {exc} (got {value!r})") from None
+
+
+def _params(base: GenerationParams, value: Value, at: Callable[..., str]) -> GenerationParams:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{at('params')}: 'params': expected a mapping of generation settings")
+    changes: dict[str, Any] = {}
+    for key, raw in value.items():
+        check = PARAM_CHECKS.get(str(key))
+        if check is None:
+            raise ConfigError(
+                f"{at('params', key)}: unknown key 'params.{key}' (known: {', '.join(PARAM_CHECKS)})"
+            )
+        changes[str(key)] = _checked(at("params", key), f"params.{key}", raw, check)
+    return replace(base, **changes)
+
+
+def _options(spec: str, value: Value, at: Callable[..., str]) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{at('options')}: 'options': expected a mapping of backend options")
+    allowed = _allowed_options(spec)
+    options: dict[str, Any] = {}
+    for key, raw in value.items():
+        if allowed is not None and key not in allowed:
+            names = ", ".join(sorted(allowed)) or "none"
+            raise ConfigError(
+                f"{at('options', key)}: unknown key 'options.{key}': "
+                f"the {split_spec(spec)[0]!r} backend takes {names}"
+            )
+        options[str(key)] = _checked(at("options", key), f"options.{key}", raw, _option_value)
+    return options
+
+
+def _allowed_options(spec: str) -> frozenset[str] | None:
+    """The backend's option names, or None when its extra is not installed (it cannot be checked,
+    and building the judge will say which extra to install)."""
+    name, _ = split_spec(spec)
+    entry = next((e for e in backend_entries() if e.name == name), None)
+    if entry is None:
+        raise ConfigError(f"unknown judge backend {name!r} in {spec!r}")
+    return backend_options(spec) if entry.installed() else None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
