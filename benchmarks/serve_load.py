@@ -97,12 +97,11 @@ def main() -> None:
     parser.add_argument("--token", help="bearer token of that server")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument("--batch-window-ms", type=float, default=10.0)
     args = parser.parse_args()
     if args.url:
         context: Any = nullcontext(args.url)
     else:
-        settings = ServeSettings(judge=args.judge, batch_window_s=args.batch_window_ms / 1000)
+        settings = ServeSettings(judge=args.judge)
         context = serve_in_thread(create_app(Judge(args.judge), settings))
     with context as url:
         figures = asyncio.run(run(url, args.requests, args.concurrency, args.token))

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from autoj.backends.fake import FakeBackend
-from autoj.batching import PromptBatcher
+from autoj.batching import PromptBatcher, SharedBatcher
 from autoj.engine import Engine
+from autoj.judge import Judge
 from autoj.protocols import get_protocol
+from autoj.results import Result
 from autoj.types import Completion, GenerationParams, PairItem, Prompt
 
 
@@ -92,3 +95,91 @@ def test_the_engine_hands_a_batching_backend_many_prompts_per_call() -> None:
     assert [r.id for r in results] == [str(n) for n in range(48)]
     assert all(f"[Query]: q{n}\n" in r.judgment.raw for n, r in enumerate(results))
     assert sum(backend.sizes) == 96 and max(backend.sizes) == 32 and len(backend.sizes) <= 4
+
+
+def test_16_concurrent_acompare_calls_on_one_judge_reach_the_backend_in_at_most_2_calls() -> None:
+    backend = Recording(max_batch=16, max_concurrency=2)
+    judge = Judge(backend, cache=False)
+
+    async def main() -> list[Result]:
+        return await asyncio.gather(*(judge.acompare(f"q{n}", f"a{n}", f"b{n}") for n in range(16)))
+
+    results = asyncio.run(main())
+    assert [f"[Query]: q{n}\n" in r.judgment.raw for n, r in enumerate(results)] == [True] * 16
+    assert len(backend.sizes) <= 2 and sum(backend.sizes) == 16, backend.sizes
+    # both orders: 32 prompts, still the fewest calls the batch size allows
+    backend.sizes.clear()
+
+    async def both() -> list[Result]:
+        return await asyncio.gather(
+            *(judge.acompare(f"q{n}", f"a{n}", f"b{n}", both_orders=True) for n in range(16))
+        )
+
+    assert all(r.swapped is not None for r in asyncio.run(both()))
+    assert backend.sizes == [16, 16]
+
+
+def test_the_sync_api_shares_one_batcher_across_threads() -> None:
+    backend = Recording(max_batch=16)
+    judge = Judge(backend, cache=False)
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda n: judge.rate(f"q{n}", f"r{n}"), range(8)))
+    judge.close()
+    assert [f"[Query]: q{n}\n" in r.judgment.raw for n, r in enumerate(results)] == [True] * 8
+    assert len(backend.sizes) < 8, backend.sizes  # calls from separate threads coalesced
+
+
+def test_a_batch_that_raises_is_retried_one_by_one_so_only_the_bad_prompt_fails() -> None:
+    class BreaksOnPoison(Recording):
+        async def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Completion]:
+            if any("poison" in p.render() for p in prompts):
+                self.sizes.append(len(prompts))
+                raise RuntimeError("backend bug")
+            return await super().generate(prompts, params)
+
+    backend = BreaksOnPoison(max_batch=8)
+
+    async def main() -> list[list[Completion] | BaseException]:
+        batcher = PromptBatcher(backend)
+        asks = [[Prompt(text="poison" if n == 3 else f"p{n}")] for n in range(6)]
+        return await asyncio.gather(
+            *(batcher.generate(a, GenerationParams()) for a in asks), return_exceptions=True
+        )
+
+    outcomes = asyncio.run(main())
+    assert isinstance(outcomes[3], RuntimeError)
+    assert [o[0].text for n, o in enumerate(outcomes) if n != 3] == [  # type: ignore[index]
+        f"echo:p{n}" for n in range(6) if n != 3
+    ]
+    assert backend.sizes == [6, 1, 1, 1, 1, 1, 1]  # the batch, then each prompt alone
+
+
+def test_a_backend_returning_too_few_completions_fails_its_callers_instead_of_hanging() -> None:
+    class Short(FakeBackend):
+        async def generate(self, prompts, params):  # type: ignore[no-untyped-def]
+            return []
+
+    async def main() -> None:
+        await asyncio.wait_for(PromptBatcher(Short()).generate([Prompt(text="x")], GenerationParams()), 5)
+
+    with pytest.raises(RuntimeError, match="0 completions for 1"):
+        asyncio.run(main())
+
+
+def test_engines_given_one_shared_batcher_coalesce_and_each_loop_gets_its_own() -> None:
+    backend = Recording(max_batch=32)
+    shared = SharedBatcher(backend)
+    protocol = get_protocol("autoj")
+
+    async def main() -> tuple[PromptBatcher, list[Result]]:
+        engines = [Engine(backend, protocol, batcher=shared) for _ in range(10)]
+        items = [PairItem(f"q{n}", "a", "b", id=str(n)) for n in range(10)]
+        results = await asyncio.gather(*(e.judge(i) for e, i in zip(engines, items, strict=True)))
+        return shared.current(), list(results)
+
+    first, results = asyncio.run(main())
+    assert len(results) == 10 and backend.sizes == [10]
+    second, _ = asyncio.run(main())
+    assert second is not first  # a new loop, a new batcher (futures belong to one loop)
+    with pytest.raises(ValueError, match="another backend"):
+        Engine(FakeBackend(), protocol, batcher=shared)

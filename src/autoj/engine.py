@@ -16,7 +16,7 @@ from typing import Any
 
 from autoj import __version__
 from autoj.backends.base import Backend
-from autoj.batching import PromptBatcher
+from autoj.batching import PromptBatcher, SharedBatcher
 from autoj.cache import JudgmentCache, cache_key
 from autoj.protocols.base import JudgeProtocol
 from autoj.results import Result
@@ -67,6 +67,8 @@ class Engine:
     `both_orders` judges each pair as given and swapped (deterministically: every pair, always the
     same swap), maps the second verdict back and records both. With a `cache`, each prompt is
     looked up first and only the missing ones reach the backend; successful generations are stored.
+    `batcher` is shared with other engines on the same backend (a Judge gives all of its engines
+    one), so that items judged by separate engines at once still reach the backend together.
     `stop_early` asks the backend to stop once the verdict / rating line is complete (the
     protocol's stop patterns); `constrain` adds a grammar so the output must end with a valid one.
     With `params.logprobs`, judgments carry verdict probabilities / an expected rating.
@@ -83,6 +85,7 @@ class Engine:
         cache: JudgmentCache | None = None,
         stop_early: bool = True,
         constrain: bool = False,
+        batcher: SharedBatcher | None = None,
     ) -> None:
         self.backend = backend
         self.protocol = protocol
@@ -95,8 +98,9 @@ class Engine:
         self.stop_early = stop_early
         self.constrain = constrain
         self.stats = RunStats()
-        self._batcher: PromptBatcher | None = None
-        self._batcher_loop: asyncio.AbstractEventLoop | None = None
+        if batcher is not None and batcher.backend is not backend:
+            raise ValueError("the shared batcher belongs to another backend")
+        self.batcher = batcher or SharedBatcher(backend)
 
     def setup(self) -> dict[str, Any]:
         """What identifies this run's judge: everything that decides a judgment, and the spec.
@@ -118,11 +122,7 @@ class Engine:
 
     def _batched(self) -> PromptBatcher:
         """The prompt batcher of the running event loop (the sync API may use several loops)."""
-        loop = asyncio.get_running_loop()
-        if self._batcher is None or self._batcher_loop is not loop:
-            self._batcher = PromptBatcher(self.backend)
-            self._batcher_loop = loop
-        return self._batcher
+        return self.batcher.current()
 
     def _budget(self) -> int | None:
         window = self.backend.context_window

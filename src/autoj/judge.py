@@ -1,22 +1,25 @@
 """The simple Python API: a Judge holds a backend and a protocol and judges items.
 
 Async methods (`acompare`, `arate`, `ajudge_many`) are the real ones; the plain methods run them on
-the Judge's own event loop, so scripts and notebooks without a loop can call them directly.
+the Judge's own event loop in a private thread, so scripts call them directly and so do notebooks
+and async code, where an event loop is already running. Every engine a Judge makes shares one
+batcher, so concurrent calls on one Judge reach the backend together.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Coroutine, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from autoj.backends.base import Backend
 from autoj.backends.registry import create_backend
+from autoj.batching import SharedBatcher
 from autoj.cache import CacheOption, JudgmentCache, resolve_cache
 from autoj.config import DEFAULT_JUDGE, JudgeConfig
 from autoj.engine import Engine
 from autoj.errors import AutojError
+from autoj.loop_thread import LoopThread
 from autoj.protocols import JudgeProtocol, get_protocol
 from autoj.results import Result
 from autoj.types import GenerationParams, Item, PairItem, SingleItem
@@ -94,9 +97,11 @@ class Judge:
         self.both_orders = config.both_orders
         self.concurrency = config.concurrency
         self.cache = resolve_cache(cache if isinstance(cache, JudgmentCache) else config.cache)
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._batcher = SharedBatcher(self.backend)
+        self._loop: LoopThread | None = None
 
     def engine(self, both_orders: bool | None = None) -> Engine:
+        """An Engine for this judge (streaming, concurrency, resumable runs); all share one batcher."""
         return Engine(
             self.backend,
             self.protocol,
@@ -105,22 +110,27 @@ class Judge:
             concurrency=self.concurrency,
             judge_spec=self.spec,
             cache=self.cache,
+            batcher=self._batcher,
         )
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        if self._loop is None or self._loop.is_closed():
-            self._loop = asyncio.new_event_loop()
-        return self._loop.run_until_complete(coro)
+        """Run a coroutine to its end on the Judge's private loop thread (made on first use)."""
+        if self._loop is None:
+            self._loop = LoopThread(name="autoj-judge")
+        return self._loop.run(coro)
 
     async def acompare(
         self, query: str, response_1: str, response_2: str, both_orders: bool | None = None
     ) -> Result:
+        """Async `compare`; calls made together share backend batches."""
         return await self.engine(both_orders).judge(PairItem(query, response_1, response_2, id="1"))
 
     async def arate(self, query: str, response: str) -> Result:
+        """Async `rate`; calls made together share backend batches."""
         return await self.engine().judge(SingleItem(query, response, id="1"))
 
     async def ajudge_many(self, items: Iterable[Item], both_orders: bool | None = None) -> list[Result]:
+        """Judge pairs and/or single items concurrently; results in the order of the items."""
         return await self.engine(both_orders).run(items)
 
     def compare(
@@ -134,12 +144,15 @@ class Judge:
         return self._run(self.arate(query, response))
 
     def compare_many(self, items: Sequence[PairItem], both_orders: bool | None = None) -> list[Result]:
+        """Compare many pairs concurrently, batched for the backend; results in the items' order."""
         return self._run(self.ajudge_many(items, both_orders))
 
     def rate_many(self, items: Sequence[SingleItem]) -> list[Result]:
+        """Rate many responses concurrently, batched for the backend; results in the items' order."""
         return self._run(self.ajudge_many(items))
 
     def close(self) -> None:
+        """Release the backend (model memory, connections), the cache file and the loop thread."""
         self._run(self.backend.aclose())
         if self.cache is not None:
             self.cache.close()
@@ -148,7 +161,9 @@ class Judge:
             self._loop = None
 
     def __enter__(self) -> Judge:
+        """`with Judge(...) as judge:` closes the judge at the end of the block."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close the judge, whether the block ended normally or not."""
         self.close()

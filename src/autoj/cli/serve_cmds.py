@@ -47,8 +47,6 @@ def serve(
     max_field_chars: Annotated[int, typer.Option(help="characters per text field; 413 beyond")] = 50_000,
     max_body_bytes: Annotated[int, typer.Option(help="request body bytes; 413 beyond")] = 1_000_000,
     timeout: Annotated[float, typer.Option(help="seconds one request may wait; 504 beyond")] = 300.0,
-    batch_window_ms: Annotated[float, typer.Option(help="wait for more requests to batch")] = 10.0,
-    max_batch: Annotated[int, typer.Option(help="most items per engine batch")] = 32,
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
 ) -> None:
     """Serve the judge over HTTP: /v1/compare, /v1/rate, /v1/rank, /v1/classify, /healthz.
@@ -79,8 +77,6 @@ def serve(
             max_field_chars=max_field_chars,
             max_body_bytes=max_body_bytes,
             request_timeout_s=timeout,
-            batch_window_s=batch_window_ms / 1000.0,
-            max_batch=max_batch,
         )
     except ValueError as exc:
         raise AutojError(str(exc)) from None

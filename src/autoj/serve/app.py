@@ -1,18 +1,22 @@
 """The FastAPI application factory of the judge service.
 
 `create_app(Judge(...))` or `create_app(ServeSettings(...))`; run it with uvicorn (`autoj serve`).
-Errors are JSON `{"error": ...}` with a status that says what to do (401, 413, 429 + Retry-After,
-501, 503, 504); an unexpected failure is logged and answered with a bare 500, never a traceback.
+Errors are JSON `{"error": ...}` with a status that says what to do (401, 413, 422, 429 +
+Retry-After, 501, 503, 504); an unexpected failure is logged and answered with a bare 500, never a
+traceback. The bearer token is checked before the body is read, then the body's size.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,6 +29,71 @@ from autoj.serve.settings import ServeSettings
 from autoj.types import GenerationParams
 
 log = logging.getLogger(__name__)
+
+
+#: Paths that need the bearer token (when the service has one); /healthz and the schema are open.
+PROTECTED_PREFIX = "/v1"
+
+
+class BearerAuth:
+    """Answers 401 to a /v1 request without the service's bearer token, before its body is read.
+
+    The token is compared in constant time. Checking here, not in a route dependency, means an
+    unauthenticated client costs no body parsing and learns nothing from validation errors.
+    """
+
+    def __init__(self, app: ASGIApp, token: str | None) -> None:
+        self.app = app
+        self.expected = token.encode() if token is not None else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.expected is not None and scope["type"] == "http" and _protected(scope["path"]):
+            header = dict(scope.get("headers") or []).get(b"authorization", b"")
+            scheme, _, given = header.partition(b" ")
+            if scheme.lower() != b"bearer" or not hmac.compare_digest(given.strip(), self.expected):
+                response = JSONResponse(
+                    {"error": "a valid bearer token is required (Authorization: Bearer TOKEN)"},
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _protected(path: str) -> bool:
+    return path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")
+
+
+def _printable(value: Any) -> Any:
+    """A validation error's text made safe to encode (a lone surrogate becomes its escape)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
+
+
+def _validation_detail(error: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI's error entry without the offending input, which may not be encodable as JSON
+    (NaN, Infinity, a lone surrogate) and need not be echoed back."""
+    message = error.get("msg", "")
+    given = error.get("input")
+    if isinstance(given, float) and not math.isfinite(given):
+        message = f"{message} (NaN and Infinity are not JSON numbers)"
+    elif error.get("type") == "json_invalid":
+        message = f"{message}: {error.get('ctx', {}).get('error', '')}"
+    return {
+        "loc": [_printable(part) for part in error.get("loc", ())],
+        "msg": _printable(message),
+        "type": _printable(error.get("type", "")),
+    }
+
+
+def _field_name(loc: list[Any]) -> str:
+    """("body", "pairs", 0, "query") as the service names fields elsewhere: pairs[0].query."""
+    name = ""
+    for part in loc[1:] if loc[:1] == ["body"] else loc:
+        name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else str(part)
+    return name or "body"
 
 
 class BodyLimit:
@@ -134,11 +203,9 @@ def create_app(judge: Judge | ServeSettings, settings: ServeSettings | None = No
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        service.batcher.start()
         try:
             yield
         finally:
-            await service.batcher.stop()
             if owned:
                 await built.backend.aclose()
                 if built.cache is not None:
@@ -161,19 +228,28 @@ def create_app(judge: Judge | ServeSettings, settings: ServeSettings | None = No
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    app.state.token = settings.resolved_token()
     app.include_router(public)
     app.include_router(api)
+    # The last added runs first: the token, then the body's size, then the routes.
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(BearerAuth, token=settings.resolved_token())
 
     @app.exception_handler(ServiceError)
     async def service_error(_: Request, exc: ServiceError) -> JSONResponse:
         headers: dict[str, Any] = {}
         if isinstance(exc, Busy):
             headers["Retry-After"] = str(settings.retry_after_s)
-        if exc.status == 401:
-            headers["WWW-Authenticate"] = "Bearer"
         return JSONResponse({"error": str(exc)}, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = [_validation_detail(e) for e in exc.errors()]
+        summary = (
+            f"invalid request: {_field_name(detail[0]['loc'])}: {detail[0]['msg']}"
+            if detail
+            else "invalid request"
+        )
+        return JSONResponse({"error": summary, "detail": detail}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

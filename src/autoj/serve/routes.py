@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
 from autoj.serve import schemas as s
-from autoj.serve.service import JudgeService, ServiceError
-
-
-class Unauthorized(ServiceError):
-    status = 401
+from autoj.serve.service import JudgeService
 
 
 def service_of(request: Request) -> JudgeService:
@@ -20,32 +15,23 @@ def service_of(request: Request) -> JudgeService:
     return service
 
 
-def require_token(request: Request) -> None:
-    """Bearer-token check, when the service has a token; compared in constant time."""
-    expected: str | None = request.app.state.token
-    if expected is None:
-        return
-    header = request.headers.get("authorization", "")
-    scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected.encode()):
-        raise Unauthorized("a valid bearer token is required (Authorization: Bearer TOKEN)")
-
-
 Service = Annotated[JudgeService, Depends(service_of)]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": s.ErrorResponse, "description": text}
+    code: {"model": s.InvalidRequest if code == 422 else s.ErrorResponse, "description": text}
     for code, text in (
         (400, "a body that is not readable JSON"),
         (401, "missing or wrong bearer token"),
         (413, "request body, a field or a list over the service's limit"),
+        (422, "a body that is not JSON or does not match the schema, or text that is not valid Unicode"),
         (429, "too many judgments pending; retry after the Retry-After seconds"),
         (503, "the judge backend failed"),
         (504, "the judgments took longer than the request timeout"),
     )
 }
 
-api = APIRouter(prefix="/v1", dependencies=[Depends(require_token)], responses=_ERRORS)
+# The bearer token is checked by the app's BearerAuth middleware, before the body is read.
+api = APIRouter(prefix="/v1", responses=_ERRORS)
 public = APIRouter()
 
 
@@ -63,7 +49,8 @@ async def rate(request: s.RateRequest, service: Service) -> s.RateResponse:
 
 @api.post("/rank", response_model=s.RankResponse)
 async def rank(request: s.RankRequest, service: Service) -> s.RankResponse:
-    """Best-of-N: rate N candidates for one query and pick the best (ties go to the earlier)."""
+    """Order N candidates for one query, best first: by ratings (Best-of-N, the default) or by a
+    pairwise tournament in both orders (`method: pairwise`), with the evidence."""
     return await service.rank(request)
 
 

@@ -10,6 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from autoj.ranking import Method as RankMethod
+from autoj.ranking import Outcome as PairOutcome
+
 VerdictName = Literal["response_1", "response_2", "tie"]
 Status = Literal["ok", "parse_error", "backend_error"]
 
@@ -22,6 +25,21 @@ class ErrorResponse(BaseModel):
     """Every non-2xx answer: a short reason, never a stack trace."""
 
     error: str
+
+
+class ValidationIssue(BaseModel):
+    """Where a request breaks the schema (`loc`: body, field names and list positions) and how."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class InvalidRequest(ErrorResponse):
+    """422: a body that does not match the schema (each issue in `detail`), or text no judge can
+    take; the offending values are not echoed back."""
+
+    detail: list[ValidationIssue] = Field(default_factory=list)
 
 
 class JudgeInfo(BaseModel):
@@ -69,15 +87,22 @@ class RateResponse(BaseModel):
 
 
 class RankResponse(BaseModel):
-    """Best-of-N: one rating per candidate (same order), the best index and the full ranking.
+    """The candidates ordered best first (`ranking`, indices), the best one, and the evidence.
 
-    Ties on rating go to the earlier candidate; unrated candidates rank last; `best` is null only
-    when no candidate could be rated.
+    `rate` (Best-of-N): one rating per candidate (same order); ties on rating go to the earlier
+    candidate; unrated candidates rank last. `pairwise`: every pair judged in both orders (a
+    disagreement is a tie); `scores` are wins plus half the ties, equal scores go to the earlier
+    candidate, `matrix[i][j]` is candidate i's outcome against j and `pairs` the judgments of
+    each pair (i, j), i < j, in order. `best` is null only when nothing could be judged.
     """
 
+    method: RankMethod
     ratings: list[Rating]
     best: int | None
     ranking: list[int]
+    scores: list[float | None]
+    pairs: list[PairJudgment] | None = None
+    matrix: list[list[PairOutcome | None]] | None = None
     judge: JudgeInfo
 
 
@@ -139,10 +164,13 @@ class RateRequest(_Strict):
 
 
 class RankRequest(_Strict):
-    """Best-of-N: N candidate responses to one query."""
+    """N candidate responses to one query, ordered by ratings (Best-of-N) or a pairwise tournament."""
 
     query: str
     candidates: list[str] = Field(min_length=1)
+    method: RankMethod = Field(
+        default="rate", description="rate: each candidate alone; pairwise: every pair, both orders"
+    )
 
 
 class ClassifyRequest(_Strict):

@@ -1,5 +1,9 @@
-"""The judge service's logic, free of HTTP: checks sizes, queues items, turns Results into replies.
+"""The judge service's logic, free of HTTP: checks sizes, admits requests, turns Results into replies.
 
+Batching is not done here: every request runs its own engine on the service's one Judge, and the
+Judge's shared batcher coalesces the prompts of concurrent requests into backend calls. The
+service adds admission control on top: a bound on pending judgments (429), a per-request timeout
+(504), and failure isolation (a request whose judging raises gets 503; the others are unaffected).
 Routes call these methods and map the typed errors below to status codes; nothing here knows
 about FastAPI, so it can be tested and reused directly.
 """
@@ -7,15 +11,17 @@ about FastAPI, so it can be tested and reused directly.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 
-from autoj.bench.correlation import Candidate, pick_best
+from autoj import ranking
 from autoj.judge import Judge
 from autoj.results import Result
 from autoj.serve import schemas as s
-from autoj.serve.batcher import JudgeFailed, MicroBatcher, QueueFull
 from autoj.serve.settings import ServeSettings
 from autoj.types import Item, PairItem, SingleItem
+
+log = logging.getLogger(__name__)
 
 
 class ServiceError(Exception):
@@ -26,6 +32,12 @@ class ServiceError(Exception):
 
 class TooLarge(ServiceError):
     status = 413
+
+
+class Unprocessable(ServiceError):
+    """Well-formed JSON that no judge can take (text that is not valid Unicode)."""
+
+    status = 422
 
 
 class Busy(ServiceError):
@@ -45,17 +57,12 @@ class BackendFailed(ServiceError):
 
 
 class JudgeService:
-    """One judge behind a micro-batcher, with the service's limits."""
+    """One judge behind admission control, with the service's limits."""
 
     def __init__(self, judge: Judge, settings: ServeSettings) -> None:
         self.judge = judge
         self.settings = settings
-        self.batcher = MicroBatcher(
-            self._run_batch,
-            window_s=settings.batch_window_s,
-            max_batch=settings.max_batch,
-            max_pending=settings.max_pending,
-        )
+        self._pending = 0
         identity = judge.backend.identity()
         self.info = s.JudgeInfo(
             judge=judge.spec,
@@ -64,10 +71,10 @@ class JudgeService:
             protocol=judge.protocol.id,
         )
 
-    async def _run_batch(self, items: list[Item], both_orders: bool) -> list[Result]:
-        # One engine call per batch; the engine answers prompts found in the judge's cache
-        # (autoj.cache) without reaching the model.
-        return await self.judge.engine(both_orders).run(items)
+    @property
+    def pending(self) -> int:
+        """Judgments admitted and not yet answered, across all requests."""
+        return self._pending
 
     # -- limits ---------------------------------------------------------------------------
 
@@ -75,36 +82,57 @@ class JudgeService:
         if count > limit:
             raise TooLarge(f"{count} {what} in one request; the limit is {limit}")
 
-    def _check_text(self, what: str, text: str) -> None:
-        if len(text) > self.settings.max_field_chars:
-            raise TooLarge(f"{what} has {len(text)} characters; the limit is {self.settings.max_field_chars}")
+    def _check_text(self, what: str, text: str | None, limit: int | None = None) -> None:
+        """Within the size limit and encodable: a lone surrogate (JSON allows "\\ud800") is no text."""
+        if text is None:
+            return
+        limit = limit or self.settings.max_field_chars
+        if len(text) > limit:
+            raise TooLarge(f"{what} has {len(text)} characters; the limit is {limit}")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise Unprocessable(
+                f"{what} holds a lone surrogate (U+{ord(text[exc.start]):04X}) at character {exc.start}: "
+                "not valid Unicode text; send UTF-8 text"
+            ) from None
 
     # -- judging ----------------------------------------------------------------------------
 
     async def _judge(self, items: Sequence[Item], both_orders: bool) -> list[Result]:
+        """Admit the request's items (all or none), judge them, and let them go when it ends.
+
+        An idle service admits any request, even one larger than the bound (a pairwise ranking of
+        many candidates): refusing it would refuse it forever.
+        """
+        count = len(items)
+        if self._pending and self._pending + count > self.settings.max_pending:
+            raise Busy(
+                f"the judge is busy: {self._pending} judgments pending, limit "
+                f"{self.settings.max_pending}; retry later"
+            )
+        self._pending += count
         try:
-            futures = self.batcher.submit(items, both_orders)
-        except QueueFull as exc:
-            raise Busy("the judge is busy: too many pending judgments, retry later") from exc
-        gathered = asyncio.gather(*futures, return_exceptions=True)
-        try:
-            outcomes = await asyncio.wait_for(gathered, self.settings.request_timeout_s)
+            return await asyncio.wait_for(self._run(items, both_orders), self.settings.request_timeout_s)
         except asyncio.TimeoutError:
             raise TimedOut(f"the judgments took longer than {self.settings.request_timeout_s:g}s") from None
-        results: list[Result] = []
-        for outcome in outcomes:
-            if isinstance(outcome, JudgeFailed):
-                raise BackendFailed("the judge backend failed on this batch; see the server log")
-            if isinstance(outcome, BaseException):
-                raise outcome
-            results.append(outcome)
-        return results
+        finally:
+            self._pending -= count
+
+    async def _run(self, items: Sequence[Item], both_orders: bool) -> list[Result]:
+        # A failed generation is a Result with status backend_error; an exception here is a
+        # backend bug or an item the engine cannot handle: it fails this request only.
+        try:
+            return await self.judge.engine(both_orders).run(items)
+        except Exception:
+            log.exception("judging a request of %d items failed", len(items))
+            raise BackendFailed("the judge backend failed on this request; see the server log") from None
 
     async def compare(self, request: s.CompareRequest) -> s.CompareResponse:
         self._check_count("pairs", len(request.pairs), self.settings.max_items)
         items: list[Item] = []
         for n, pair in enumerate(request.pairs):
-            for name in ("query", "response_1", "response_2"):
+            for name in ("query", "response_1", "response_2", "id", "scenario"):
                 self._check_text(f"pairs[{n}].{name}", getattr(pair, name))
             items.append(
                 PairItem(
@@ -123,8 +151,8 @@ class JudgeService:
         self._check_count("items", len(request.items), self.settings.max_items)
         items: list[Item] = []
         for n, one in enumerate(request.items):
-            self._check_text(f"items[{n}].query", one.query)
-            self._check_text(f"items[{n}].response", one.response)
+            for name in ("query", "response", "id", "scenario"):
+                self._check_text(f"items[{n}].{name}", getattr(one, name))
             items.append(
                 SingleItem(
                     one.query,
@@ -137,16 +165,34 @@ class JudgeService:
         return s.RateResponse(results=[_rating(r) for r in results], judge=self.info)
 
     async def rank(self, request: s.RankRequest) -> s.RankResponse:
-        self._check_count("candidates", len(request.candidates), self.settings.max_candidates)
+        """Best-of-N by ratings (the default), or a both-orders pairwise tournament."""
+        n = len(request.candidates)
+        self._check_count("candidates", n, self.settings.max_candidates)
         self._check_text("query", request.query)
-        for n, candidate in enumerate(request.candidates):
-            self._check_text(f"candidates[{n}]", candidate)
-        items: list[Item] = [
-            SingleItem(request.query, candidate, id=str(n)) for n, candidate in enumerate(request.candidates)
-        ]
-        ratings = [_rating(r) for r in await self._judge(items, False)]
+        for k, candidate in enumerate(request.candidates):
+            self._check_text(f"candidates[{k}]", candidate)
+        items: list[Item] = list(ranking.rank_items(request.method, request.query, request.candidates))
+        results = await self._judge(items, request.method == "pairwise")
+        ranked = ranking.ranking_of(request.method, n, results)
+        if request.method == "pairwise":
+            pairs = [_pair_judgment(r) for r in results]
+            return s.RankResponse(
+                method="pairwise",
+                ratings=[],
+                pairs=pairs,
+                matrix=[list(row) for row in ranked.matrix or ()],
+                scores=list(ranked.scores),
+                best=ranked.best,
+                ranking=list(ranked.order),
+                judge=self.info,
+            )
         return s.RankResponse(
-            ratings=ratings, best=best_index(ratings), ranking=ranking(ratings), judge=self.info
+            method="rate",
+            ratings=[_rating(r) for r in results],
+            scores=list(ranked.scores),
+            best=ranked.best,
+            ranking=list(ranked.order),
+            judge=self.info,
         )
 
     async def classify(self, request: s.ClassifyRequest) -> s.ClassifyResponse:
@@ -168,9 +214,7 @@ class JudgeService:
         return s.ModelsResponse(data=[card])
 
     def health(self) -> s.HealthResponse:
-        return s.HealthResponse(
-            status="ok", pending=self.batcher.pending, max_pending=self.batcher.max_pending
-        )
+        return s.HealthResponse(status="ok", pending=self._pending, max_pending=self.settings.max_pending)
 
 
 def _pair_judgment(result: Result) -> s.PairJudgment:
@@ -195,17 +239,4 @@ def _rating(result: Result) -> s.Rating:
         rating=result.rating,
         critique=result.critique,
         reason=result.judgment.reason,
-    )
-
-
-def best_index(ratings: Sequence[s.Rating]) -> int | None:
-    """The highest-rated candidate; a tie goes to the earlier one (autoj.bench's rule)."""
-    return pick_best([Candidate(rating=r.rating, reference=0.0) for r in ratings])
-
-
-def ranking(ratings: Sequence[s.Rating]) -> list[int]:
-    """Candidate indices best first: by rating, ties by position, unrated last."""
-    return sorted(
-        range(len(ratings)),
-        key=lambda i: (ratings[i].rating is None, -(ratings[i].rating or 0.0), i),
     )

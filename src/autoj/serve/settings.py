@@ -15,11 +15,15 @@ TOKEN_ENV = "AUTOJ_SERVE_TOKEN"
 
 @dataclass(frozen=True)
 class ServeSettings:
-    """Configuration of one service instance (judge spec, limits, micro-batching, auth)."""
+    """Configuration of one service instance (judge spec, limits, auth).
+
+    Batching is the judge's (one batcher below every engine); the service only admits requests.
+    """
 
     judge: str = "llamacpp"
     protocol: str | None = None
-    #: bearer token; None (and no environment token) means no auth, for loopback use
+    #: bearer token; None means $AUTOJ_SERVE_TOKEN, and neither means no auth (for loopback use).
+    #: An empty token is refused: it must never turn off a token set in the environment.
     token: str | None = None
     max_new_tokens: int = 1024
     #: whole request body, bytes (413 above it)
@@ -30,12 +34,9 @@ class ServeSettings:
     max_items: int = 64
     #: candidates per /v1/rank
     max_candidates: int = 32
-    #: items waiting or being judged across all requests; beyond it requests get 429
+    #: items waiting or being judged across all requests; beyond it requests get 429 (an idle
+    #: service admits any one request, so none is refused forever)
     max_pending: int = 256
-    #: how long the batcher waits to collect more requests after the first one
-    batch_window_s: float = 0.01
-    #: most items handed to the engine in one batch
-    max_batch: int = 32
     #: how long one request may wait for its judgments (504 after it)
     request_timeout_s: float = 300.0
     #: seconds a client is told to wait after a 429
@@ -52,17 +53,22 @@ class ServeSettings:
             "max_items": self.max_items,
             "max_candidates": self.max_candidates,
             "max_pending": self.max_pending,
-            "max_batch": self.max_batch,
             "request_timeout_s": self.request_timeout_s,
             "retry_after_s": self.retry_after_s,
         }
         bad = [name for name, value in positive.items() if value <= 0]
-        if bad or self.batch_window_s < 0:
-            raise ValueError(f"service limits must be positive: {', '.join(bad) or 'batch_window_s'}")
+        if bad:
+            raise ValueError(f"service limits must be positive: {', '.join(bad)}")
         if self.max_candidates < 2:
             raise ValueError("max_candidates must allow at least 2 candidates")
+        if self.token is not None and not self.token.strip():
+            raise ValueError(
+                "the token is empty: give a non-empty token, or none to use "
+                f"${TOKEN_ENV} (an empty token never turns authentication off)"
+            )
 
     def resolved_token(self) -> str | None:
-        """The configured token, else the environment's; an empty string counts as none."""
-        token = self.token if self.token is not None else os.environ.get(TOKEN_ENV)
-        return token or None
+        """The configured token, else the environment's (an empty variable counts as none)."""
+        if self.token is not None:
+            return self.token
+        return os.environ.get(TOKEN_ENV, "").strip() or None
