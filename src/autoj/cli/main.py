@@ -51,6 +51,7 @@ def _register() -> None:
         bench_cmds,  # noqa: F401
         cache_cmds,  # noqa: F401
         catalog_cmds,  # noqa: F401
+        evaluate_cmds,  # noqa: F401
         judge_cmds,  # noqa: F401
         pipeline_cmds,  # noqa: F401
         report_cmds,  # noqa: F401

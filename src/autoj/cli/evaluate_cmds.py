@@ -1,0 +1,252 @@
+"""`autoj evaluate`: win rates of models against a reference, on a leaderboard."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from autoj.cli.main import app
+from autoj.cli.options import (
+    DEFAULT_JUDGE,
+    BackendOptionOpt,
+    BothOrdersOpt,
+    CacheOpt,
+    ConcurrencyOpt,
+    ContextOpt,
+    JsonOpt,
+    JudgeOpt,
+    LanguageOpt,
+    LimitOpt,
+    MaxNewTokensOpt,
+    OverwriteOpt,
+    ProtocolOpt,
+    judge_config,
+)
+from autoj.errors import AutojError
+from autoj.evaluate.leaderboard import LeaderboardRow
+
+err_console = Console(stderr=True)
+
+
+class Mode(str, Enum):
+    pairwise = "pairwise"
+    rate = "rate"
+
+
+class NameFrom(str, Enum):
+    generator = "generator"
+    file = "file"
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _table(rows: list[LeaderboardRow], title: str) -> Table:
+    table = Table(title=title)
+    rate = any(r.evaluation == "rate" for r in rows)
+    columns = (
+        ["model", "mean rating", "95% CI", "n"]
+        if rate
+        else ["model", "win rate", "± se", "LC win rate", "± se", "discrete", "wins", "draws", "n", "avg len"]
+    )
+    for name in columns:
+        table.add_column(name, justify="left" if name == "model" else "right")
+    for r in rows:
+        if rate:
+            interval = f"{_fmt(r.rating_ci_low)}-{_fmt(r.rating_ci_high)}"
+            table.add_row(r.model, _fmt(r.mean_rating), interval, str(r.n_total))
+        else:
+            table.add_row(
+                r.model,
+                _fmt(r.win_rate),
+                _fmt(r.standard_error),
+                _fmt(r.length_controlled_winrate),
+                _fmt(r.lc_standard_error),
+                _fmt(r.discrete_win_rate),
+                str(r.n_wins),
+                str(r.n_draws),
+                str(r.n_total),
+                str(r.avg_length),
+            )
+    return table
+
+
+def _groups_table(rows: list[LeaderboardRow]) -> Table | None:
+    groups = sorted({g for r in rows for g in r.scenario_groups})
+    if not groups:
+        return None
+    table = Table(title="win rate by scenario group (n)")
+    table.add_column("model")
+    for group in groups:
+        table.add_column(group, justify="right")
+    for r in rows:
+        cells = []
+        for group in groups:
+            g = r.scenario_groups.get(group)
+            cells.append("-" if not g or g.get("win_rate") is None else f"{g['win_rate']:.1f} ({g['n']})")
+        table.add_row(r.model, *cells)
+    return table
+
+
+@app.command()
+def evaluate(
+    outputs: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="OUTPUTS...", help="model outputs: alpaca_eval JSON (.json.gz too) or any table"
+        ),
+    ] = None,
+    reference: Annotated[
+        Path | None, typer.Option("--reference", "-r", help="the reference model's outputs (pairwise mode)")
+    ] = None,
+    annotations: Annotated[
+        bool,
+        typer.Option(
+            "--annotations", help="the files are alpaca_eval annotations made elsewhere: score them"
+        ),
+    ] = False,
+    name_from: Annotated[
+        NameFrom,
+        typer.Option(help="annotations: name models by generator_2 or by file name (NAME.ANNOTATOR.json)"),
+    ] = NameFrom.generator,
+    mode: Annotated[
+        Mode, typer.Option(help="pairwise against the reference, or rate each output alone")
+    ] = Mode.pairwise,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="results JSONL (all models; resumed when it exists)")
+    ] = Path("evaluate-results.jsonl"),
+    leaderboard: Annotated[
+        Path | None,
+        typer.Option("--leaderboard", help="a board CSV to add these rows to (or update them in)"),
+    ] = None,
+    allow_mixed: Annotated[
+        bool, typer.Option("--allow-mixed", help="let the board hold rows of other judges or references")
+    ] = False,
+    intersection: Annotated[
+        bool,
+        typer.Option("--intersection", help="judge the instructions all files share, despite mismatches"),
+    ] = False,
+    limit: LimitOpt = None,
+    seed: Annotated[int, typer.Option(help="seed of the --limit sample")] = 0,
+    instruction_field: Annotated[str, typer.Option(help="field of the instruction")] = "instruction",
+    output_field: Annotated[str, typer.Option(help="field of the model's output")] = "output",
+    generator_field: Annotated[str, typer.Option(help="field naming the model")] = "generator",
+    id_field: Annotated[
+        str | None, typer.Option(help="join on this id field instead of the instruction text")
+    ] = None,
+    scenario_field: Annotated[
+        str, typer.Option(help="field of the scenario, when the data has one")
+    ] = "scenario",
+    classify: Annotated[
+        bool, typer.Option("--scenarios/--no-scenarios", help="classify instructions without a scenario")
+    ] = True,
+    instruction_difficulty: Annotated[
+        str,
+        typer.Option(
+            help="LC difficulty term: auto, hub, estimate, none, or a CSV "
+            "(index or instruction, instruction_difficulty)",
+            show_default="auto for annotations, estimate for judged runs",
+        ),
+    ] = "",
+    gamed_annotations: Annotated[
+        str | None, typer.Option(help="LC regularisation rows: AlpacaEval's df_gamed.csv, or hub")
+    ] = None,
+    judge: JudgeOpt = DEFAULT_JUDGE,
+    protocol: ProtocolOpt = None,
+    both_orders: BothOrdersOpt = None,
+    max_new_tokens: MaxNewTokensOpt = None,
+    language: LanguageOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    n_ctx: ContextOpt = None,
+    cache: CacheOpt = None,
+    backend_option: BackendOptionOpt = None,
+    overwrite: OverwriteOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Win rates of models against a reference's outputs (both orders, ties half a win), the
+    length-controlled win rate and a scenario profile; or score alpaca_eval annotations."""
+    from autoj.evaluate import annotations as scoring
+    from autoj.evaluate.leaderboard import update_board
+    from autoj.evaluate.outputs import OutputFields, load_outputs
+    from autoj.evaluate.run import evaluate_outputs
+
+    summary: dict[str, object] = {}
+    if annotations:
+        if not outputs or reference:
+            raise AutojError(
+                "--annotations FILE... scores judgments made elsewhere: give the files, no --reference"
+            )
+        groups = scoring.load_annotation_groups(outputs, name_from=name_from.value)
+        rows = scoring.score_groups(
+            groups, difficulty=instruction_difficulty or "auto", gamed=gamed_annotations, classify=classify
+        )
+    else:
+        if not outputs:
+            raise AutojError("give model OUTPUTS files (and --reference), or --annotations FILE...")
+        if mode is Mode.pairwise and reference is None:
+            raise AutojError(
+                "pairwise evaluation needs --reference REF (the baseline's outputs), or use --mode rate"
+            )
+        fields = OutputFields(instruction_field, output_field, generator_field, id_field, scenario_field)
+        models = [load_outputs(path, fields) for path in outputs]
+        base = load_outputs(reference, fields) if reference is not None else None
+        names = [m.model for m in models]
+        if len(set(names)) != len(names):
+            raise AutojError(
+                f"two OUTPUTS files name the same model ({', '.join(names)}): give each model once"
+            )
+        config = judge_config(
+            judge,
+            protocol=protocol,
+            max_new_tokens=max_new_tokens,
+            language=language,
+            concurrency=concurrency,
+            cache=cache,
+            both_orders=True if both_orders is None and mode is Mode.pairwise else both_orders,
+            backend_option=backend_option,
+            n_ctx=n_ctx,
+        )
+        run = evaluate_outputs(
+            models,
+            config,
+            output,
+            reference=base,
+            mode=mode.value,
+            limit=limit,
+            seed=seed,
+            intersection=intersection,
+            overwrite=overwrite,
+            difficulty=instruction_difficulty or "estimate",
+            gamed=gamed_annotations,
+            classify=classify,
+        )
+        rows, summary = run.rows, run.summary
+    board = update_board(leaderboard, rows, allow_mixed=allow_mixed) if leaderboard is not None else rows
+    if as_json:
+        typer.echo(
+            json.dumps({"leaderboard": [r.to_dict() for r in board], "run": summary}, indent=2, default=str)
+        )
+        return
+    console = Console()
+    title = f"leaderboard{f' ({leaderboard})' if leaderboard else ''}: judge {board[0].judge}"
+    if board[0].reference:
+        title += f", reference {board[0].reference}"
+    console.print(_table(board, title))
+    groups_table = _groups_table(board)
+    if groups_table is not None:
+        console.print(groups_table)
+    if rows and rows[0].lc_method:
+        err_console.print(f"length control: {rows[0].lc_method}")
+    if summary:
+        err_console.print(
+            f"{summary['items']} items ({summary['already_done']} already done), {summary['generations']} "
+            f"generations in {summary['wall_s']} s ({summary['judgments_per_min']} judgments/min); "
+            f"results in {summary['results']}"
+        )

@@ -1,0 +1,112 @@
+"""One model's output beside the reference output on one instruction, with the judge's preference.
+
+Every source of verdicts becomes a list of these before scoring: alpaca_eval annotation files
+made elsewhere, and results files our own judges wrote. Scoring code sees nothing else.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from autoj.errors import AutojError, InputError, InputProblem
+from autoj.inputs import iter_records
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A judged pair: `preference` on alpaca_eval's scale (1 reference better, 2 model better,
+    1.5 draw), None when the judge gave no usable verdict."""
+
+    model: str
+    reference: str
+    key: str
+    instruction: str
+    reference_output: str
+    model_output: str
+    preference: float | None
+    scenario: str | None = None
+    price: float | None = None
+    seconds: float | None = None
+    judge: str | None = None
+
+
+ANNOTATION_FIELDS = ("instruction", "output_1", "output_2", "generator_1", "generator_2", "preference")
+
+
+def _number(value: object) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if number != number else number  # NaN is a missing preference
+
+
+def read_annotations(path: str | Path, model: str | None = None) -> list[Comparison]:
+    """Comparisons of an alpaca_eval annotation file (`output_1` = reference, `output_2` = model).
+
+    Every record must have the fields alpaca_eval writes; a bad one is reported with its
+    position and field, and nothing is scored. `model` names the model instead of `generator_2`
+    (AlpacaEval's leaderboard names some models by their results folder, not their generator).
+    """
+    path = Path(path)
+    found: list[Comparison] = []
+    problems: list[InputProblem] = []
+    for number, record in iter_records(path):
+        if isinstance(record, InputProblem):
+            problems.append(record)
+            continue
+        missing = [name for name in ANNOTATION_FIELDS[:5] if not isinstance(record.get(name), str)]
+        if missing or "preference" not in record:
+            for name in missing or ["preference"]:
+                problems.append(InputProblem(str(path), number, name, "missing or not text"))
+            continue
+        preference = _number(record["preference"])
+        if record["preference"] is not None and preference is None:
+            problems.append(
+                InputProblem(str(path), number, "preference", f"not a number: {record['preference']!r}")
+            )
+            continue
+        found.append(
+            Comparison(
+                model=model or record["generator_2"],
+                reference=record["generator_1"],
+                key=record["instruction"],
+                instruction=record["instruction"],
+                reference_output=record["output_1"],
+                model_output=record["output_2"],
+                preference=preference,
+                scenario=record.get("scenario") if isinstance(record.get("scenario"), str) else None,
+                price=_number(record.get("price_per_example")),
+                seconds=_number(record.get("time_per_example")),
+                judge=record.get("annotator") if isinstance(record.get("annotator"), str) else None,
+            )
+        )
+    if problems:
+        raise InputError(problems, hint="these are not alpaca_eval annotations; nothing was scored")
+    if not found:
+        raise AutojError(f"{path}: no annotations in the file")
+    return found
+
+
+def by_model(comparisons: Iterable[Comparison]) -> dict[str, list[Comparison]]:
+    """Comparisons grouped by model, in the order the models first appear."""
+    groups: dict[str, list[Comparison]] = defaultdict(list)
+    for comparison in comparisons:
+        groups[comparison.model].append(comparison)
+    return dict(groups)
+
+
+def single_reference(comparisons: Sequence[Comparison]) -> str:
+    """The one reference model of these comparisons; mixing references is an error."""
+    references = sorted({c.reference for c in comparisons})
+    if len(references) != 1:
+        raise AutojError(
+            f"comparisons against several references ({', '.join(references)}): "
+            "a win rate is against one reference; score them separately"
+        )
+    return references[0]

@@ -1,0 +1,229 @@
+"""Judging model outputs: pairwise against a reference's outputs, or each output rated alone.
+
+Items go through the shared runner (`autoj.bench.runner.run_items`), so a run streams to one
+results file (every model's items, told apart by a `model` field), resumes after an interruption,
+uses the cache, and refuses to continue a file written by another judge setup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from autoj.bench.metrics import bootstrap_ci
+from autoj.bench.runner import run_items
+from autoj.config import JudgeConfig
+from autoj.evaluate.annotations import score_groups
+from autoj.evaluate.comparisons import Comparison
+from autoj.evaluate.leaderboard import LeaderboardRow
+from autoj.evaluate.outputs import ModelOutputs, common_keys, item_id, sample_keys
+from autoj.evaluate.scenarios import classify_instructions
+from autoj.results import Result
+from autoj.types import Item, PairItem, SingleItem, Verdict
+
+Mode = Literal["pairwise", "rate"]
+
+#: A verdict on alpaca_eval's preference scale; Response 1 is the reference, Response 2 the model.
+PREFERENCE = {Verdict.RESPONSE_1: 1.0, Verdict.RESPONSE_2: 2.0, Verdict.TIE: 1.5}
+
+
+@dataclass
+class EvaluationRun:
+    """What one `evaluate` run produced: the rows, every result, and the run's own figures."""
+
+    rows: list[LeaderboardRow]
+    results: list[Result]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _scenarios(keys: Sequence[str], sources: Sequence[ModelOutputs], classify: bool) -> dict[str, str | None]:
+    """Each key's scenario: as the files give it, else from the shipped classifier."""
+    found: dict[str, str | None] = {}
+    for key in keys:
+        found[key] = next((s.rows[key].scenario for s in sources if s.rows[key].scenario), None)
+    if classify:
+        base = sources[0]
+        missing = [k for k in keys if not found[k]]
+        names = classify_instructions(base.rows[k].instruction for k in missing)
+        for key in missing:
+            found[key] = names[base.rows[key].instruction]
+    return found
+
+
+def pair_items(
+    reference: ModelOutputs,
+    models: Sequence[ModelOutputs],
+    keys: Sequence[str],
+    scenarios: Mapping[str, str | None],
+) -> list[PairItem]:
+    """One pair per model and instruction: Response 1 the reference's output, Response 2 the model's."""
+    return [
+        PairItem(
+            query=reference.rows[key].instruction,
+            response_1=reference.rows[key].output,
+            response_2=model.rows[key].output,
+            id=item_id(model.model, key),
+            scenario=scenarios.get(key),
+            meta={"model": model.model, "reference": reference.model, "key": key},
+        )
+        for model in models
+        for key in keys
+    ]
+
+
+def single_items(
+    models: Sequence[ModelOutputs], keys: Sequence[str], scenarios: Mapping[str, str | None]
+) -> list[SingleItem]:
+    return [
+        SingleItem(
+            query=model.rows[key].instruction,
+            response=model.rows[key].output,
+            id=item_id(model.model, key),
+            scenario=scenarios.get(key),
+            meta={"model": model.model, "key": key},
+        )
+        for model in models
+        for key in keys
+    ]
+
+
+def comparisons_of(results: Sequence[Result]) -> dict[str, list[Comparison]]:
+    """Pairwise results back as comparisons, by model (a failed or unparsed verdict is None)."""
+    groups: dict[str, list[Comparison]] = defaultdict(list)
+    for result in results:
+        item = result.item
+        assert isinstance(item, PairItem)  # pair_items made every one of them
+        verdict = result.verdict
+        groups[str(item.meta["model"])].append(
+            Comparison(
+                model=str(item.meta["model"]),
+                reference=str(item.meta["reference"]),
+                key=str(item.meta["key"]),
+                instruction=item.query,
+                reference_output=item.response_1,
+                model_output=item.response_2,
+                preference=None if verdict is None else PREFERENCE[verdict],
+                scenario=item.scenario,
+            )
+        )
+    return dict(groups)
+
+
+def _tokens(results: Sequence[Result]) -> dict[str, dict[str, float]]:
+    """Prompt and completion tokens and judge seconds per model, from each result's provenance."""
+    totals: dict[str, dict[str, float]] = defaultdict(lambda: {"prompt": 0, "completion": 0, "seconds": 0.0})
+    for result in results:
+        model = str(result.item.meta["model"])
+        provenance = result.provenance
+        totals[model]["prompt"] += sum(provenance.get("prompt_tokens") or [])
+        totals[model]["completion"] += sum(provenance.get("completion_tokens") or [])
+        totals[model]["seconds"] += float(provenance.get("elapsed_s") or 0.0)
+    return totals
+
+
+def rating_rows(results: Sequence[Result], judge: str) -> list[LeaderboardRow]:
+    """Rate mode: each model's mean rating with a 95% bootstrap interval."""
+    by_model: dict[str, list[Result]] = defaultdict(list)
+    for result in results:
+        by_model[str(result.item.meta["model"])].append(result)
+    rows = []
+    for model, model_results in by_model.items():
+        ratings = [r.rating for r in model_results if r.rating is not None]
+        interval = bootstrap_ci(ratings)
+        outputs = [len(r.item.response) for r in model_results if isinstance(r.item, SingleItem)]
+        rows.append(
+            LeaderboardRow(
+                model=model,
+                evaluation="rate",
+                judge=judge,
+                n_total=len(ratings),
+                n_unjudged=len(model_results) - len(ratings),
+                avg_length=int(sum(outputs) / len(outputs)) if outputs else 0,
+                mean_rating=sum(ratings) / len(ratings) if ratings else None,
+                rating_ci_low=interval.low if interval else None,
+                rating_ci_high=interval.high if interval else None,
+            )
+        )
+    return sorted(rows, key=lambda r: r.sort_key)
+
+
+def judge_name(config: JudgeConfig) -> str:
+    """How a board names the judge: its catalog name, else its backend spec (and file)."""
+    if config.source.startswith("catalog:"):
+        return config.source.removeprefix("catalog:")
+    if config.source.startswith("file:"):
+        return f"{config.judge} ({config.source})"
+    return config.judge
+
+
+def evaluate_outputs(
+    models: Sequence[ModelOutputs],
+    config: JudgeConfig,
+    results_path: str | Path,
+    *,
+    reference: ModelOutputs | None = None,
+    mode: Mode = "pairwise",
+    limit: int | None = None,
+    seed: int = 0,
+    intersection: bool = False,
+    overwrite: bool = False,
+    difficulty: str = "estimate",
+    gamed: str | None = None,
+    classify: bool = True,
+) -> EvaluationRun:
+    """Judge every model's outputs (against `reference` in pairwise mode) and score the rows."""
+    from autoj.judge import Judge
+
+    base = reference if mode == "pairwise" and reference is not None else models[0]
+    others = [m for m in models if m is not base]
+    keys = sample_keys(common_keys(base, others, intersection), limit, seed)
+    scenarios = _scenarios(keys, [base, *others], classify)
+    items: list[Item]
+    if mode == "pairwise":
+        assert reference is not None, "pairwise evaluation needs a reference"
+        items = list(pair_items(reference, models, keys, scenarios))
+    else:
+        items = list(single_items(models, keys, scenarios))
+    started = time.perf_counter()
+    with Judge(config) as judge:
+        engine = judge.engine()
+        results = asyncio.run(run_items(engine, items, results_path, overwrite=overwrite))
+        setup = engine.setup()
+        stats = engine.stats
+    elapsed = time.perf_counter() - started
+    name = judge_name(config)
+    if mode == "pairwise":
+        rows = score_groups(
+            comparisons_of(results),
+            difficulty=difficulty,
+            gamed=gamed,
+            classify=False,
+            evaluation="pairwise",
+            judge=name,
+        )
+    else:
+        rows = rating_rows(results, name)
+    tokens = _tokens(results)
+    for row in rows:
+        row.judge_config = {"config": config.to_dict(), "setup": setup}
+        row.prompt_tokens = int(tokens[row.model]["prompt"])
+        row.completion_tokens = int(tokens[row.model]["completion"])
+        row.elapsed_s = round(tokens[row.model]["seconds"], 3)
+    summary = {
+        "items": len(items),
+        "instructions": len(keys),
+        "models": [m.model for m in models],
+        "judged": stats.items,
+        "already_done": len(items) - stats.items,
+        "generations": stats.generations,
+        "cache_hits": stats.cache_hits,
+        "wall_s": round(elapsed, 2),
+        "judgments_per_min": round(60 * stats.generations / elapsed, 2) if elapsed else None,
+        "results": str(results_path),
+    }
+    return EvaluationRun(rows, results, summary)
