@@ -61,10 +61,13 @@ class InputProblem:
 
 
 class InputError(AutojError):
-    """One or more records of an input file are invalid."""
+    """One or more records of an input file are invalid; a single problem is said in one line."""
 
     def __init__(self, problems: list[InputProblem], hint: str = "") -> None:
         self.problems = problems
+        if len(problems) == 1:
+            super().__init__(f"{problems[0]}" + (f" ({hint})" if hint else ""))
+            return
         shown = "\n".join(f"  {p}" for p in problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
         tail = f"\n{hint}" if hint else ""

@@ -120,13 +120,10 @@ def load_items(
         if isinstance(raw_record, InputProblem):
             loaded.problems.append(raw_record)
             continue
-        record, fields = raw_record, given_fields
         if is_result_record(raw_record):
-            record, fields = result_item_record(raw_record), RESULT_FIELDS
-            if raw_record.get("kind") not in (None, kind):
-                message = f"a {raw_record['kind']} result, but this command judges {kind} items"
-                loaded.problems.append(InputProblem(str(path), number, "kind", message))
-                continue
+            _add_result_item(loaded, raw_record, kind, (str(path), number), seen_ids, known_scenarios)
+            continue
+        record, fields = raw_record, given_fields
         where = (str(path), number)
         query = _text(record, fields.query, where, "--query-field")
         if kind == "pairwise":
@@ -202,33 +199,46 @@ def checked_items(
     return items, loaded.problems
 
 
-#: Where a results line keeps the item it judged (`Result.to_dict()["item"]`, plus the top-level id).
-RESULT_FIELDS = FieldMap(
-    query="query",
-    response_1="response_1",
-    response_2="response_2",
-    response="response",
-    id="id",
-    scenario="scenario",
-    label="label",
-    reference="reference",
-)
-
-
 def is_result_record(record: Mapping[str, Any]) -> bool:
     """Whether a record is a line of an autoj results file (an `item` object and a `judgment`)."""
     item = record.get("item")
     return isinstance(item, dict) and "query" in item and "judgment" in record
 
 
-def result_item_record(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The judged item of a results line as a flat record under RESULT_FIELDS' names.
+def _add_result_item(
+    loaded: Loaded,
+    record: Mapping[str, Any],
+    kind: Literal["pairwise", "single"],
+    where: tuple[str, int],
+    seen_ids: dict[str, int],
+    known_scenarios: bool,
+) -> None:
+    """The item a results line judged, read as the results module wrote it (any format version)."""
+    from autoj.results import Result
 
-    The item's meta comes first so a meta key never hides one of the item's own fields.
-    """
-    item = dict(record["item"])
-    meta = item.pop("meta", None)
-    return {**(meta if isinstance(meta, dict) else {}), **item, "id": record.get("id")}
+    path, number = where
+    if record.get("kind") != kind:
+        message = f"a {record.get('kind')} result, but this command judges {kind} items"
+        loaded.problems.append(InputProblem(path, number, "kind", message))
+        return
+    try:
+        item = Result.from_dict(record).item
+    except (KeyError, TypeError, ValueError) as exc:
+        loaded.problems.append(InputProblem(path, number, "item", f"not a readable results line ({exc})"))
+        return
+    if item.id in seen_ids:
+        message = f"duplicate id {item.id!r} (first at {seen_ids[item.id]})"
+        loaded.problems.append(InputProblem(path, number, "id", message))
+        return
+    unknown = _unknown_scenario(item.scenario) if known_scenarios and item.scenario else None
+    if unknown is not None:
+        loaded.problems.append(InputProblem(path, number, "item.scenario", unknown))
+        return
+    seen_ids[item.id] = number
+    if isinstance(item, PairItem):
+        loaded.pairs.append(item)
+    else:
+        loaded.singles.append(item)
 
 
 def needs_known_scenarios(protocol: JudgeProtocol) -> bool:

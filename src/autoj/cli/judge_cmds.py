@@ -24,6 +24,10 @@ from autoj.cli.options import (
     ContextOpt,
     JsonOpt,
     JudgeOpt,
+    LabelConventionOpt,
+    LabelResponse1Opt,
+    LabelResponse2Opt,
+    LabelTieOpt,
     Language,
     LanguageOpt,
     LimitOpt,
@@ -35,7 +39,7 @@ from autoj.cli.options import (
 )
 from autoj.engine import Engine
 from autoj.errors import AutojError
-from autoj.inputs import FieldMap, checked_items
+from autoj.inputs import FieldMap, LabelMap, checked_items, needs_known_scenarios
 from autoj.judge import Judge
 from autoj.outputs import check_output
 from autoj.protocols import get_protocol
@@ -146,6 +150,7 @@ def _judge_file(
     limit: int | None,
     as_json: bool,
     allow_empty: bool,
+    labels: LabelMap | None = None,
 ) -> None:
     if output is None:
         raise AutojError("name an output file with -o OUT.jsonl (results stream there as they finish)")
@@ -155,7 +160,9 @@ def _judge_file(
         "pairwise" if kind == "pairwise" else "single",
         fields,
         on_invalid.value,
+        labels=labels,
         allow_empty=allow_empty,
+        known_scenarios=needs_known_scenarios(judge.protocol),
     )
     for problem in problems:
         err_console.print(f"[yellow]skipped[/] {problem}", markup=True, highlight=False)
@@ -182,6 +189,10 @@ def compare(
     id_field: Annotated[str, typer.Option(help="input field of the item id")] = "id",
     scenario_field: Annotated[str, typer.Option(help="input field of the scenario")] = "scenario",
     label_field: Annotated[str, typer.Option(help="input field of a human label")] = "label",
+    label_convention: LabelConventionOpt = None,
+    label_response_1: LabelResponse1Opt = None,
+    label_response_2: LabelResponse2Opt = None,
+    label_tie: LabelTieOpt = None,
     on_invalid: OnInvalidOpt = OnInvalid.fail,
     allow_empty: AllowEmptyOpt = False,
     overwrite: OverwriteOpt = False,
@@ -224,6 +235,9 @@ def compare(
         scenario=scenario_field,
         label=label_field,
     )
+    labels = LabelMap.from_options(
+        label_convention.value if label_convention else None, label_response_1, label_response_2, label_tie
+    )
     _judge_file(
         "pairwise",
         input_path,
@@ -235,6 +249,7 @@ def compare(
         limit,
         as_json,
         allow_empty,
+        labels,
     )
 
 
