@@ -57,7 +57,10 @@ def _table(rows: list[LeaderboardRow], title: str) -> Table:
         else ["model", "win rate", "± se", "LC win rate", "± se", "discrete", "wins", "draws", "n", "avg len"]
     )
     for name in columns:
-        table.add_column(name, justify="left" if name == "model" else "right")
+        if name == "model":
+            table.add_column(name, no_wrap=True)
+        else:
+            table.add_column(name, justify="right")
     for r in rows:
         if rate:
             interval = f"{_fmt(r.rating_ci_low)}-{_fmt(r.rating_ci_high)}"
@@ -234,7 +237,7 @@ def evaluate(
             json.dumps({"leaderboard": [r.to_dict() for r in board], "run": summary}, indent=2, default=str)
         )
         return
-    console = Console()
+    console = Console(width=max(Console().width, 140))
     title = f"leaderboard{f' ({leaderboard})' if leaderboard else ''}: judge {board[0].judge}"
     if board[0].reference:
         title += f", reference {board[0].reference}"

@@ -235,8 +235,8 @@ def prepare_length_control(
     """Choose the instruction difficulty and the regularisation rows for these models.
 
     `difficulty`: a CSV path, "hub" (AlpacaEval's published values), "estimate" (jointly from
-    these models), "none", or "auto" (the hub when reachable or cached, else estimate when there
-    are enough models, else none). `gamed`: a `df_gamed.csv` path or "hub"; by default the hub's
+    these models when there are enough of them, else no difficulty term), "none", or "auto" (the
+    hub when reachable or cached, else as "estimate"). `source` says which was used. `gamed`: a `df_gamed.csv` path or "hub"; by default the hub's
     rows go with the hub's difficulty, and estimated difficulty brings synthetic rows carrying
     the judge's own length effect (see `synthetic_gamed`).
     """
@@ -257,7 +257,7 @@ def prepare_length_control(
                 raise
             notes.append(f"hub not used ({exc})")
     if values is None and difficulty in ("auto", "estimate"):
-        if difficulty == "estimate" or len(groups) >= MIN_MODELS_TO_ESTIMATE:
+        if len(groups) >= MIN_MODELS_TO_ESTIMATE:
             joint = estimate_difficulty(groups)
             values = joint.difficulty
             notes.append(f"difficulty estimated jointly from {len(groups)} models")

@@ -12,6 +12,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,11 @@ class LeaderboardRow:
         return 0.0
 
 
+def now() -> str:
+    """When a row was scored (UTC, to the second)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
 def _parse(name: str, kind: str, raw: str) -> Any:
     if name in JSON_COLUMNS:
         return json.loads(raw)
@@ -139,6 +145,7 @@ def score_comparisons(
         reference=comparisons[0].reference,
         avg_length=int(sum(len(c.model_output) for c in comparisons) / len(comparisons)),
         n_unjudged=sum(c.preference is None for c in comparisons),
+        updated=now(),
         **raw.to_dict(),
         **extra,
     )

@@ -20,7 +20,7 @@ from autoj.bench.runner import run_items
 from autoj.config import JudgeConfig
 from autoj.evaluate.annotations import score_groups
 from autoj.evaluate.comparisons import Comparison
-from autoj.evaluate.leaderboard import LeaderboardRow
+from autoj.evaluate.leaderboard import LeaderboardRow, now
 from autoj.evaluate.outputs import ModelOutputs, common_keys, item_id, sample_keys
 from autoj.evaluate.scenarios import classify_instructions
 from autoj.results import Result
@@ -147,6 +147,7 @@ def rating_rows(results: Sequence[Result], judge: str) -> list[LeaderboardRow]:
                 mean_rating=sum(ratings) / len(ratings) if ratings else None,
                 rating_ci_low=interval.low if interval else None,
                 rating_ci_high=interval.high if interval else None,
+                updated=now(),
             )
         )
     return sorted(rows, key=lambda r: r.sort_key)
