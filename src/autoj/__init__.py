@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 from autoj.backends import Backend, FakeBackend, create_backend
 from autoj.engine import Engine
 from autoj.errors import AutojError, InputError, MissingExtraError
+from autoj.frames import results_frame
 from autoj.judge import Judge
 from autoj.protocols import JudgeProtocol, get_protocol
 from autoj.results import Result, ResultsWriter, read_results
@@ -46,4 +47,5 @@ __all__ = [
     "create_backend",
     "get_protocol",
     "read_results",
+    "results_frame",
 ]

@@ -21,6 +21,7 @@ from autoj.engine import Engine
 from autoj.errors import AutojError
 from autoj.loop_thread import LoopThread
 from autoj.protocols import JudgeProtocol, get_protocol
+from autoj.ranking import Method, Ranking, rank_items, ranking_of
 from autoj.results import Result
 from autoj.types import GenerationParams, Item, PairItem, SingleItem
 
@@ -150,6 +151,18 @@ class Judge:
     def rate_many(self, items: Sequence[SingleItem]) -> list[Result]:
         """Rate many responses concurrently, batched for the backend; results in the items' order."""
         return self._run(self.ajudge_many(items))
+
+    async def arank(self, query: str, candidates: Sequence[str], method: Method = "pairwise") -> Ranking:
+        """Async `rank`."""
+        items = rank_items(method, query, candidates)
+        # Pairs always run in both orders: a verdict that follows the position is a tie.
+        results = await self.engine(both_orders=True).run(items)
+        return ranking_of(method, len(candidates), results)
+
+    def rank(self, query: str, candidates: Sequence[str], method: Method = "pairwise") -> Ranking:
+        """Order N candidate responses best first: a both-orders pairwise tournament (every pair,
+        wins plus half the ties), or `method="rate"` by ratings (Best-of-N); see autoj.ranking."""
+        return self._run(self.arank(query, candidates, method))
 
     def close(self) -> None:
         """Release the backend (model memory, connections), the cache file and the loop thread."""

@@ -13,7 +13,7 @@ caller (Judge.rank, `autoj rank`, the service's /v1/rank) runs the items through
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from typing import Any, Literal
 
@@ -50,7 +50,8 @@ class Ranking:
     `scores`: tournament points (pairwise) or ratings (rate), per candidate in input order, None
     for an unrated candidate. `matrix[i][j]`: candidate i's outcome against j (pairwise only;
     None on the diagonal). `failed`: pairs or candidates the judge gave no verdict or rating for.
-    `best` is None only when nothing could be judged.
+    `best` is None only when nothing could be judged. `results`: the judged items the ranking
+    comes from (pairs i < j in `pairs_of` order, or candidates in order), when known.
     """
 
     method: Method
@@ -59,6 +60,7 @@ class Ranking:
     best: int | None
     failed: int
     matrix: tuple[tuple[Outcome | None, ...], ...] | None = None
+    results: tuple[Result, ...] = field(default=(), repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -154,7 +156,9 @@ def ranking_of(method: Method, n: int, results: Sequence[Result]) -> Ranking:
         pairs = pairs_of(n)
         if len(results) != len(pairs):
             raise ValueError(f"{len(results)} results for the {len(pairs)} pairs of {n} candidates")
-        return tournament(n, {pair: pair_outcome(r) for pair, r in zip(pairs, results, strict=True)})
-    if len(results) != n:
-        raise ValueError(f"{len(results)} results for {n} candidates")
-    return by_ratings([r.rating for r in results])
+        ranked = tournament(n, {pair: pair_outcome(r) for pair, r in zip(pairs, results, strict=True)})
+    else:
+        if len(results) != n:
+            raise ValueError(f"{len(results)} results for {n} candidates")
+        ranked = by_ratings([r.rating for r in results])
+    return replace(ranked, results=tuple(results))
