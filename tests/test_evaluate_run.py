@@ -52,7 +52,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 
 def test_join_reports_missing_extra_and_duplicates(tmp_path: Path, files: dict[str, Path]) -> None:
-    odd = QUESTIONS[:9] + ["A question nobody else has", QUESTIONS[0]]
+    odd = [*QUESTIONS[:9], "A question nobody else has", QUESTIONS[0]]
     model = load_outputs(outputs_file(tmp_path / "odd.json", "odd", "x", odd))
     reference = load_outputs(files["ref"])
     assert model.duplicates == {QUESTIONS[0]: [1, 11]}

@@ -236,9 +236,10 @@ def prepare_length_control(
 
     `difficulty`: a CSV path, "hub" (AlpacaEval's published values), "estimate" (jointly from
     these models when there are enough of them, else no difficulty term), "none", or "auto" (the
-    hub when reachable or cached, else as "estimate"). `source` says which was used. `gamed`: a `df_gamed.csv` path or "hub"; by default the hub's
-    rows go with the hub's difficulty, and estimated difficulty brings synthetic rows carrying
-    the judge's own length effect (see `synthetic_gamed`).
+    hub when reachable or cached, else as "estimate"). `gamed`: a `df_gamed.csv` path or "hub";
+    by default the hub's rows go with the hub's difficulty, and estimated difficulty brings
+    synthetic rows carrying the judge's own length effect (see `synthetic_gamed`). The setup's
+    `source` says which was used.
     """
     order = _reference_order(groups)
     notes: list[str] = []
