@@ -23,6 +23,7 @@ from autoj.errors import AutojError
 
 HUB_SCHEME = "hf://"
 DEFAULT_REVISION = "main"
+PROBE_TIMEOUT_S = 10.0
 
 _REF = re.compile(
     r"^hf://(?P<repo>[A-Za-z0-9][\w.\-]*/[\w.\-]+)/(?P<file>[^@#]+?)"
@@ -118,6 +119,10 @@ def _cached(file: HubFile) -> Path | None:
     says which file it must be (a branch may have moved on, but the checksum decides)."""
     if file.sha256 is None and not _COMMIT.match(file.revision):
         return None  # an unpinned branch: ask the hub whether it moved (one HEAD request)
+    return _from_cache(file)
+
+
+def _from_cache(file: HubFile) -> Path | None:
     from huggingface_hub import try_to_load_from_cache
 
     found = try_to_load_from_cache(
@@ -127,18 +132,33 @@ def _cached(file: HubFile) -> Path | None:
 
 
 def _download(file: HubFile) -> Path:
-    from huggingface_hub import hf_hub_download
+    """Fetch the file into the cache; every failure is one HubError line saying what to do."""
+    from huggingface_hub import get_hf_file_metadata, hf_hub_download, hf_hub_url
     from huggingface_hub.errors import (
         EntryNotFoundError,
         GatedRepoError,
         HfHubHTTPError,
         LocalEntryNotFoundError,
+        OfflineModeIsEnabled,
         RepositoryNotFoundError,
         RevisionNotFoundError,
     )
 
     where = f"{file} from {endpoint()}"
+    unreachable = HubError(
+        f"cannot fetch {where}: the hub cannot be reached and the file is not in {cache_dir()}; "
+        "connect once (or set HF_ENDPOINT to a mirror), or download the file and name its path"
+    )
+    url = hf_hub_url(file.repo, file.filename, revision=file.revision, endpoint=endpoint())
     try:
+        try:
+            # One quick HEAD first: offline, the download itself would retry for ~20 s before failing.
+            get_hf_file_metadata(url, timeout=PROBE_TIMEOUT_S)
+        except _transport_errors() + (OfflineModeIsEnabled,):
+            fallback = _from_cache(file)  # an unpinned branch fetched before serves offline
+            if fallback is None:
+                raise unreachable from None
+            return fallback
         return Path(
             hf_hub_download(
                 file.repo,
@@ -149,10 +169,7 @@ def _download(file: HubFile) -> Path:
             )
         )
     except LocalEntryNotFoundError:
-        raise HubError(
-            f"cannot fetch {where}: the hub cannot be reached and the file is not in {cache_dir()}; "
-            "connect once (or set HF_ENDPOINT to a mirror), or download the file and name its path"
-        ) from None
+        raise unreachable from None
     except GatedRepoError:
         raise HubError(
             f"cannot fetch {where}: the repository is gated; accept its terms on the hub and set HF_TOKEN"

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from autoj import catalog
 from autoj.cli.main import app
+from autoj.protocols import protocol_names
 
 console = Console()
 
@@ -35,8 +36,10 @@ def judges_cmd(
     if ctx.invoked_subcommand is not None:
         return
     entries = catalog.entries()
+    known = set(protocol_names())
     if as_json:
-        typer.echo(json.dumps([entry.to_dict() for entry in entries], indent=2, ensure_ascii=False))
+        rows = [{**entry.to_dict(), "protocol_available": entry.protocol in known} for entry in entries]
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     table = Table("name", "protocol", "backend", "license", "context", "published figures", "variants")
     table.columns[0].no_wrap = True
@@ -44,7 +47,7 @@ def judges_cmd(
     for entry in entries:
         table.add_row(
             entry.name,
-            entry.protocol,
+            entry.protocol if entry.protocol in known else f"{entry.protocol} (not in this version)",
             entry.backend,
             entry.license or "-",
             f"{entry.context:,}",
