@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
+import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -207,3 +209,172 @@ def test_a_cached_rerun_loads_no_model(tmp_path) -> None:  # type: ignore[no-unt
     after = again.compare("What is 2+2?", "4", "5")
     assert after.judgment == before.judgment
     assert backend._vocab_model is None and not backend.loaded
+
+
+# -- the cache can never break a run ---------------------------------------------------------------
+
+
+def _filled(path: Path, n: int = 400) -> None:
+    with JudgmentCache(path) as cache:
+        cache.put_many([(f"k{i}", Completion("t" * 200 + str(i))) for i in range(n)], IDENTITY, "p")
+        cache._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _garbage(path: Path) -> None:
+    path.write_bytes(b"this is not a database, it is a note someone saved here\n" * 100)
+
+
+def _damaged_pages(path: Path) -> None:
+    """A real cache file with pages in the middle overwritten, as a bad disk or a copy cut short does."""
+    _filled(path)
+    data = bytearray(path.read_bytes())
+    for offset in range(4096 * 3, min(len(data), 4096 * 12), 4096):
+        data[offset : offset + 4096] = b"\xa5" * 4096
+    path.write_bytes(bytes(data))
+
+
+def _run_items(cache: JudgmentCache) -> list[str]:
+    items = [PairItem("q", "a", f"b{n}", id=str(n)) for n in range(6)]
+    engine = Engine(FakeBackend(), get_protocol("autoj"), both_orders=True, cache=cache)
+    return [r.status for r in asyncio.run(engine.run(items))]
+
+
+def test_a_garbage_cache_file_warns_once_and_the_run_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "c.sqlite"
+    _garbage(path)
+    with caplog.at_level(logging.WARNING, logger="autoj.cache"), JudgmentCache(path) as cache:
+        statuses = _run_items(cache) + _run_items(cache)
+    assert statuses == ["ok"] * 12
+    assert cache.disabled is not None and str(path) in cache.disabled
+    warnings = [r for r in caplog.records if r.name == "autoj.cache"]
+    assert len(warnings) == 1 and "carrying on without the cache" in warnings[0].getMessage()
+
+
+def test_damaged_pages_found_by_a_lookup_turn_the_cache_off_with_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "c.sqlite"
+    _damaged_pages(path)
+    keys = [f"k{i}" for i in range(400)]
+    with caplog.at_level(logging.WARNING, logger="autoj.cache"), JudgmentCache(path) as cache:
+        assert _run_items(cache) == ["ok"] * 6
+        found = [cache.get_many(keys[n : n + 50]) for n in range(0, 400, 50)]
+        assert _run_items(cache) == ["ok"] * 6
+    assert cache.disabled is not None and "malformed" in cache.disabled
+    assert sum(c is not None for chunk in found for c in chunk) < 400
+    assert len([r for r in caplog.records if r.name == "autoj.cache"]) == 1
+
+
+def test_a_locked_cache_costs_one_short_wait_then_the_run_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "c.sqlite"
+    _filled(path, 1)
+    holder = sqlite3.connect(str(path), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process is writing and does not let go
+    try:
+        with caplog.at_level(logging.WARNING, logger="autoj.cache"):
+            cache = JudgmentCache(path, busy_timeout=0.2)
+            assert _run_items(cache) == ["ok"] * 6
+            assert _run_items(cache) == ["ok"] * 6
+            cache.close()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert cache.disabled is not None and "locked" in cache.disabled
+    assert len([r for r in caplog.records if r.name == "autoj.cache"]) == 1
+
+
+def test_a_full_cache_stops_storing_and_the_run_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        caplog.at_level(logging.WARNING, logger="autoj.cache"),
+        JudgmentCache(tmp_path / "c.sqlite") as cache,
+    ):
+        pages = cache._conn.execute("PRAGMA page_count").fetchone()[0]
+        cache._conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLITE_FULL, as on a full disk
+        big = [(f"k{i}", Completion("x" * 5000)) for i in range(20)]
+        assert cache.put_many(big, IDENTITY, "p") == 0
+        assert cache.disabled is not None and "full" in cache.disabled
+        assert _run_items(cache) == ["ok"] * 6
+    assert len([r for r in caplog.records if r.name == "autoj.cache"]) == 1
+
+
+def test_a_text_with_a_lone_surrogate_is_stored_and_read_back(tmp_path: Path) -> None:
+    with JudgmentCache(tmp_path / "c.sqlite") as cache:
+        assert cache.put_many([("s", Completion("bad \udc80 byte"))], IDENTITY, "p") == 1
+        assert cache.get("s") == Completion("bad \udc80 byte")
+        assert cache.disabled is None
+
+
+def test_check_tells_a_sound_file_from_a_damaged_one(tmp_path: Path) -> None:
+    sound, damaged, garbage = tmp_path / "ok.sqlite", tmp_path / "bad.sqlite", tmp_path / "junk.sqlite"
+    _filled(sound, 50)
+    _damaged_pages(damaged)
+    _garbage(garbage)
+    with JudgmentCache(sound) as cache:
+        assert cache.check().ok
+    for path in (damaged, garbage):
+        with JudgmentCache(path, quiet=True) as cache:
+            health = cache.check()
+        assert not health.ok and health.detail != "ok"
+
+
+def test_cache_stats_cli_reports_integrity_and_damage(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    def stats(path: Path, *more: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "autoj", "cache", "stats", "--path", str(path), *more]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+    sound, damaged, garbage = tmp_path / "ok.sqlite", tmp_path / "bad.sqlite", tmp_path / "junk.sqlite"
+    _filled(sound, 50)
+    _damaged_pages(damaged)
+    _garbage(garbage)
+    ok = stats(sound, "--json")
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["entries"] == 50 and json.loads(ok.stdout)["integrity"] == "ok"
+    for path in (damaged, garbage):
+        result = stats(path)
+        assert result.returncode == 1, result.stderr
+        [line] = result.stderr.strip().splitlines()
+        assert str(path) in line and "damaged" in line and "Traceback" not in result.stderr
+    cleared = subprocess.run(
+        [sys.executable, "-m", "autoj", "cache", "clear", "--yes", "--path", str(garbage)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert cleared.returncode == 0 and "removed the damaged cache file" in cleared.stdout
+    assert stats(garbage).returncode == 0
+
+
+def test_a_compare_run_on_a_corrupt_cache_file_judges_everything(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    cache = tmp_path / "corrupt.sqlite"
+    _garbage(cache)
+    data = tmp_path / "in.jsonl"
+    rows = [{"id": str(n), "prompt": f"q{n}", "response 1": "a", "response 2": "b"} for n in range(5)]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = subprocess.run(
+        [sys.executable, "-m", "autoj", "compare", str(data), "-o", str(out), "-j", "fake"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "AUTOJ_CACHE": str(cache)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 5
+    warnings = [line for line in result.stderr.splitlines() if "without the cache" in line]
+    assert len(warnings) == 1 and str(cache) in warnings[0]
+    assert "Traceback" not in result.stderr

@@ -139,12 +139,21 @@ class JudgmentCache:
 
     A database error (damaged, locked, full, read-only) never reaches the caller: the cache logs
     one warning and from then on finds nothing and stores nothing (`disabled` says why).
-    `strict=True` raises AutojError instead, for the commands that manage the cache itself.
+    `strict=True` raises AutojError instead, for the commands that manage the cache itself;
+    `quiet=True` skips the warning, for one that reports the damage itself (`check`).
+    `busy_timeout` is how long a statement waits for another process's lock, in seconds.
     """
 
-    def __init__(self, path: str | Path | None = None, strict: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        strict: bool = False,
+        quiet: bool = False,
+        busy_timeout: float = _BUSY_TIMEOUT_MS / 1000,
+    ) -> None:
         self.path = Path(path).expanduser() if path is not None else default_cache_path()
         self.strict = strict
+        self.quiet = quiet
         self.disabled: str | None = None
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
@@ -154,9 +163,9 @@ class JudgmentCache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(
-                str(self.path), timeout=_BUSY_TIMEOUT_MS / 1000, check_same_thread=False, isolation_level=None
+                str(self.path), timeout=busy_timeout, check_same_thread=False, isolation_level=None
             )
-            self._conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+            self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
@@ -172,7 +181,8 @@ class JudgmentCache:
             raise AutojError(f"{message} ({_DAMAGED})")
         if self.disabled is None:
             self.disabled = message
-            log.warning("warning: %s; carrying on without the cache (%s)", message, _DAMAGED)
+            if not self.quiet:
+                log.warning("warning: %s; carrying on without the cache (%s)", message, _DAMAGED)
 
     def get_many(self, keys: Sequence[str]) -> list[Completion | None]:
         """The stored completion of each key, or None where there is none (or the cache is off)."""
@@ -245,6 +255,8 @@ class JudgmentCache:
 
     def check(self) -> CacheHealth:
         """SQLite's integrity check of the whole file: whether it is sound, and what is wrong."""
+        if self.disabled is not None:
+            return CacheHealth(str(self.path), False, self.disabled)
         try:
             with self._lock:
                 rows = self._connection().execute("PRAGMA integrity_check").fetchall()

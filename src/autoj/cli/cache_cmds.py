@@ -35,7 +35,7 @@ def stats(
     SQLite's integrity check runs first: a damaged file is reported (exit 1) with what is wrong,
     and runs would carry on without it.
     """
-    with JudgmentCache(path or default_cache_path(), strict=True) as cache:
+    with JudgmentCache(path or default_cache_path(), quiet=True) as cache:
         health = cache.check()
         if not health.ok:
             typer.secho(
