@@ -89,10 +89,10 @@ def test_stratified_sample_is_seeded_and_spread() -> None:
 
 def test_ratings_correlate_and_best_of_n(tmp_path: Path) -> None:
     items = [
-        SingleItem("q1", "bad", id="1", reference=1.0),
-        SingleItem("q1", "good", id="2", reference=9.0),
-        SingleItem("q2", "ok", id="3", reference=5.0),
-        SingleItem("q2", "great", id="4", reference=8.0),
+        SingleItem("q1", "bad", id="1", reference_score=1.0),
+        SingleItem("q1", "good", id="2", reference_score=9.0),
+        SingleItem("q2", "ok", id="3", reference_score=5.0),
+        SingleItem("q2", "great", id="4", reference_score=8.0),
     ]
     scores = {"bad": 2, "good": 8, "ok": 4, "great": 7}
 

@@ -11,10 +11,13 @@ import pytest
 from autoj.backends.fake import FakeBackend
 from autoj.engine import Engine
 from autoj.protocols import get_protocol
+from autoj.protocols.autoj import CONTRACTS
+from autoj.protocols.verdict_scores import expected_rating, final_line_grammar, verdict_probabilities
 from autoj.types import Completion, GenerationParams, Judgment, PairItem, Prompt, SingleItem, TokenLogprob
-from autoj.verdict_scores import expected_rating, final_line_grammar, verdict_probabilities
 
 PAIR = PairItem("q", "a", "b", id="1")
+RATING = CONTRACTS["en"].single
+assert RATING is not None
 SINGLE = SingleItem("q", "a", id="2")
 
 
@@ -29,13 +32,16 @@ def test_verdict_probabilities_combine_label_and_digit_tokens() -> None:
         lp(" 2", {" 2": 0.75, " 1": 0.25}),
         lp(".", {".": 1.0}),
     ]
-    probs = verdict_probabilities(tokens)
+    probs = verdict_probabilities(tokens, CONTRACTS["en"].pairwise)
     assert probs is not None
     assert probs["response_1"] == pytest.approx(0.15)
     assert probs["response_2"] == pytest.approx(0.45)
     assert probs["tie"] == pytest.approx(0.4)
-    assert verdict_probabilities(tokens[:1]) is None  # no label after the marker
-    assert verdict_probabilities([lp("no verdict here", {"no verdict here": 1.0})]) is None
+    assert verdict_probabilities(tokens[:1], CONTRACTS["en"].pairwise) is None  # no label after the marker
+    assert (
+        verdict_probabilities([lp("no verdict here", {"no verdict here": 1.0})], CONTRACTS["en"].pairwise)
+        is None
+    )
 
 
 def test_expected_rating_weights_the_number_tokens() -> None:
@@ -44,10 +50,10 @@ def test_expected_rating_weights_the_number_tokens() -> None:
         lp("7", {"7": 0.5, "8": 0.25, "6": 0.25}),
         lp("]]", {"]]": 1.0}),
     ]
-    assert expected_rating(tokens) == pytest.approx(7.0)
+    assert expected_rating(tokens, RATING) == pytest.approx(7.0)
     tokens[1] = lp("9", {"9": 0.5, "10": 0.5})
-    assert expected_rating(tokens) == pytest.approx(9.5)
-    assert expected_rating([lp("Rating: none", {})]) is None
+    assert expected_rating(tokens, RATING) == pytest.approx(9.5)
+    assert expected_rating([lp("Rating: none", {})], RATING) is None
 
 
 def test_grammars_are_valid_gbnf_for_both_languages() -> None:
@@ -89,6 +95,8 @@ def test_engine_passes_stop_patterns_and_grammar_and_scores_logprobs() -> None:
     seen: list[GenerationParams] = []
 
     class Recording(FakeBackend):
+        capabilities = frozenset({"stop", "stop_patterns", "grammar", "logprobs", "batching"})
+
         async def generate(self, prompts: list[Prompt], params: GenerationParams) -> list[Completion]:  # type: ignore[override]
             seen.append(params)
             tokens = (

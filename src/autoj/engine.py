@@ -19,10 +19,10 @@ from autoj.backends.base import Backend
 from autoj.batching import PromptBatcher, SharedBatcher
 from autoj.cache import JudgmentCache, cache_key
 from autoj.protocols.base import JudgeProtocol
+from autoj.protocols.verdict_scores import expected_rating, final_line_grammar, verdict_probabilities
 from autoj.results import Result
 from autoj.truncation import fit_item
 from autoj.types import Completion, GenerationParams, Item, Judgment, PairItem, Prompt, TaskKind
-from autoj.verdict_scores import expected_rating, final_line_grammar, verdict_probabilities
 
 # Tokens kept free besides the generation budget, for the BOS token and template differences.
 CONTEXT_MARGIN = 16
@@ -39,9 +39,10 @@ def _judgment_of(protocol: JudgeProtocol, item: Item, completion: Completion) ->
     judgment = protocol.parse(item, completion.text, completion.finish_reason)
     if completion.logprobs:
         if kind == "pairwise":
-            probs = verdict_probabilities(completion.logprobs, protocol.language)
+            probs = verdict_probabilities(completion.logprobs, protocol.contract_for(item))
             return replace(judgment, verdict_probs=probs)
-        return replace(judgment, expected_rating=expected_rating(completion.logprobs))
+        expected = expected_rating(completion.logprobs, protocol.contract_for(item))
+        return replace(judgment, expected_rating=expected)
     return judgment
 
 
@@ -211,7 +212,7 @@ class Engine:
     def _params_for(self, item: Item) -> GenerationParams:
         """The run's params plus this item kind's stop patterns and grammar, when asked for."""
         params = self.params
-        if self.stop_early and not params.stop_patterns:
+        if self.stop_early and not params.stop_patterns and "stop_patterns" in self.backend.capabilities:
             params = replace(params, stop_patterns=self.protocol.stop_patterns(item))
         if self.constrain and params.grammar is None:
             params = replace(params, grammar=final_line_grammar(self.protocol, item))

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from autoj.errors import AutojError, InputError, InputProblem
 from autoj.input_files import iter_records
 from autoj.labels import LabelMap
-from autoj.types import PairItem, SingleItem, Verdict
+from autoj.protocols.rubrics import RubricError, to_rubric
+from autoj.types import PairItem, SingleItem, Verdict, check_history, messages_from
 
 if TYPE_CHECKING:
     from autoj.protocols.base import JudgeProtocol
@@ -53,7 +54,13 @@ class FieldMap:
     id: str = "id"
     scenario: str = "scenario"
     label: str = "label"
-    reference: str = "score"
+    #: a known score of the response (rating benchmarks correlate with it)
+    reference_score: str = "score"
+    #: inputs some judges use: a reference answer, a rubric (text, object or YAML file path) and the
+    #: earlier turns of a dialogue (a list of {role, content}, before the query)
+    reference_answer: str = "reference_answer"
+    rubric: str = "rubric"
+    conversation: str = "conversation"
 
 
 @dataclass
@@ -152,14 +159,17 @@ def load_items(
             else:
                 bad.append(InputProblem(str(path), number, fields.label, parsed))
         reference: float | None = None
-        if kind == "single" and record.get(fields.reference) not in (None, ""):
-            reference_or_problem = _number(record[fields.reference])
+        if kind == "single" and record.get(fields.reference_score) not in (None, ""):
+            reference_or_problem = _number(record[fields.reference_score])
             if reference_or_problem is None:
                 bad.append(
-                    InputProblem(str(path), number, fields.reference, "reference score is not a number")
+                    InputProblem(str(path), number, fields.reference_score, "reference score is not a number")
                 )
             else:
                 reference = reference_or_problem
+        judge_inputs = _judge_inputs(record, fields, (str(path), number))
+        if isinstance(judge_inputs, InputProblem):
+            bad.append(judge_inputs)
         scenario = _optional_str(record, fields.scenario)
         if known_scenarios and scenario is not None:
             unknown = _unknown_scenario(scenario)
@@ -172,11 +182,43 @@ def load_items(
         known = set(vars(fields).values())
         meta = {k: v for k, v in record.items() if k not in known}
         strings = [t for t in texts if isinstance(t, str)]
+        extra = judge_inputs if isinstance(judge_inputs, dict) else {}
         if kind == "pairwise":
-            loaded.pairs.append(PairItem(strings[0], strings[1], strings[2], item_id, scenario, label, meta))
+            loaded.pairs.append(
+                PairItem(strings[0], strings[1], strings[2], item_id, scenario, label, meta, **extra)
+            )
         else:
-            loaded.singles.append(SingleItem(strings[0], strings[1], item_id, scenario, reference, meta))
+            loaded.singles.append(
+                SingleItem(strings[0], strings[1], item_id, scenario, reference, meta, **extra)
+            )
     return loaded
+
+
+def _judge_inputs(
+    record: Mapping[str, Any], fields: FieldMap, where: tuple[str, int]
+) -> dict[str, Any] | InputProblem:
+    """The optional inputs for judges (reference answer, rubric, earlier turns) a record gives."""
+    path, line = where
+    found: dict[str, Any] = {}
+    answer = record.get(fields.reference_answer)
+    if answer not in (None, ""):
+        if not isinstance(answer, str):
+            return InputProblem(path, line, fields.reference_answer, "a reference answer is text")
+        found["reference_answer"] = answer
+    rubric = record.get(fields.rubric)
+    if rubric not in (None, ""):
+        try:
+            found["rubric"] = to_rubric(rubric, f"{path}:{line} field {fields.rubric!r}")
+        except RubricError as exc:
+            return InputProblem(path, line, fields.rubric, str(exc).split(": ", 1)[-1])
+    turns = record.get(fields.conversation)
+    if turns not in (None, "", []):
+        try:
+            found["conversation"] = messages_from(turns)
+            check_history(found["conversation"])
+        except ValueError as exc:
+            return InputProblem(path, line, fields.conversation, f"{exc} (the turns before the query)")
+    return found
 
 
 def checked_items(

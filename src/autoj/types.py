@@ -6,8 +6,9 @@ They are frozen dataclasses so they can be hashed, shared across tasks and seria
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 
@@ -21,13 +22,6 @@ class Verdict(str, enum.Enum):
     @property
     def label(self) -> int:
         return _VERDICT_LABELS[self]
-
-    @classmethod
-    def from_label(cls, label: int) -> Verdict:
-        for verdict, value in _VERDICT_LABELS.items():
-            if value == label:
-                return verdict
-        raise ValueError(f"unknown Auto-J label {label!r}: expected 0, 1 or 2")
 
     def swapped(self) -> Verdict:
         """The same decision seen from the other order of the two responses."""
@@ -44,9 +38,116 @@ JudgmentStatus = Literal["ok", "parse_error", "backend_error"]
 TaskKind = Literal["pairwise", "single"]
 
 
+Role = Literal["system", "user", "assistant"]
+ROLES: tuple[Role, ...] = ("system", "user", "assistant")
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """What a rubric-guided judge grades against: its criteria and what each score means.
+
+    `scores` pairs each score label with its description, in scale order: "1" ... "5" on the
+    default 1-5 scale, or ranges such as "81-100" on a 1-100 scale. `low` / `high` bound the
+    scale the judge must answer in. A rubric without scores is criteria only (pairwise judges).
+    """
+
+    criteria: str
+    scores: tuple[tuple[str, str], ...] = ()
+    low: int = 1
+    high: int = 5
+
+    def __post_init__(self) -> None:
+        if not self.criteria.strip():
+            raise ValueError("a rubric needs its criteria")
+        if self.low >= self.high:
+            raise ValueError(f"a rubric scale runs from low to high, not {self.low}-{self.high}")
+
+    @property
+    def scale(self) -> str:
+        return f"{self.low}-{self.high}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"criteria": self.criteria, "scores": dict(self.scores), "low": self.low, "high": self.high}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Rubric:
+        scores = data.get("scores") or {}
+        return cls(
+            criteria=str(data["criteria"]),
+            scores=tuple((str(k), str(v)) for k, v in scores.items()),
+            low=int(data.get("low", 1)),
+            high=int(data.get("high", 5)),
+        )
+
+
+def check_history(turns: tuple[Message, ...]) -> None:
+    """Earlier turns alternate user / assistant, starting with the user and ending with the assistant.
+
+    They are what came before an item's query; the judged turn answers the query.
+    """
+    for n, message in enumerate(turns):
+        expected = "user" if n % 2 == 0 else "assistant"
+        if message.role != expected:
+            raise ValueError(f"conversation turn {n + 1} is from the {message.role}, expected the {expected}")
+    if len(turns) % 2:
+        raise ValueError("the earlier turns of a conversation end with an assistant turn")
+
+
+def messages_from(value: Any) -> tuple[Message, ...]:
+    """Messages from their plain form: a list of {"role", "content"} objects (or that list as JSON
+    text, as a CSV cell holds it). Raises ValueError saying what is wrong."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"a conversation is a JSON list of messages: {exc.msg}") from None
+    if not isinstance(value, list | tuple):
+        raise ValueError("a conversation is a list of {role, content} messages")
+    messages: list[Message] = []
+    for n, entry in enumerate(value, start=1):
+        if isinstance(entry, Message):
+            messages.append(entry)
+            continue
+        role = entry.get("role") if isinstance(entry, Mapping) else None
+        content = entry.get("content") if isinstance(entry, Mapping) else None
+        if role not in ROLES or not isinstance(content, str):
+            raise ValueError(f"message {n} needs a role (user / assistant) and text content")
+        messages.append(Message(role, content))
+    return tuple(messages)
+
+
+def split_conversation(messages: tuple[Message, ...]) -> tuple[tuple[Message, ...], str, str | None]:
+    """(earlier turns, the last user turn, the judged assistant turn or None) of a conversation.
+
+    The judged turn is the last assistant turn; a conversation that ends with the user's turn
+    leaves the response(s) to be given separately. A leading system message is not a turn and is
+    not accepted: judges see the dialogue only.
+    """
+    judged: str | None = None
+    body = messages
+    if body and body[-1].role == "assistant":
+        judged, body = body[-1].content, body[:-1]
+    if not body or body[-1].role != "user":
+        raise ValueError("a conversation ends with a user turn (then, optionally, the judged assistant turn)")
+    history = body[:-1]
+    check_history(history)
+    return history, body[-1].content, judged
+
+
 @dataclass(frozen=True)
 class PairItem:
-    """One query with two responses to compare. `label` is the human verdict when known."""
+    """One query with two responses to compare. `label` is the human verdict when known.
+
+    Optional inputs for judges that use them: `reference_answer` (what a good answer says),
+    `rubric`, and `conversation`, the earlier turns of a multi-turn dialogue (before `query`,
+    which is the last user turn; the two responses are the judged last assistant turns).
+    """
 
     query: str
     response_1: str
@@ -55,39 +156,46 @@ class PairItem:
     scenario: str | None = None
     label: Verdict | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
+    reference_answer: str | None = None
+    rubric: Rubric | None = None
+    conversation: tuple[Message, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_history(self.conversation)
 
     def swapped(self) -> PairItem:
         """The same pair with the responses exchanged (and the label mapped with them)."""
-        return PairItem(
-            query=self.query,
+        return replace(
+            self,
             response_1=self.response_2,
             response_2=self.response_1,
-            id=self.id,
-            scenario=self.scenario,
             label=self.label.swapped() if self.label is not None else None,
-            meta=self.meta,
         )
 
 
 @dataclass(frozen=True)
 class SingleItem:
-    """One query with one response to critique and rate. `reference` is a known score if any."""
+    """One query with one response to critique and rate.
+
+    `reference_score` is a known score of the response (what benchmarks correlate ratings with);
+    `reference_answer`, `rubric` and `conversation` are inputs for judges, as on PairItem.
+    """
 
     query: str
     response: str
     id: str = ""
     scenario: str | None = None
-    reference: float | None = None
+    reference_score: float | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
+    reference_answer: str | None = None
+    rubric: Rubric | None = None
+    conversation: tuple[Message, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_history(self.conversation)
 
 
 Item = PairItem | SingleItem
-
-
-@dataclass(frozen=True)
-class Message:
-    role: Literal["system", "user", "assistant"]
-    content: str
 
 
 @dataclass(frozen=True)
@@ -194,6 +302,8 @@ class Judgment:
     verdict_probs: Mapping[str, float] | None = None
     #: the rating's expectation under the judge's logprobs for the rating number, when given
     expected_rating: float | None = None
+    #: each response's score, for judges that score both to compare them (JudgeLM)
+    scores: tuple[float, float] | None = None
 
     @property
     def ok(self) -> bool:
@@ -210,6 +320,7 @@ class Judgment:
             "raw": self.raw,
             **({"verdict_probs": dict(self.verdict_probs)} if self.verdict_probs is not None else {}),
             **({"expected_rating": self.expected_rating} if self.expected_rating is not None else {}),
+            **({"scores": list(self.scores)} if self.scores is not None else {}),
         }
 
     @classmethod
@@ -225,4 +336,12 @@ class Judgment:
             reason=data.get("reason"),
             verdict_probs=data.get("verdict_probs"),
             expected_rating=data.get("expected_rating"),
+            scores=_score_pair(data.get("scores")),
         )
+
+
+def _score_pair(value: Any) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    first, second = value
+    return float(first), float(second)

@@ -4,10 +4,56 @@ from __future__ import annotations
 
 import abc
 import asyncio
-from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+import functools
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from typing import Any, Literal
 
+from autoj.errors import AutojError
 from autoj.types import Completion, GenerationParams, Prompt
+
+#: What a request may ask of a backend beyond plain decoding.
+Capability = Literal["stop", "stop_patterns", "grammar", "logprobs", "batching"]
+
+_Generate = Callable[[Any, Sequence[Prompt], GenerationParams], Awaitable[list[Completion]]]
+
+
+class UnsupportedFeature(AutojError):
+    """A request asks a backend for something it does not do; refused before any model call."""
+
+
+def requested_features(params: GenerationParams) -> list[Capability]:
+    """The features these parameters ask for (batching is how prompts are handed over, not asked)."""
+    wanted: list[Capability] = []
+    if params.stop:
+        wanted.append("stop")
+    if params.stop_patterns:
+        wanted.append("stop_patterns")
+    if params.grammar is not None:
+        wanted.append("grammar")
+    if params.logprobs is not None:
+        wanted.append("logprobs")
+    return wanted
+
+
+def check_request(backend: Backend, params: GenerationParams) -> None:
+    """Refuse parameters the backend would otherwise silently ignore."""
+    missing = [feature for feature in requested_features(params) if feature not in backend.capabilities]
+    if missing:
+        honoured = ", ".join(sorted(backend.capabilities)) or "none of them"
+        raise UnsupportedFeature(
+            f"the {backend.name} backend does not honour {', '.join(missing)} (it honours {honoured}); "
+            "drop the option or pick a backend that has it"
+        )
+
+
+def _checked(generate: _Generate) -> _Generate:
+    @functools.wraps(generate)
+    async def checked(self: Backend, prompts: Sequence[Prompt], params: GenerationParams) -> list[Completion]:
+        check_request(self, params)
+        return await generate(self, prompts, params)
+
+    checked.__autoj_checked__ = True  # type: ignore[attr-defined]
+    return checked
 
 
 class Backend(abc.ABC):
@@ -27,6 +73,16 @@ class Backend(abc.ABC):
     max_batch: int = 1
     #: how many calls may be in flight at once
     max_concurrency: int = 1
+    #: what it honours of a request (stop strings, stop patterns, grammars, logprobs) and whether
+    #: it decodes a batch of prompts together; a request for anything else is refused
+    capabilities: frozenset[Capability] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every backend's `generate` checks the request against `capabilities` first (one place)."""
+        super().__init_subclass__(**kwargs)
+        generate = cls.__dict__.get("generate")
+        if generate is not None and not getattr(generate, "__autoj_checked__", False):
+            setattr(cls, "generate", _checked(generate))  # noqa: B010
 
     @abc.abstractmethod
     async def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Completion]:
@@ -35,10 +91,6 @@ class Backend(abc.ABC):
     def count_tokens(self, text: str) -> int:
         """Tokens in `text`. Backends with a tokenizer override this; the default estimates."""
         return max(1, len(text.encode("utf-8")) // 4)
-
-    @property
-    def counts_tokens_exactly(self) -> bool:
-        return type(self).count_tokens is not Backend.count_tokens
 
     def identity(self) -> dict[str, Any]:
         """What determines this backend's outputs, for provenance and cache keys."""

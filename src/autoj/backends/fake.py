@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autoj.backends.base import Backend
+from autoj.backends.base import Backend, Capability
 from autoj.errors import AutojError
 from autoj.types import Completion, FinishReason, GenerationParams, Prompt
 
@@ -55,10 +56,22 @@ def canned_judgment(prompt: Prompt, seed: int = 0) -> str:
     )
 
 
+def stopped(text: str, params: GenerationParams) -> str:
+    """The text as a decoder honouring the request would end it: before the first stop string, or
+    just after the first complete stop-pattern match, whichever comes first."""
+    ends = [text.find(stop) for stop in params.stop if stop in text]
+    for pattern in params.stop_patterns:
+        match = re.search(pattern, text)
+        if match is not None:
+            ends.append(match.end())
+    return text[: min(ends)] if ends else text
+
+
 class FakeBackend(Backend):
     """Scripted or canned outputs with optional latency; counts tokens as whitespace words."""
 
     name = "fake"
+    capabilities: frozenset[Capability] = frozenset({"stop", "stop_patterns", "batching"})
     context_window = 4096
     max_batch = 8
     max_concurrency = 8
@@ -96,7 +109,7 @@ class FakeBackend(Backend):
         for prompt in prompts:
             if self._record:
                 self.calls.append(prompt)
-            text = self._text_for(prompt)
+            text = stopped(self._text_for(prompt), params)
             words = text.split()
             finish: FinishReason = "stop"
             if len(words) > params.max_new_tokens:

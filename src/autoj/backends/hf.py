@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from autoj.backends.base import Backend, known_options
+from autoj.backends.base import Backend, Capability, known_options
 from autoj.errors import AutojError
 from autoj.types import Completion, FinishReason, GenerationParams, Prompt, TokenLogprob
 
@@ -23,6 +23,7 @@ class HFBackend(Backend):
     """A transformers causal LM; one generate call per batch, serialised by a lock."""
 
     name = "hf"
+    capabilities: frozenset[Capability] = frozenset({"stop", "stop_patterns", "logprobs", "batching"})
 
     def __init__(
         self,

@@ -26,7 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from autoj.backends.base import Backend, known_options
+from autoj.backends.base import Backend, Capability, known_options
 from autoj.backends.llamacpp_batch import BatchedDecoder, stop_strings, tokens_for
 from autoj.errors import AutojError, BackendLoadError
 from autoj.types import Completion, GenerationParams, Prompt, TokenLogprob
@@ -141,6 +141,9 @@ class LlamaCppBackend(Backend):
     """One llama.cpp model; calls are serialised (a llama context is not thread-safe)."""
 
     name = "llamacpp"
+    capabilities: frozenset[Capability] = frozenset(
+        {"stop", "stop_patterns", "grammar", "logprobs", "batching"}
+    )
 
     def __init__(
         self,

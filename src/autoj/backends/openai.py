@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from autoj.backends.base import Backend, known_options
+from autoj.backends.base import Backend, Capability, known_options
 from autoj.errors import AutojError
 from autoj.types import Completion, GenerationParams, Prompt, TokenLogprob
 
@@ -47,6 +47,8 @@ class OpenAIBackend(Backend):
     """HTTP client with timeouts, retries with exponential backoff and bounded concurrency."""
 
     name = "openai"
+    # A server decodes: stop strings and logprobs travel in the request, regex stops and grammars do not.
+    capabilities: frozenset[Capability] = frozenset({"stop", "logprobs"})
 
     def __init__(
         self,

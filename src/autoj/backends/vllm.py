@@ -12,7 +12,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from autoj.backends.base import Backend, known_options
+from autoj.backends.base import Backend, Capability, known_options
 from autoj.errors import AutojError
 from autoj.types import Completion, FinishReason, GenerationParams, Prompt, TokenLogprob
 
@@ -21,6 +21,8 @@ class VLLMBackend(Backend):
     """A `vllm.LLM` engine; calls are serialised (the offline engine is not re-entrant)."""
 
     name = "vllm"
+    # vLLM takes stop strings, grammars (structured outputs) and logprobs, not regex stops.
+    capabilities: frozenset[Capability] = frozenset({"stop", "grammar", "logprobs", "batching"})
     max_batch = 256
     max_concurrency = 1
 

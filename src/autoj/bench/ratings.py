@@ -57,11 +57,11 @@ def ratings_report(
     if len(items) != len(ratings):
         raise AutojError(f"{len(ratings)} ratings for {len(items)} items")
     scores = logprobs if logprobs is not None else [None] * len(items)
-    references = [i.reference for i in items]
+    references = [i.reference_score for i in items]
     groups: dict[str, list[Candidate]] = defaultdict(list)
     for item, rating, score in zip(items, ratings, scores, strict=True):
-        if item.reference is not None:
-            groups[item.query].append(Candidate(rating, item.reference, score))
+        if item.reference_score is not None:
+            groups[item.query].append(Candidate(rating, item.reference_score, score))
     return RatingsReport(
         correlations=correlations(list(ratings), references),
         best_of_n=best_of_n([g for g in groups.values() if len(g) > 1]),

@@ -255,7 +255,7 @@ def ratings_cmd(
     fields = FieldMap(
         query=query_field,
         response=response_field,
-        reference=reference_field,
+        reference_score=reference_field,
         scenario=scenario_field,
         id=id_field,
     )

@@ -304,7 +304,7 @@ def rate(
         response=response_field,
         id=id_field,
         scenario=scenario_field,
-        reference=reference_field,
+        reference_score=reference_field,
     )
     _judge_file("single", input_path, output, fields, on_invalid, j, overwrite, limit, as_json, allow_empty)
 

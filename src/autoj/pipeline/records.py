@@ -35,7 +35,7 @@ def sample_to_dict(item: Item) -> dict[str, Any]:
         "id": item.id,
         "kind": "single",
         "scenario": item.scenario,
-        "reference": item.reference,
+        "reference_score": item.reference_score,
         "query": item.query,
         "response": item.response,
         "meta": dict(item.meta),
@@ -62,7 +62,7 @@ def sample_from_dict(data: Mapping[str, Any]) -> Item:
             response=data["response"],
             id=str(data["id"]),
             scenario=data.get("scenario"),
-            reference=data.get("reference"),
+            reference_score=data.get("reference_score", data.get("reference")),
             meta=meta,
         )
     raise ValueError(f"unknown sample kind {data['kind']!r}")

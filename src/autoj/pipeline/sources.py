@@ -149,11 +149,11 @@ def convert_single(record: Mapping[str, Any], ctx: RowContext) -> Converted:
     if isinstance(response, FieldProblem):
         return response
     reference: float | None = None
-    if record.get(f.reference) not in (None, ""):
+    if record.get(f.reference_score) not in (None, ""):
         try:
-            reference = float(record[f.reference])
+            reference = float(record[f.reference_score])
         except (TypeError, ValueError):
-            return FieldProblem(f.reference, "reference score is not a number")
+            return FieldProblem(f.reference_score, "reference score is not a number")
     if not response.strip():
         return Skip("empty_response")
     return SingleItem(

@@ -1,8 +1,18 @@
-"""Judge protocols: one module per judge family, each a prompt builder plus a parser.
+"""Judge protocols: one module per judge family, each a prompt builder, a parser and an output contract.
 
-`get_protocol(name)` returns one by name: `autoj` (English Auto-J), `autoj-zh` (bilingual Auto-J,
-Chinese prompts), `chat` (any instruction-tuned chat model, through its chat template),
-`chat+criteria` (the same, guided by the item's scenario criteria).
+`get_protocol(name)` returns one by name:
+
+- `autoj` / `autoj-zh`: Auto-J (English; bilingual 6B in Chinese; the 6B's English prompts are the 13B's)
+- `chat`, `chat+criteria`: any instruction-tuned chat model, through its chat template
+- `prometheus`: Prometheus 2 (prometheus-eval's current prompts: absolute 1-5, relative A/B)
+- `prometheus-legacy`: the older "Feedback:" absolute-grading prompt
+- `mtbench`: MT-Bench / GPT-4-class API judges ([[A]] / [[B]] / [[C]], [[rating]])
+- `skywork`: Skywork-Critic ([[A]] / [[B]])
+- `compassjudger`: CompassJudger ([[A>>B]] ... [[B>>A]])
+- `con-j`: Con-J (a JSON verdict)
+- `judgelm`: JudgeLM ("8 6" first line), `pandalm`: PandaLM ("1" / "2" / "Tie" first line)
+- `critique-compare`: which of two critiques of one answer is better (Eval-C)
+- `*+guard`: the injection guard around autoj, autoj-zh and chat
 """
 
 from __future__ import annotations
@@ -11,15 +21,30 @@ from collections.abc import Callable
 
 from autoj.errors import AutojError
 from autoj.protocols.autoj import AutoJProtocol
-from autoj.protocols.base import JudgeProtocol
+from autoj.protocols.base import JudgeProtocol, ProtocolInputError
 from autoj.protocols.chat import ChatProtocol
 from autoj.protocols.criteria import CriteriaChatProtocol
+from autoj.protocols.critique import CritiqueComparisonProtocol
+from autoj.protocols.first_line import JudgeLMProtocol, PandaLMProtocol
+from autoj.protocols.mtbench import MTBenchProtocol
+from autoj.protocols.pairwise_judges import CompassJudgerProtocol, ConJProtocol, SkyworkCriticProtocol
+from autoj.protocols.prometheus import PrometheusLegacyProtocol, PrometheusProtocol
+from autoj.protocols.sanitize import register_guarded
 
 _FACTORIES: dict[str, Callable[[], JudgeProtocol]] = {
     "autoj": lambda: AutoJProtocol("en"),
     "autoj-zh": lambda: AutoJProtocol("zh"),
     "chat": ChatProtocol,
     "chat+criteria": CriteriaChatProtocol,
+    "prometheus": PrometheusProtocol,
+    "prometheus-legacy": PrometheusLegacyProtocol,
+    "mtbench": MTBenchProtocol,
+    "skywork": SkyworkCriticProtocol,
+    "compassjudger": CompassJudgerProtocol,
+    "con-j": ConJProtocol,
+    "judgelm": JudgeLMProtocol,
+    "pandalm": PandaLMProtocol,
+    "critique-compare": CritiqueComparisonProtocol,
 }
 
 
@@ -45,14 +70,22 @@ def get_protocol(name: str) -> JudgeProtocol:
 __all__ = [
     "AutoJProtocol",
     "ChatProtocol",
+    "CompassJudgerProtocol",
+    "ConJProtocol",
     "CriteriaChatProtocol",
+    "CritiqueComparisonProtocol",
+    "JudgeLMProtocol",
     "JudgeProtocol",
+    "MTBenchProtocol",
+    "PandaLMProtocol",
+    "PrometheusLegacyProtocol",
+    "PrometheusProtocol",
+    "ProtocolInputError",
+    "SkyworkCriticProtocol",
     "get_protocol",
     "protocol_names",
     "register_protocol",
 ]
 
 # Opt-in injection guard: registers `autoj+guard`, `autoj-zh+guard`, `chat+guard` (see sanitize.py).
-from autoj.protocols.sanitize import register_guarded  # noqa: E402
-
 register_guarded()

@@ -7,6 +7,7 @@ raw text, no system message; `pairwise_tie` and `single` messages from the shipp
 from __future__ import annotations
 
 from autoj.protocols.base import JudgeProtocol, fill, load_template
+from autoj.protocols.contract import OutputContract, RatingContract, VerdictContract
 from autoj.protocols.parsing import (
     CHINESE_RATING,
     CHINESE_VERDICT,
@@ -17,7 +18,30 @@ from autoj.protocols.parsing import (
     rating_stop_pattern,
     verdict_stop_pattern,
 )
-from autoj.types import FinishReason, Item, Judgment, PairItem, Prompt, SingleItem
+from autoj.types import FinishReason, Item, Judgment, PairItem, Prompt, SingleItem, Verdict
+
+#: Auto-J's answers; the parsers also accept the variants in parsing.py (last marker wins).
+CONTRACTS = {
+    "en": OutputContract(
+        pairwise=VerdictContract(
+            "So, the final decision is ",
+            (("Response 1", Verdict.RESPONSE_1), ("Response 2", Verdict.RESPONSE_2), ("Tie", Verdict.TIE)),
+            suffix=".",
+            marker="(?i)final decision is ",
+            aliases=(("a tie", Verdict.TIE),),
+        ),
+        single=RatingContract("Rating: [[", 1, 10, suffix="]]", marker=r"\[\["),
+    ),
+    "zh": OutputContract(
+        pairwise=VerdictContract(
+            "所以，最终决定是",
+            (("回应1", Verdict.RESPONSE_1), ("回应2", Verdict.RESPONSE_2), ("平局", Verdict.TIE)),
+            suffix="。",
+            marker="最终决定是",
+        ),
+        single=RatingContract("评分：[[", 1, 10, suffix="]]", marker=r"\[\["),
+    ),
+}
 
 
 def llama2_wrap(user_message: str) -> str:
@@ -44,6 +68,10 @@ class AutoJProtocol(JudgeProtocol):
             (ENGLISH_VERDICT, CHINESE_VERDICT) if english_first else (CHINESE_VERDICT, ENGLISH_VERDICT)
         )
         self._ratings = (ENGLISH_RATING, CHINESE_RATING)
+
+    @property
+    def contract(self) -> OutputContract:
+        return CONTRACTS[self.language]
 
     def pairwise_message(self, item: PairItem) -> str:
         """The user message of `pairwise_tie` (without the wrapper)."""

@@ -8,9 +8,22 @@ from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 
+from autoj.errors import AutojError
+from autoj.protocols.contract import Contract, OutputContract
+from autoj.protocols.verdict_scores import stop_patterns
 from autoj.types import FinishReason, Item, Judgment, PairItem, Prompt, SingleItem
 
-_PLACEHOLDER = re.compile(r"\{(query|response|response_1|response_2)\}")
+#: The optional item inputs a protocol may use (see PairItem / SingleItem).
+OPTIONAL_INPUTS = ("reference_answer", "rubric", "conversation")
+
+
+class ProtocolInputError(AutojError):
+    """An item carries an input its protocol cannot use, or lacks one it needs; found before any call."""
+
+
+def given_inputs(item: Item) -> list[str]:
+    """The optional inputs an item carries."""
+    return [name for name in OPTIONAL_INPUTS if getattr(item, name)]
 
 
 @cache
@@ -21,8 +34,10 @@ def load_template(name: str) -> str:
 
 
 def fill(template: str, fields: Mapping[str, str]) -> str:
-    """Put the fields into the template in one pass, so braces inside judged text stay literal."""
-    return _PLACEHOLDER.sub(lambda m: fields[m.group(1)], template)
+    """Put the fields into the template's `{name}` slots in one pass, so braces inside judged text
+    (and slots the fields do not name, such as JSON examples) stay literal."""
+    slots = re.compile(r"\{(" + "|".join(re.escape(name) for name in fields) + r")\}")
+    return slots.sub(lambda m: fields[m.group(1)], template)
 
 
 class JudgeProtocol(abc.ABC):
@@ -31,6 +46,23 @@ class JudgeProtocol(abc.ABC):
     name: str
     version: str
     language: str = "en"
+
+    @property
+    def contract(self) -> OutputContract:
+        """The answer formats; grammars, stop patterns and verdict probabilities derive from them.
+
+        Each family declares its own; a wrapper (the injection guard) shows its inner protocol's.
+        """
+        inner = getattr(self, "inner", None)
+        if isinstance(inner, JudgeProtocol):
+            return inner.contract
+        raise NotImplementedError(f"{type(self).__name__} declares no output contract")
+
+    @property
+    def inputs(self) -> frozenset[str]:
+        """The optional item inputs its templates use; an item carrying any other is refused."""
+        inner = getattr(self, "inner", None)
+        return inner.inputs if isinstance(inner, JudgeProtocol) else frozenset()
 
     @abc.abstractmethod
     def pairwise_prompt(self, item: PairItem) -> Prompt:
@@ -48,14 +80,30 @@ class JudgeProtocol(abc.ABC):
     def parse_single(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
         """Read a critique's rating."""
 
-    def stop_patterns(self, item: Item) -> tuple[str, ...]:
-        """Regexes matching a complete final verdict / rating line, to stop generating there.
+    def contract_for(self, item: Item) -> Contract:
+        """The answer format for this item's task; an error for a task the family does not do."""
+        kind = "pairwise" if isinstance(item, PairItem) else "single"
+        contract = self.contract.pairwise if kind == "pairwise" else self.contract.single
+        if contract is None:
+            raise ProtocolInputError(f"the {self.name} protocol has no {kind} task")
+        return contract
 
-        None by default: a protocol whose answer ends with its verdict line overrides this.
-        """
-        return ()
+    def check_item(self, item: Item) -> None:
+        """Refuse an item whose optional inputs this protocol would otherwise drop."""
+        unused = [name for name in given_inputs(item) if name not in self.inputs]
+        if unused:
+            usable = ", ".join(sorted(self.inputs)) or "none of them"
+            raise ProtocolInputError(
+                f"item {item.id or '(no id)'}: the {self.name} protocol cannot use "
+                f"{' and '.join(unused)} (it uses {usable}); drop the field or pick a protocol that uses it"
+            )
+
+    def stop_patterns(self, item: Item) -> tuple[str, ...]:
+        """Regexes matching a complete final verdict / rating line, to stop generating there."""
+        return stop_patterns(self.contract_for(item))
 
     def prompt(self, item: Item) -> Prompt:
+        self.check_item(item)
         if isinstance(item, PairItem):
             return self.pairwise_prompt(item)
         return self.single_prompt(item)
@@ -69,3 +117,13 @@ class JudgeProtocol(abc.ABC):
     def id(self) -> str:
         """Name and version, as recorded in every result and in cache keys."""
         return f"{self.name}@{self.version}"
+
+
+class PairwiseOnlyProtocol(JudgeProtocol):
+    """A family that only compares two responses: single items are refused before any call."""
+
+    def single_prompt(self, item: SingleItem) -> Prompt:
+        raise ProtocolInputError(f"the {self.name} protocol compares two responses; it gives no ratings")
+
+    def parse_single(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
+        raise ProtocolInputError(f"the {self.name} protocol gives no ratings")

@@ -6,7 +6,9 @@ final markers as Auto-J ("So, the final decision is ...", "Rating: [[n]]") so on
 
 from __future__ import annotations
 
+from autoj.protocols.autoj import CONTRACTS
 from autoj.protocols.base import JudgeProtocol, fill, load_template
+from autoj.protocols.contract import OutputContract
 from autoj.protocols.parsing import (
     ENGLISH_RATING,
     ENGLISH_VERDICT,
@@ -29,6 +31,10 @@ class ChatProtocol(JudgeProtocol):
         self.system = system if system is not None else load_template("chat_system.txt")
         self._pairwise = load_template("chat_pairwise.txt")
         self._single = load_template("chat_single.txt")
+
+    @property
+    def contract(self) -> OutputContract:
+        return CONTRACTS["en"]
 
     def _messages(self, user: str) -> Prompt:
         return Prompt(messages=(Message("system", self.system), Message("user", user)))

@@ -1,0 +1,213 @@
+"""What a protocol's output contract implies: a grammar, stop patterns, verdict probabilities.
+
+`final_line_grammar` is a GBNF grammar that lets the judge write its reasons freely but only in
+its family's shape: ending with a well-formed verdict ("So, the final decision is Response 1.",
+"[RESULT] A", `{"更好的回答": 1}`) or rating ("Rating: [[7]]"), or opening with it ("1", "8 6").
+`stop_patterns` end generation once a final verdict line is complete. `verdict_probabilities`
+and `expected_rating` read the judge's own token probabilities at the label / number: P(Response
+1), P(Response 2), P(tie) and E[rating].
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from autoj.protocols.contract import Contract, RatingContract, ScorePairContract, VerdictContract
+from autoj.types import Item, TokenLogprob, Verdict
+
+if TYPE_CHECKING:
+    from autoj.protocols.base import JudgeProtocol
+
+# Decorations between a marker and its label or number, in the text and in tokens.
+_NOISE = " \t\n*_\"'`:：“”‘’「」([【"
+_FREE_TEXT = "text ::= [^\\x00]*"
+
+
+def _literal(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def _numbers(low: int, high: int) -> str:
+    return "(" + " | ".join(_literal(str(n)) for n in range(high, low - 1, -1)) + ")"
+
+
+def grammar(contract: Contract) -> str:
+    """GBNF for an answer in the contract's shape (reasons free, the verdict or rating exact)."""
+    if isinstance(contract, ScorePairContract):
+        number = _numbers(contract.low, contract.high)
+        head = f"{number} {_literal(contract.separator)} {number}"
+        return f'root ::= {head} "\\n" text\n{_FREE_TEXT}\n'
+    if isinstance(contract, RatingContract):
+        final = f"{_literal(contract.prefix)} {_numbers(contract.low, contract.high)}"
+    else:
+        choices = " | ".join(_literal(label) for label, _ in contract.choices)
+        if contract.first_line:
+            return f'root ::= ({choices}) "\\n" text\n{_FREE_TEXT}\n'
+        final = f"{_literal(contract.prefix)} ({choices})"
+    if contract.suffix:
+        final += f" {_literal(contract.suffix)}"
+    return f"root ::= text final\n{_FREE_TEXT}\nfinal ::= {final}\n"
+
+
+def final_line_grammar(protocol: JudgeProtocol, item: Item) -> str:
+    """The grammar of a well-formed answer of `protocol` for this item's task."""
+    return grammar(protocol.contract_for(item))
+
+
+def stop_patterns(contract: Contract) -> tuple[str, ...]:
+    """Regexes that match once the answer's final verdict or rating is complete.
+
+    None for a contract whose verdict opens the answer: the reasons come after it. A label without
+    a closing suffix counts only once its line or sentence ends ("A" must not stop "A bit").
+    """
+    if isinstance(contract, ScorePairContract) or (
+        isinstance(contract, VerdictContract) and contract.first_line
+    ):
+        return ()
+    flags, marker = _leading_flags(contract.marker_pattern.pattern)
+    noise = f"[{re.escape(_NOISE)}]*"
+    if isinstance(contract, RatingContract):
+        body = r"\d+"
+    else:
+        body = "(?:" + "|".join(re.escape(label) for label, _ in contract.choices) + ")"
+    if contract.suffix.strip():
+        end = noise + re.escape(contract.suffix.strip())
+    else:
+        end = r"[*_\"'`)\]]*[ \t]*[.。!！\n]"
+    return (f"{flags}(?:{marker}){noise}{body}{end}",)
+
+
+def _leading_flags(pattern: str) -> tuple[str, str]:
+    """A marker's inline flags ("(?i)") and the rest: flags must open the combined regex."""
+    match = re.match(r"\(\?[aiLmsux]+\)", pattern)
+    return (match.group(0), pattern[match.end() :]) if match else ("", pattern)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s" + re.escape(_NOISE) + "]+", "", text.lower())
+
+
+def _spans(logprobs: Sequence[TokenLogprob]) -> tuple[str, list[int]]:
+    starts, text = [], ""
+    for entry in logprobs:
+        starts.append(len(text))
+        text += entry.token
+    return text, starts
+
+
+def _token_at(starts: list[int], offset: int) -> int:
+    index = 0
+    for n, start in enumerate(starts):
+        if start <= offset:
+            index = n
+    return index
+
+
+def _top(entry: TokenLogprob) -> Mapping[str, float]:
+    return dict(entry.top) or {entry.token: entry.logprob}
+
+
+def _label_offset(text: str, contract: VerdictContract) -> int | None:
+    """Where the label starts in `text`: after the last marker, or at the start of a first line."""
+    if contract.first_line:
+        offset = 0
+    else:
+        matches = list(contract.marker_pattern.finditer(text))
+        if not matches:
+            return None
+        offset = matches[-1].end()
+    while offset < len(text) and text[offset] in _NOISE:
+        offset += 1
+    return offset if offset < len(text) else None
+
+
+def _split(
+    logprobs: Sequence[TokenLogprob], after: int, consumed: str, candidates: list[tuple[str, Verdict]]
+) -> dict[Verdict, float]:
+    """Shares among `candidates` (labels that all begin with `consumed`) from the next tokens.
+
+    Tokens that fit every candidate ("应" after "回" of 回应1 / 回应2) are walked past; the first
+    token whose alternatives tell the candidates apart decides; none: an even split.
+    """
+    distinct = {v for _, v in candidates}
+    for entry in logprobs[after : after + 3]:
+        fitting: list[tuple[float, set[Verdict]]] = []
+        for token, lp in _top(entry).items():
+            extended = consumed + _norm(token)
+            fits = {v for label, v in candidates if label.startswith(extended) or extended.startswith(label)}
+            if _norm(token) and fits:
+                fitting.append((math.exp(lp), fits))
+        if not fitting:
+            break
+        if all(fits == distinct for _, fits in fitting):
+            consumed += _norm(entry.token)
+            continue
+        shares = dict.fromkeys(distinct, 0.0)
+        for weight, fits in fitting:
+            for verdict in fits:
+                shares[verdict] += weight / len(fits)
+        total = sum(shares.values())
+        return {v: s / total for v, s in shares.items()}
+    return {v: 1 / len(distinct) for v in distinct}
+
+
+def verdict_probabilities(
+    logprobs: Sequence[TokenLogprob], contract: VerdictContract | ScorePairContract | RatingContract
+) -> dict[str, float] | None:
+    """P of each verdict at the label of the contract's verdict; None when it isn't there.
+
+    The label's first token may start several labels ("Response" of "Response 1" and "Response
+    2"): the tokens after it split that share. Score-pair verdicts ("8 6") have no label token.
+    """
+    if not logprobs or not isinstance(contract, VerdictContract):
+        return None
+    text, starts = _spans(logprobs)
+    offset = _label_offset(text, contract)
+    if offset is None:
+        return None
+    first = _token_at(starts, offset)
+    labels = [(_norm(label), verdict) for label, verdict in (*contract.choices, *contract.aliases)]
+    mass: dict[Verdict, float] = {v: 0.0 for _, v in contract.choices}
+    for token, lp in _top(logprobs[first]).items():
+        piece = _norm(token)
+        if not piece:
+            continue
+        fits = [(label, v) for label, v in labels if label.startswith(piece) or piece.startswith(label)]
+        verdicts = {v for _, v in fits}
+        if len(verdicts) == 1:
+            mass[verdicts.pop()] += math.exp(lp)
+        elif verdicts:
+            for verdict, share in _split(logprobs, first + 1, piece, fits).items():
+                mass[verdict] += math.exp(lp) * share
+    total = sum(mass.values())
+    if total <= 0:
+        return None
+    return {verdict.value: mass.get(verdict, 0.0) / total for verdict in Verdict}
+
+
+def expected_rating(logprobs: Sequence[TokenLogprob], contract: Contract) -> float | None:
+    """E[rating] over the number tokens after the contract's last rating marker; None without one."""
+    if not logprobs or not isinstance(contract, RatingContract):
+        return None
+    text, starts = _spans(logprobs)
+    matches = list(contract.marker_pattern.finditer(text))
+    if not matches:
+        return None
+    offset = matches[-1].end()
+    while offset < len(text) and text[offset] in _NOISE:
+        offset += 1
+    if offset >= len(text):
+        return None
+    weights: dict[int, float] = {}
+    for token, lp in _top(logprobs[_token_at(starts, offset)]).items():
+        digits = token.strip(_NOISE)
+        if digits.isdigit() and contract.low <= int(digits) <= contract.high:
+            weights[int(digits)] = weights.get(int(digits), 0.0) + math.exp(lp)
+    total = sum(weights.values())
+    if total <= 0:
+        return None
+    return sum(value * weight for value, weight in weights.items()) / total
