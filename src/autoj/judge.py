@@ -22,6 +22,7 @@ from autoj.errors import AutojError
 from autoj.loop_thread import LoopThread
 from autoj.protocols import JudgeProtocol, get_protocol
 from autoj.ranking import Method, Ranking, rank_items, ranking_of
+from autoj.redaction import redact_url
 from autoj.results import Result
 from autoj.types import GenerationParams, Item, PairItem, SingleItem
 
@@ -109,7 +110,7 @@ class Judge:
             self.params,
             both_orders=self.both_orders if both_orders is None else both_orders,
             concurrency=self.concurrency,
-            judge_spec=self.spec,
+            judge_spec=redact_url(self.spec),
             cache=self.cache,
             batcher=self._batcher,
         )

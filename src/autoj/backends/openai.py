@@ -19,7 +19,6 @@ import json
 import math
 import os
 import random
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import httpx
 
 from autoj.backends.base import Backend, Capability, known_options
 from autoj.errors import AutojError
+from autoj.redaction import redact_url
 from autoj.types import Completion, GenerationParams, Prompt, TokenLogprob
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
@@ -320,14 +320,6 @@ def _logprobs(data: Any) -> tuple[TokenLogprob, ...] | None:
             )
         return tuple(out)
     return None
-
-
-_USERINFO = re.compile(r"(//)[^/@\s]*@")
-
-
-def redact_url(text: str) -> str:
-    """`text` with the `user:pass@` of every URL in it replaced by `***@`."""
-    return _USERINFO.sub(r"\1***@", text)
 
 
 def parse_openai_spec(arg: str) -> tuple[str, str]:
