@@ -15,8 +15,16 @@ from autoj.config import JudgeConfig
 from autoj.errors import AutojError
 from autoj.evaluate import ALPACA_COLUMNS, read_board, update_board
 from autoj.evaluate.outputs import OutputFields, common_keys, load_outputs, sample_keys
+from autoj.evaluate.reliability import (
+    DEGENERATE_WARNING,
+    bench_figures,
+    reliability,
+    run_figures,
+    warnings_for,
+)
 from autoj.evaluate.run import PREFERENCE, evaluate_outputs
-from autoj.results import read_results
+from autoj.results import Result, ResultsWriter, read_results
+from autoj.types import Judgment, PairItem, Verdict
 
 QUESTIONS = [f"Question number {i}: explain topic {i} briefly." for i in range(12)]
 
@@ -164,3 +172,50 @@ def test_cli_mistakes_are_one_line(tmp_path: Path, files: dict[str, Path]) -> No
     assert "Traceback" not in no_reference.stderr
     missing = autoj("evaluate", str(tmp_path / "nope.json"), "--reference", str(files["ref"]), "-j", "fake")
     assert missing.returncode == 2 and "nope.json" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def _result(r1: str, r2: str, first: Verdict, second: Verdict, label: Verdict | None = None) -> Result:
+    """A both-order result; `second` is the swapped run's verdict in its own frame."""
+    item = PairItem("q", r1, r2, id=f"{len(r1)}-{len(r2)}-{first.value}-{second.value}", label=label)
+    return Result(
+        item,
+        Judgment("pairwise", "ok", raw="", verdict=first),
+        Judgment("pairwise", "ok", raw="", verdict=second),
+    )
+
+
+def test_a_judge_that_answers_by_position_is_called_degenerate() -> None:
+    results = [_result("a" * n, "b" * (n + 5), Verdict.RESPONSE_2, Verdict.RESPONSE_2) for n in range(1, 30)]
+    n, consistency, first, _ = run_figures(results)
+    assert (n, consistency, first) == (29, 0.0, 0.0)
+    found = reliability("always-2", results)
+    assert DEGENERATE_WARNING in found.warnings
+
+
+def test_a_judge_that_follows_length_is_flagged() -> None:
+    results = []
+    for n in range(1, 40):
+        longer_first = n % 2 == 0
+        r1, r2 = ("a" * (n + 10), "b" * n) if longer_first else ("a" * n, "b" * (n + 10))
+        verdict = Verdict.RESPONSE_1 if longer_first else Verdict.RESPONSE_2
+        results.append(_result(r1, r2, verdict, verdict.swapped()))
+    _, consistency, first, longer = run_figures(results)
+    assert consistency == 1.0 and longer == 1.0 and 0.4 < first < 0.6
+    assert warnings_for(consistency, first, longer, 0.72) == [
+        "its verdicts track length more than humans do: the longer output wins 100% of its decided pairs, "
+        "against 72% for people"
+    ]
+    assert warnings_for(0.8, 0.5, 0.74, 0.72) == []
+
+
+def test_bench_results_give_agreement_beside_the_longer_wins_baseline(tmp_path: Path) -> None:
+    path = tmp_path / "bench.jsonl"
+    with ResultsWriter(path) as writer:
+        for n in range(1, 21):
+            label = Verdict.RESPONSE_1 if n % 3 else Verdict.RESPONSE_2
+            writer.write(_result("x" * (n + 3), "y" * n, Verdict.RESPONSE_1, Verdict.RESPONSE_2, label))
+    figures = bench_figures(path)
+    assert figures["pairs"] == 20 and figures["consistency"] == 1.0
+    assert figures["agreement"] == pytest.approx(14 / 20)
+    assert figures["longer_wins_agreement"] == pytest.approx(14 / 20)  # response 1 is always longer here
+    assert figures["judge_prefers_longer"] == 1.0

@@ -98,6 +98,33 @@ def _groups_table(rows: list[LeaderboardRow]) -> Table | None:
     return table
 
 
+def _pct(value: object) -> str:
+    return "-" if not isinstance(value, int | float) else f"{100 * value:.1f}%"
+
+
+def _reliability_line(data: dict[str, object]) -> str:
+    """The judge's figures in one line: this run's, then its benchmark's and the catalog's."""
+    parts = [
+        f"judge {data['judge']}: both-order consistency {_pct(data['consistency'])}, "
+        f"'Response 1' share {_pct(data['response_1_share'])}, longer output wins "
+        f"{_pct(data['prefers_longer'])} of decided pairs (this run, {data['n']} pairs)"
+    ]
+    bench = data.get("bench")
+    if isinstance(bench, dict) and bench:
+        parts.append(
+            f"Eval-P ({bench['pairs']} pairs): agreement {_pct(bench['agreement'])} vs longer-wins "
+            f"{_pct(bench['longer_wins_agreement'])}, consistency {_pct(bench['consistency'])}, "
+            f"'Response 1' share {_pct(bench['response_1_share'])}, prefers longer "
+            f"{_pct(bench['judge_prefers_longer'])} vs humans {_pct(bench['human_prefers_longer'])}"
+        )
+    figures = data.get("catalog")
+    if isinstance(figures, list) and figures:
+        parts.append(
+            "published: " + ", ".join(f"{f['benchmark']} {f['metric']} {f['value']}" for f in figures)
+        )
+    return "; ".join(parts)
+
+
 @app.command()
 def evaluate(
     outputs: Annotated[
@@ -160,6 +187,10 @@ def evaluate(
     ] = "",
     gamed_annotations: Annotated[
         str | None, typer.Option(help="LC regularisation rows: AlpacaEval's df_gamed.csv, or hub")
+    ] = None,
+    judge_bench: Annotated[
+        Path | None,
+        typer.Option(help="the judge's `autoj bench pairwise` results: show its Eval-P agreement and biases"),
     ] = None,
     judge: JudgeOpt = DEFAULT_JUDGE,
     protocol: ProtocolOpt = None,
@@ -229,6 +260,7 @@ def evaluate(
             difficulty=instruction_difficulty or "estimate",
             gamed=gamed_annotations,
             classify=classify,
+            bench=judge_bench,
         )
         rows, summary = run.rows, run.summary
     board = update_board(leaderboard, rows, allow_mixed=allow_mixed) if leaderboard is not None else rows
@@ -245,6 +277,11 @@ def evaluate(
     groups_table = _groups_table(board)
     if groups_table is not None:
         console.print(groups_table)
+    if rows and rows[0].reliability:
+        err_console.print(_reliability_line(rows[0].reliability))
+    warnings = summary.get("warnings")
+    for warning in warnings if isinstance(warnings, list) else []:
+        err_console.print(f"[bold red]warning:[/] {warning}")
     if rows and rows[0].lc_method:
         err_console.print(f"length control: {rows[0].lc_method}")
     if summary:

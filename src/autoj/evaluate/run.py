@@ -22,6 +22,7 @@ from autoj.evaluate.annotations import score_groups
 from autoj.evaluate.comparisons import Comparison
 from autoj.evaluate.leaderboard import LeaderboardRow, now
 from autoj.evaluate.outputs import ModelOutputs, common_keys, item_id, sample_keys
+from autoj.evaluate.reliability import reliability
 from autoj.evaluate.scenarios import classify_instructions
 from autoj.results import Result
 from autoj.types import Item, PairItem, SingleItem, Verdict
@@ -92,8 +93,14 @@ def single_items(
     ]
 
 
-def comparisons_of(results: Sequence[Result]) -> dict[str, list[Comparison]]:
-    """Pairwise results back as comparisons, by model (a failed or unparsed verdict is None)."""
+def comparisons_of(
+    results: Sequence[Result], scenarios: Mapping[str, str | None] | None = None
+) -> dict[str, list[Comparison]]:
+    """Pairwise results back as comparisons, by model (a failed or unparsed verdict is None).
+
+    `scenarios` (by key) overrides what the results recorded, so a run resumed with scenarios
+    turned on gets its profile without judging again.
+    """
     groups: dict[str, list[Comparison]] = defaultdict(list)
     for result in results:
         item = result.item
@@ -108,7 +115,7 @@ def comparisons_of(results: Sequence[Result]) -> dict[str, list[Comparison]]:
                 reference_output=item.response_1,
                 model_output=item.response_2,
                 preference=None if verdict is None else PREFERENCE[verdict],
-                scenario=item.scenario,
+                scenario=(scenarios or {}).get(str(item.meta["key"])) or item.scenario,
             )
         )
     return dict(groups)
@@ -176,8 +183,13 @@ def evaluate_outputs(
     difficulty: str = "estimate",
     gamed: str | None = None,
     classify: bool = True,
+    bench: str | Path | None = None,
 ) -> EvaluationRun:
-    """Judge every model's outputs (against `reference` in pairwise mode) and score the rows."""
+    """Judge every model's outputs (against `reference` in pairwise mode) and score the rows.
+
+    Each row carries the judge's reliability: this run's own both-order figures, `bench` (an
+    `autoj bench pairwise` results file of the same judge) and the catalog's published figures.
+    """
     from autoj.judge import Judge
 
     base = reference if mode == "pairwise" and reference is not None else models[0]
@@ -200,7 +212,7 @@ def evaluate_outputs(
     name = judge_name(config)
     if mode == "pairwise":
         rows = score_groups(
-            comparisons_of(results),
+            comparisons_of(results, scenarios),
             difficulty=difficulty,
             gamed=gamed,
             classify=False,
@@ -210,7 +222,9 @@ def evaluate_outputs(
     else:
         rows = rating_rows(results, name)
     tokens = _tokens(results)
+    judged = reliability(name, results if mode == "pairwise" else [], config, bench)
     for row in rows:
+        row.reliability = judged.to_dict()
         row.judge_config = {"config": config.to_dict(), "setup": setup}
         row.prompt_tokens = int(tokens[row.model]["prompt"])
         row.completion_tokens = int(tokens[row.model]["completion"])
@@ -226,5 +240,6 @@ def evaluate_outputs(
         "wall_s": round(elapsed, 2),
         "judgments_per_min": round(60 * stats.generations / elapsed, 2) if elapsed else None,
         "results": str(results_path),
+        "warnings": judged.warnings,
     }
     return EvaluationRun(rows, results, summary)
