@@ -139,7 +139,6 @@ def _download(file: HubFile) -> Path:
         GatedRepoError,
         HfHubHTTPError,
         LocalEntryNotFoundError,
-        OfflineModeIsEnabled,
         RepositoryNotFoundError,
         RevisionNotFoundError,
     )
@@ -154,7 +153,7 @@ def _download(file: HubFile) -> Path:
         try:
             # One quick HEAD first: offline, the download itself would retry for ~20 s before failing.
             get_hf_file_metadata(url, timeout=PROBE_TIMEOUT_S)
-        except _transport_errors() + (OfflineModeIsEnabled,):
+        except _unreachable_errors():
             fallback = _from_cache(file)  # an unpinned branch fetched before serves offline
             if fallback is None:
                 raise unreachable from None
@@ -212,6 +211,13 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
             continue
         errors.append(module.TransportError)
     return tuple(errors)
+
+
+def _unreachable_errors() -> tuple[type[BaseException], ...]:
+    """What a request raises when the hub cannot be reached (or HF_HUB_OFFLINE says not to try)."""
+    from huggingface_hub.errors import OfflineModeIsEnabled
+
+    return (*_transport_errors(), OfflineModeIsEnabled)
 
 
 def file_sha256(path: Path) -> str:
