@@ -8,7 +8,7 @@ these markers into look-alikes the template never uses (full-width brackets, a l
 no-break space), so the text reads the same to a person and no longer matches the template.
 
 The look-alikes cover the template's own markers. Then every pattern the parsers accept
-(`PARSER_MARKERS`, taken from `autoj.protocols.parsing`: strict and lenient rating lines such as
+(`PARSER_MARKERS`, collected from `autoj.protocols.parsing`: strict and lenient rating lines such as
 a bare `Rating: 10`, both languages' verdict phrases) is broken wherever it still matches, by an
 invisible WORD JOINER inside its keyword, so nothing in judged text can pass for a judge's verdict
 even when a model copies it.
@@ -24,14 +24,9 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
+from autoj.protocols import parsing
 from autoj.protocols.base import JudgeProtocol
-from autoj.protocols.parsing import (
-    CHINESE_RATING,
-    CHINESE_VERDICT,
-    ENGLISH_RATING,
-    ENGLISH_VERDICT,
-    LENIENT_RATING,
-)
+from autoj.protocols.parsing import RatingMarkers, VerdictMarkers
 from autoj.types import FinishReason, Item, Judgment, PairItem, Prompt, SingleItem
 
 #: Suffix of a guarded protocol's name and version.
@@ -55,14 +50,20 @@ _ZH_DECISION = re.compile(r"最终决定是")
 _RATING_BRACKETS = re.compile(r"\[\[(\s*[+-]?\d+(?:\.\d+)?\s*)\]\]")
 
 
+def parser_markers() -> tuple[re.Pattern[str], ...]:
+    """Every marker pattern the parsers accept: each VerdictMarkers' marker and RatingMarkers'
+    pattern defined in `autoj.protocols.parsing`, so a marker added there is guarded at once."""
+    found: list[re.Pattern[str]] = []
+    for value in vars(parsing).values():
+        if isinstance(value, VerdictMarkers):
+            found.append(value.marker)
+        elif isinstance(value, RatingMarkers):
+            found.append(value.pattern)
+    return tuple(dict.fromkeys(found))
+
+
 #: Every marker a parser accepts; any match left in judged text is broken (see `_break`).
-PARSER_MARKERS: tuple[re.Pattern[str], ...] = (
-    ENGLISH_VERDICT.marker,
-    CHINESE_VERDICT.marker,
-    ENGLISH_RATING.pattern,
-    LENIENT_RATING.pattern,
-    CHINESE_RATING.pattern,
-)
+PARSER_MARKERS = parser_markers()
 _JOINER = "\u2060"  # WORD JOINER: invisible, and no parser pattern lets it sit inside a keyword
 
 
