@@ -61,8 +61,8 @@ def final_line_grammar(protocol: JudgeProtocol, item: Item) -> str:
 def stop_patterns(contract: Contract) -> tuple[str, ...]:
     """Regexes that match once the answer's final verdict or rating is complete.
 
-    None for a contract whose verdict opens the answer: the reasons come after it. A label without
-    a closing suffix counts only once its line or sentence ends ("A" must not stop "A bit").
+    None for a contract whose verdict opens the answer: the reasons come after it. A verdict counts
+    only once its line or sentence ends ("A" must not stop "A bit", nor a quoted format line).
     """
     if isinstance(contract, ScorePairContract) or (
         isinstance(contract, VerdictContract) and contract.first_line
@@ -74,10 +74,10 @@ def stop_patterns(contract: Contract) -> tuple[str, ...]:
         body = r"\d+"
     else:
         body = "(?:" + "|".join(re.escape(label) for label, _ in contract.choices) + ")"
-    if contract.suffix.strip():
-        end = noise + re.escape(contract.suffix.strip())
-    else:
-        end = r"[*_\"'`)\]]*[ \t]*[.。!！\n]"
+    # The line or sentence must end too: a format line quoted mid-sentence ('"[[A]]" if assistant
+    # A is better') is not the verdict.
+    closing = noise + re.escape(contract.suffix.strip()) if contract.suffix.strip() else ""
+    end = closing + r"[*_\"'`)\]]*[ \t]*[.。!！\n]"
     return (f"{flags}(?:{marker}){noise}{body}{end}",)
 
 
