@@ -56,11 +56,6 @@ Value = Any
 Check = Callable[[Value], Value]
 
 
-def _where(source: str, key: str, line: int | None = None) -> str:
-    at = f" line {line}" if line is not None else ""
-    return f"{source}{at}: {key!r}"
-
-
 def _int(minimum: int | None = None, optional: bool = False) -> Check:
     def check(value: Value) -> Value:
         if value is None and optional:
@@ -68,7 +63,7 @@ def _int(minimum: int | None = None, optional: bool = False) -> Check:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"expected an integer{'' if minimum is None else f' >= {minimum}'}")
         if minimum is not None and value < minimum:
-            raise ValueError(f"expected an integer >= {minimum}, got {value}")
+            raise ValueError(f"expected an integer >= {minimum}")
         return value
 
     return check
@@ -81,7 +76,7 @@ def _number(low: float, high: float | None = None, open_low: bool = False) -> Ch
         number = float(value)
         if (number <= low if open_low else number < low) or (high is not None and number > high):
             bound = f"{'>' if open_low else '>='} {low:g}" + ("" if high is None else f" and <= {high:g}")
-            raise ValueError(f"expected a number {bound}, got {value}")
+            raise ValueError(f"expected a number {bound}")
         return number
 
     return check
@@ -212,7 +207,7 @@ class JudgeConfig:
         _checked(where, "concurrency", self.concurrency, _int(1, optional=True))
         _checked(where, "language", self.language, _language)
         if not isinstance(self.params, GenerationParams):
-            raise ConfigError(f"{_where(where, 'params')}: expected GenerationParams")
+            raise ConfigError(f"{where}: 'params': expected GenerationParams")
         for name, check in PARAM_CHECKS.items():
             _checked(where, f"params.{name}", getattr(self.params, name), check)
         options = {str(k): _checked(where, f"options.{k}", v, _option_value) for k, v in self.options.items()}
@@ -233,17 +228,9 @@ class JudgeConfig:
         entry = catalog.get_entry(ref)
         if entry is not None:
             return cls.from_dict(entry.config_fields(), source=f"catalog:{entry.name}")
-        name, _ = split_spec(ref)
-        known = [e.name for e in backend_entries()]
-        if name not in known and ":" in ref:
-            raise ConfigError(
-                f"unknown judge backend {name!r} in {ref!r}: known backends are {', '.join(known)}"
-            )
-        if name not in known:
-            raise ConfigError(
-                f"unknown judge {ref!r}: not a judge file (.yaml), a catalog name (`autoj judges` lists "
-                f"them) or a backend spec ({', '.join(known)})"
-            )
+        problem = _spec_problem(ref)
+        if problem is not None:
+            raise ConfigError(problem)
         return cls(judge=ref, source="spec")
 
     @classmethod
@@ -269,14 +256,15 @@ class JudgeConfig:
             raise ConfigError(f"{path}: expected a mapping with at least `judge: SPEC`")
         lines = _Lines.of(text)
         source = f"file:{path}"
-        if "judge" not in data:
-            raise ConfigError(f"{path}: 'judge' is missing: add `judge: SPEC` (e.g. judge: llamacpp)")
-        unknown = [str(k) for k in data if k not in FILE_KEYS]
+        unknown = [str(k) for k in data if k not in (*FILE_KEYS, "source")]
         if unknown:
             key = unknown[0]
             raise ConfigError(
                 f"{path}{_line(lines.top.get(key))}: unknown key {key!r} (known: {', '.join(FILE_KEYS)})"
             )
+        data.pop("source", None)  # what `autoj judges show` printed; the file is the source now
+        if "judge" not in data:
+            raise ConfigError(f"{path}: 'judge' is missing: add `judge: SPEC` (e.g. judge: llamacpp)")
         cache = data.get("cache")
         if isinstance(cache, str) and cache.strip() and not Path(cache).expanduser().is_absolute():
             data["cache"] = str(path.parent / cache)  # relative to the file, not to the caller
@@ -303,6 +291,9 @@ class JudgeConfig:
         spec = _checked(at("judge"), "judge", data["judge"], _text())
         base = cls(judge=spec, source=source)
         entry = catalog.get_entry(spec) if ":" not in spec else None
+        problem = _spec_problem(spec) if entry is None else None
+        if problem is not None:
+            raise ConfigError(f"{at('judge')}: 'judge': {problem}")
         if entry is not None:  # `judge: CATALOG-NAME` in a file: the entry, then the file's changes
             base = replace(
                 cls.from_dict(entry.config_fields(), source=f"catalog:{entry.name}"), source=source
@@ -349,6 +340,20 @@ class JudgeConfig:
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+
+def _spec_problem(spec: str) -> str | None:
+    """Why `spec` names no backend (None when it does); its backend's module is not imported."""
+    name, _ = split_spec(spec)
+    known = [e.name for e in backend_entries()]
+    if name in known:
+        return None
+    if ":" in spec:
+        return f"unknown judge backend {name!r} in {spec!r}: known backends are {', '.join(known)}"
+    return (
+        f"unknown judge {spec!r}: not a judge file (.yaml), a catalog name (`autoj judges` lists "
+        f"them) or a backend spec ({', '.join(known)})"
+    )
 
 
 def _line(line: int | None) -> str:

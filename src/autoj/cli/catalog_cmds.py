@@ -15,6 +15,17 @@ from rich.table import Table
 
 from autoj import catalog
 from autoj.cli.main import app
+from autoj.cli.options import (
+    BackendOptionOpt,
+    BothOrdersOpt,
+    CacheOpt,
+    ConcurrencyOpt,
+    ContextOpt,
+    LanguageOpt,
+    MaxNewTokensOpt,
+    ProtocolOpt,
+    judge_config,
+)
 from autoj.protocols import protocol_names
 
 console = Console()
@@ -63,3 +74,36 @@ def judges_cmd(
 
 def _figure(figure: catalog.Figure) -> str:
     return f"{figure.benchmark.removeprefix('Auto-J ')} {figure.metric} {figure.value:g}"
+
+
+@judges_app.command("show")
+def show_cmd(
+    judge: Annotated[
+        str, typer.Argument(metavar="NAME|FILE|SPEC", help="catalog name, judge YAML file or spec")
+    ],
+    protocol: ProtocolOpt = None,
+    max_new_tokens: MaxNewTokensOpt = None,
+    language: LanguageOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    cache: CacheOpt = None,
+    both_orders: BothOrdersOpt = None,
+    backend_option: BackendOptionOpt = None,
+    n_ctx: ContextOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of YAML")] = False,
+) -> None:
+    """Print the resolved judge config (YAML, or --json): what `-j NAME|FILE` and the flags make."""
+    config = judge_config(
+        judge,
+        protocol=protocol,
+        max_new_tokens=max_new_tokens,
+        language=language,
+        concurrency=concurrency,
+        cache=cache,
+        both_orders=both_orders,
+        backend_option=backend_option,
+        n_ctx=n_ctx,
+    )
+    if as_json:
+        typer.echo(json.dumps(config.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(config.to_yaml(), nl=False)

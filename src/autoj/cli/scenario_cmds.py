@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from autoj.cli.main import app
+from autoj.cli.options import BackendOptionOpt, LimitOpt, judge_config
 from autoj.errors import AutojError, InputError, InputProblem
 
 console = Console()
@@ -64,13 +65,24 @@ def classify_cmd(
             "`hybrid` (extra: embeddings) or `llm`"
         ),
     ] = "encoder",
-    backend: Annotated[
-        str | None, typer.Option(help="backend spec for --mode llm, e.g. openai:MODEL@URL")
+    judge: Annotated[
+        str | None,
+        typer.Option(
+            "--judge",
+            "-j",
+            "--backend",
+            help="for --mode llm: a backend spec (e.g. openai:MODEL@URL), judge YAML file or catalog name",
+            show_default="none",
+        ),
     ] = None,
+    backend_option: BackendOptionOpt = None,
+    limit: LimitOpt = None,
 ) -> None:
     """Label each record's query with a scenario, its group and a confidence."""
     records, queries = _read_queries(input_path, query_field)
-    predictions = _predict(queries, mode, backend)
+    if limit is not None:
+        records, queries = records[:limit], queries[:limit]
+    predictions = _predict(queries, mode, judge, backend_option)
     counts: dict[str, int] = {}
     with output.open("w", encoding="utf-8") as handle:
         for record, prediction in zip(records, predictions, strict=True):
@@ -115,7 +127,7 @@ def _query_of(record: dict[str, Any], query_field: str | None) -> str | None:
     return None
 
 
-def _predict(queries: list[str], mode: str, backend: str | None) -> list[Any]:
+def _predict(queries: list[str], mode: str, judge: str | None, backend_option: list[str] | None) -> list[Any]:
     if mode in ("encoder", "linear"):
         from autoj.scenarios import Classifier
 
@@ -125,12 +137,15 @@ def _predict(queries: list[str], mode: str, backend: str | None) -> list[Any]:
 
         return list(EmbeddingClassifier().predict(queries))
     if mode == "llm":
-        if not backend:
-            raise AutojError("--mode llm needs --backend SPEC (e.g. vllm:GAIR/autoj-scenario-classifier)")
+        if not judge:
+            raise AutojError(
+                "--mode llm needs --judge/--backend SPEC (e.g. vllm:GAIR/autoj-scenario-classifier)"
+            )
         from autoj.backends import create_backend
         from autoj.scenarios._llm import LLMClassifier
 
-        return list(LLMClassifier(create_backend(backend)).predict(queries))
+        config = judge_config(judge, backend_option=backend_option)
+        return list(LLMClassifier(create_backend(config.judge, **config.options)).predict(queries))
     raise AutojError(f"unknown --mode {mode!r}: use encoder, linear, hybrid or llm")
 
 
