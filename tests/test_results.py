@@ -124,7 +124,7 @@ def test_an_old_file_without_setups_resumes_only_with_the_same_backend(tmp_path:
     out.write_text("".join(lines), encoding="utf-8")
     with ResultsWriter(out, setup=engine().setup()) as writer:
         assert writer.done == {"p0", "p1"}
-    with pytest.raises(AutojError, match="backend.model"):
+    with pytest.raises(AutojError, match=r"backend\.model"):
         ResultsWriter(out, setup=engine(5).setup())
     assert [r.id for r in read_results(out)] == ["p0", "p1"]
 
