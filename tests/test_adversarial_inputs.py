@@ -202,3 +202,57 @@ def test_pipeline_ingest_refuses_a_bad_file_in_one_line(tmp_path: Path) -> None:
     result = run_cli("pipeline", "ingest", path.name, "--format", "pairs", "-o", str(out), cwd=tmp_path)
     _check(result, path, (2, "response 2", "NaN"))
     assert not out.exists()
+
+
+# -- labels: the same flags on every command that reads them --------------------------------------
+
+
+def test_alpaca_eval_preference_needs_a_convention_on_compare(tmp_path: Path) -> None:
+    path = tmp_path / "annotations.jsonl"
+    path.write_bytes(_jsonl({**PAIR, "preference": 2}))
+    out = tmp_path / "out.jsonl"
+    args = ["compare", path.name, "-o", str(out), "-j", "fake", "--label-field", "preference"]
+    refused = run_cli(*args, cwd=tmp_path)
+    _check(refused, path, (1, "preference", "--label-convention alpaca_eval"))
+    assert not out.exists()
+    accepted = run_cli(*args, "--label-convention", "alpaca_eval", cwd=tmp_path)
+    assert accepted.returncode == 0, accepted.stderr
+    [line] = out.read_text(encoding="utf-8").splitlines()
+    assert json.loads(line)["item"]["human_label"] == "response_2"
+
+
+def test_bench_pairwise_names_the_label_flags(tmp_path: Path) -> None:
+    path = tmp_path / "labelled.jsonl"
+    path.write_bytes(_jsonl({**PAIR, "label": 3, "scenario": "chitchat"}))
+    out = tmp_path / "bench.jsonl"
+    result = run_cli("bench", "pairwise", "--data", path.name, "-j", "fake", "-o", str(out), cwd=tmp_path)
+    _check(result, path, (1, "label", "--label-response-1"))
+    named = run_cli(
+        "bench",
+        "pairwise",
+        "--data",
+        path.name,
+        "-j",
+        "fake",
+        "-o",
+        str(out),
+        "--label-tie",
+        "3",
+        cwd=tmp_path,
+    )
+    assert named.returncode == 0, named.stderr
+
+
+def test_pipeline_ingest_takes_the_same_label_flags(tmp_path: Path) -> None:
+    path = tmp_path / "prefs.csv"
+    path.write_bytes((HEADER.replace("\n", ",label\n") + "p1,q,a,b,1.5\n").encode())
+    out = tmp_path / "samples.jsonl"
+    refused = run_cli("pipeline", "ingest", path.name, "--format", "pairs", "-o", str(out), cwd=tmp_path)
+    _check(refused, path, (2, "label", "--label-convention"))
+    accepted = run_cli(
+        "pipeline", "ingest", path.name, "--format", "pairs", "-o", str(out),
+        "--label-convention", "alpaca_eval", cwd=tmp_path,
+    )  # fmt: skip
+    assert accepted.returncode == 0, accepted.stderr
+    [line] = out.read_text(encoding="utf-8").splitlines()
+    assert json.loads(line)["label"] == "tie"

@@ -111,6 +111,11 @@ class LabelMap:
             return labels
         return cls(explicit={_key(k): v for k, v in labels.items()})
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON form, for records of how a file was read."""
+        explicit = {value: verdict.value for value, verdict in sorted(self.explicit.items())}
+        return {"convention": self.convention, "explicit": explicit, "chosen": self.chosen}
+
     def check_field(self, name: str) -> str | None:
         """Why a label field cannot be read without a chosen convention, or None when it can."""
         foreign = _FOREIGN_FIELDS.get(name.lower())

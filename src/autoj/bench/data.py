@@ -15,7 +15,7 @@ from autoj import datasets
 from autoj.bench.metrics import Prediction
 from autoj.bench.outcomes import Outcome
 from autoj.errors import InputError, InputProblem
-from autoj.inputs import DEFAULT_LABELS, FieldMap, iter_records, parse_label
+from autoj.inputs import DEFAULT_LABELS, FieldMap, LabelMap, iter_records, parse_label
 from autoj.types import PairItem, Verdict
 
 #: Values that a predictions file may use for "no verdict" (a parse failure upstream).
@@ -31,7 +31,7 @@ def load_eval_p(language: str = "en", path: str | Path | None = None) -> list[Pa
 def load_pairs(
     path: str | Path,
     fields: FieldMap | None = None,
-    labels: Mapping[str, Verdict] | None = None,
+    labels: LabelMap | Mapping[str, Verdict] | None = None,
 ) -> list[PairItem]:
     """Labelled pairs from any JSONL/JSON/CSV file; every pair must carry a valid label.
 
@@ -40,7 +40,8 @@ def load_pairs(
     """
     path = Path(path)
     fields = fields or FieldMap()
-    labels = {**DEFAULT_LABELS, **(labels or {})}
+    label_map = LabelMap.of(labels)
+    field_problem = label_map.check_field(fields.label)
     pairs: list[PairItem] = []
     problems: list[InputProblem] = []
     seen: dict[str, int] = {}
@@ -60,9 +61,10 @@ def load_pairs(
             else:
                 texts.append(value)
         raw_label = record.get(fields.label)
-        label = parse_label(raw_label, labels) if raw_label not in (None, "") else None
+        parsed = field_problem or label_map.parse(raw_label) if raw_label not in (None, "") else None
+        label = parsed if isinstance(parsed, Verdict) else None
         if label is None:
-            problem(fields.label, f"missing or unknown label {raw_label!r}")
+            problem(fields.label, parsed if isinstance(parsed, str) else "missing label")
         item_id = str(record.get(fields.id) or number)
         if item_id in seen:
             problem(fields.id, f"duplicate id {item_id!r} (first at line {seen[item_id]})")

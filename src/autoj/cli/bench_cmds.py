@@ -18,6 +18,10 @@ from autoj.cli.options import (
     ContextOpt,
     JsonOpt,
     JudgeOpt,
+    LabelConventionOpt,
+    LabelResponse1Opt,
+    LabelResponse2Opt,
+    LabelTieOpt,
     Language,
     LanguageOpt,
     LimitOpt,
@@ -29,8 +33,8 @@ from autoj.cli.options import (
     judge_config,
 )
 from autoj.errors import AutojError
-from autoj.inputs import FieldMap, checked_items
-from autoj.types import SingleItem, Verdict
+from autoj.inputs import FieldMap, LabelMap, checked_items
+from autoj.types import SingleItem
 
 bench = typer.Typer(
     help="Benchmark a judge the way the Auto-J paper does, on released data or your own labels.",
@@ -45,18 +49,6 @@ def _emit(as_json: bool, payload: dict[str, Any], renderable: RenderableType) ->
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
     else:
         Console().print(renderable)
-
-
-def _label_map(response_1: str | None, response_2: str | None, tie: str | None) -> dict[str, Any]:
-    mapping: dict[str, Any] = {}
-    for spelling, verdict in (
-        (response_1, Verdict.RESPONSE_1),
-        (response_2, Verdict.RESPONSE_2),
-        (tie, Verdict.TIE),
-    ):
-        if spelling is not None:
-            mapping[spelling.strip().lower()] = verdict
-    return mapping
 
 
 @bench.command("pairwise")
@@ -88,9 +80,10 @@ def pairwise_cmd(
     label_field: str = typer.Option("label", help="input field of the human label"),
     scenario_field: str = typer.Option("scenario", help="input field of the scenario"),
     id_field: str = typer.Option("id", help="input field of the item id"),
-    label_response_1: str | None = typer.Option(None, help="label value meaning Response 1 wins"),
-    label_response_2: str | None = typer.Option(None, help="label value meaning Response 2 wins"),
-    label_tie: str | None = typer.Option(None, help="label value meaning a tie"),
+    label_convention: LabelConventionOpt = None,
+    label_response_1: LabelResponse1Opt = None,
+    label_response_2: LabelResponse2Opt = None,
+    label_tie: LabelTieOpt = None,
     scenarios: bool = typer.Option(False, help="also print the per-scenario table"),
     as_json: JsonOpt = False,
 ) -> None:
@@ -102,7 +95,9 @@ def pairwise_cmd(
     from autoj.bench.pairwise import bench_pairwise, score_predictions
     from autoj.bench.render import pairwise_tables
 
-    labels = _label_map(label_response_1, label_response_2, label_tie)
+    labels = LabelMap.from_options(
+        label_convention.value if label_convention else None, label_response_1, label_response_2, label_tie
+    )
     config = None
     if judge is not None:
         config = judge_config(
@@ -134,8 +129,8 @@ def pairwise_cmd(
             raise AutojError("--judge runs a judge; --predictions scores given ones: pick one")
         report = score_predictions(
             items,
-            load_predictions(predictions, prediction_field, labels),
-            load_predictions(swapped_predictions, prediction_field, labels),
+            load_predictions(predictions, prediction_field, labels.explicit),
+            load_predictions(swapped_predictions, prediction_field, labels.explicit),
             seed=seed,
             meta={"judge": f"predictions {predictions.name}", "items": len(items)},
         )

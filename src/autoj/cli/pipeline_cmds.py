@@ -21,6 +21,10 @@ from autoj.cli.options import (
     ConcurrencyOpt,
     ContextOpt,
     JudgeOpt,
+    LabelConventionOpt,
+    LabelResponse1Opt,
+    LabelResponse2Opt,
+    LabelTieOpt,
     Language,
     LanguageOpt,
     MaxNewTokensOpt,
@@ -28,6 +32,7 @@ from autoj.cli.options import (
     judge_config,
 )
 from autoj.errors import AutojError
+from autoj.labels import LabelMap
 from autoj.pipeline import files
 from autoj.pipeline.balance import PAPER_CAP
 from autoj.pipeline.export import ExportFormat
@@ -90,15 +95,31 @@ def ingest_cmd(
     limit: Annotated[int | None, typer.Option(help="stop after N samples")] = None,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="skip unreadable rows")] = False,
     force: Force = False,
+    label_convention: LabelConventionOpt = None,
+    label_response_1: LabelResponse1Opt = None,
+    label_response_2: LabelResponse2Opt = None,
+    label_tie: LabelTieOpt = None,
 ) -> None:
     """Read a preference or critique source into pipeline samples."""
+    labels = LabelMap.from_options(
+        label_convention.value if label_convention else None, label_response_1, label_response_2, label_tie
+    )
     try:
         fields = SourceFields().with_overrides(parse_field_overrides(field or []))
     except ValueError as exc:
         raise AutojError(f"--field: {exc}") from None
     _emit(
         files.ingest_file(
-            source, output, fmt.value, fields, name, seed, limit, "skip" if skip_invalid else "fail", force
+            source,
+            output,
+            fmt.value,
+            fields,
+            name,
+            seed,
+            limit,
+            "skip" if skip_invalid else "fail",
+            force,
+            labels,
         )
     )
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from autoj.config import JudgeConfig
+from autoj.labels import LabelMap
 from autoj.pipeline.balance import balance
 from autoj.pipeline.classify import classify
 from autoj.pipeline.distill import TrainingSample, distil
@@ -56,8 +57,10 @@ def ingest_file(
     limit: int | None = None,
     on_invalid: OnInvalid = "fail",
     force: bool = False,
+    labels: LabelMap | None = None,
 ) -> Report:
     fields = fields or SourceFields()
+    labels = labels or LabelMap()
     params = {
         "format": fmt,
         "fields": vars(fields),
@@ -65,10 +68,11 @@ def ingest_file(
         "seed": seed,
         "limit": limit,
         "on_invalid": on_invalid,
+        **({"labels": labels.to_dict()} if labels.chosen else {}),
     }
 
     def work() -> Report:
-        samples, report = ingest(source, fmt, fields, name, seed, limit, on_invalid)
+        samples, report = ingest(source, fmt, fields, name, seed, limit, on_invalid, labels)
         write_samples(output, samples)
         return report.to_dict()
 
