@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from autoj import Judge
 from autoj.backends.fake import FakeBackend
 from autoj.engine import Engine
@@ -124,3 +126,33 @@ def test_backend_failures_are_values_not_exceptions() -> None:
 
     [result] = run(Engine(Broken(), get_protocol("autoj")), [PAIR])
     assert result.status == "backend_error" and result.judgment.reason == "server said 503"
+
+
+def test_setup_names_what_decides_a_judgment_and_nothing_volatile() -> None:
+    base = Engine(FakeBackend(seed=2), get_protocol("autoj"), judge_spec="fake:2")
+    setup = base.setup()
+    assert setup["judge"] == "fake:2" and setup["backend"] == {"backend": "fake", "model": "fake-seed2"}
+    assert setup["protocol"] == "autoj@1" and setup["both_orders"] is False
+    assert setup["params"] == GenerationParams().to_dict()
+    busier = Engine(FakeBackend(seed=2), get_protocol("autoj"), concurrency=64, judge_spec="fake:2")
+    assert busier.setup() == setup  # how fast a run goes is not who judged
+    for other in (
+        Engine(FakeBackend(seed=2), get_protocol("autoj"), both_orders=True),
+        Engine(FakeBackend(seed=2), get_protocol("autoj"), GenerationParams(max_new_tokens=8)),
+        Engine(FakeBackend(seed=2), get_protocol("autoj-zh")),
+        Engine(FakeBackend(seed=2), get_protocol("autoj"), constrain=True),
+    ):
+        changed = {k for k in setup if k != "judge" and other.setup()[k] != setup[k]}
+        assert len(changed) == 1, changed
+
+
+def test_a_backend_that_cannot_load_stops_the_run_instead_of_failing_each_item() -> None:
+    from autoj.errors import BackendLoadError
+
+    class Unloadable(FakeBackend):
+        def count_tokens(self, text: str) -> int:
+            raise BackendLoadError("cannot load /models/x.gguf")
+
+    engine = Engine(Unloadable(), get_protocol("autoj"))
+    with pytest.raises(BackendLoadError, match="cannot load"):
+        run(engine, [PAIR, SingleItem("q", "r", id="s")])
