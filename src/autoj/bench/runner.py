@@ -8,6 +8,7 @@ from pathlib import Path
 from autoj.backends.base import Backend
 from autoj.config import JudgeConfig
 from autoj.engine import Engine
+from autoj.errors import RunFailure
 from autoj.results import Result, read_results
 from autoj.runner import run_to_file
 from autoj.types import Item
@@ -20,9 +21,16 @@ async def run_items(
 
     The returned results are those of `items` (older lines for other ids are left alone), so an
     interrupted benchmark continues where it stopped and a finished one costs nothing to rescore.
+    Items the backend never answered stop the benchmark (RunFailure) rather than count as misses.
     The progress bar is the one `autoj compare` shows (on a terminal).
     """
-    await run_to_file(engine, items, output, overwrite=overwrite)
+    summary = await run_to_file(engine, items, output, overwrite=overwrite)
+    if not summary.complete:
+        reasons = "; ".join(f"{n} x {reason}" for reason, n in summary.failure_reasons.items())
+        raise RunFailure(
+            f"{summary.backend_errors} of {summary.total} items got no judgment ({reasons}): figures "
+            f"without them would be wrong; run again to retry them (the others are kept in {output})"
+        )
     wanted = {item.id for item in items}
     latest: dict[str, Result] = {}
     for result in read_results(output):
