@@ -107,7 +107,8 @@ def _reliability_line(data: dict[str, object]) -> str:
     parts = [
         f"judge {data['judge']}: both-order consistency {_pct(data['consistency'])}, "
         f"'Response 1' share {_pct(data['response_1_share'])}, longer output wins "
-        f"{_pct(data['prefers_longer'])} of decided pairs (this run, {data['n']} pairs)"
+        f"{_pct(data['prefers_longer'])} of decided pairs (people on Eval-P: "
+        f"{_pct(data.get('human_prefers_longer'))}; this run, {data['n']} pairs)"
     ]
     bench = data.get("bench")
     if isinstance(bench, dict) and bench:

@@ -64,11 +64,11 @@ function render(){
     box.appendChild(el('div', query.length > 300 ? query.slice(0, 300) + ' ...' : query, 'q'));
     if (query.length > 300) { const full = el('details'); full.appendChild(el('summary', 'full query'));
       full.appendChild(el('pre', query)); box.appendChild(full); }
-    const texts = el('details'); texts.appendChild(el('summary', i.kind === 'pairwise' ? 'responses' : 'response'));
-    i.responses.forEach((r, n) => { texts.appendChild(el('div', i.responses.length > 1 ? 'Response ' + (n + 1) : '', 'meta'));
+    const texts = el('details'); texts.appendChild(el('summary', i.kind === 'pairwise' ? (i.names ? i.names.join(' vs ') : 'responses') : 'response'));
+    i.responses.forEach((r, n) => { texts.appendChild(el('div', i.responses.length > 1 ? (i.names ? i.names[n] : 'Response ' + (n + 1)) : '', 'meta'));
       texts.appendChild(el('pre', T[r])); });
     box.appendChild(texts);
-    const crit = el('details'); crit.open = true; crit.appendChild(el('summary', 'critique'));
+    const crit = el('details'); crit.open = !data.collapsed; crit.appendChild(el('summary', 'critique'));
     crit.appendChild(el('pre', T[i.critique] || '(no critique)'));
     if (i.swapped_critique !== null) { crit.appendChild(el('div', 'swapped order (its Response 1 is the original Response 2):', 'meta'));
       crit.appendChild(el('pre', T[i.swapped_critique] || '(no critique)')); }

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from autoj.bench import metrics as m
 from autoj.bench.grouping import GroupOf, taxonomy_group_of
-from autoj.bench.pairwise_report import Breakdown, ScoredPair, breakdown
+from autoj.bench.pairwise_report import Breakdown, ScoredPair, breakdown, longer_wins
 from autoj.errors import AutojError
 from autoj.results import Result, read_results, setup_differences, setups_in
 from autoj.types import PairItem, SingleItem, Verdict
@@ -56,6 +56,7 @@ class Run:
     both_orders: bool
     scores: Breakdown | None  # labelled pairs only
     labelled_pairs: list[ScoredPair]
+    baseline: Breakdown | None  # the longer-response-wins baseline on the same labelled pairs
     length_curve: LengthCurve
     rating_counts: dict[int, int] = field(default_factory=dict)
     parse_failures: int = 0
@@ -190,6 +191,7 @@ def load_run(path: str | Path, group_of: GroupOf | None = None, name: str | None
     singles = [r for r in results if isinstance(r.item, SingleItem)]
     labelled = scored(pairs)
     scores = breakdown(labelled, group_of or taxonomy_group_of()) if labelled else None
+    baseline = breakdown(longer_wins(labelled), group_of or taxonomy_group_of()) if labelled else None
     ratings = Counter(round(r.rating) for r in singles if r.rating is not None)
     return Run(
         name=name or path.stem,
@@ -202,6 +204,7 @@ def load_run(path: str | Path, group_of: GroupOf | None = None, name: str | None
         both_orders=any(r.swapped is not None for r in pairs),
         scores=scores,
         labelled_pairs=labelled,
+        baseline=baseline,
         length_curve=length_curve(pairs),
         rating_counts=dict(sorted(ratings.items())),
         parse_failures=sum(1 for r in results if r.status == "parse_error"),

@@ -59,6 +59,16 @@ def group_bars(runs: Sequence[Run], metric: str) -> go.Figure | None:
             customdata=[s.n for s in shares],
             hovertemplate="%{x}: %{y:.1f}% (n=%{customdata})<extra>" + label + "</extra>",
         )
+    baseline = next((r.baseline for r in shown if r.baseline is not None), None)
+    if metric == "agreement" and baseline is not None:
+        values = [baseline.groups[g].agreement if g in baseline.groups else None for g in groups]
+        fig.add_bar(
+            name="longer response wins (baseline)",
+            x=names,
+            y=[100 * v if v is not None else None for v in [*values, baseline.overall.agreement]],
+            marker_color="#b8bcc2",
+            hovertemplate="%{x}: %{y:.1f}%<extra>longer wins</extra>",
+        )
     title = {"agreement": "Agreement with human labels", "consistency": "Consistency across orders"}[metric]
     fig.update_layout(title=f"{title} by scenario group (%, 95% CI)", barmode="group", **_LAYOUT)
     fig.update_yaxes(range=[0, 100])

@@ -46,7 +46,8 @@ def summary_table(runs: Sequence[Run]) -> str:
     """One row per judge: what it is and its headline figures."""
     head = (
         "judge file", "judge", "model", "protocol", "items", "both orders", "labelled pairs",
-        "agreement % [95% CI]", "consistency % [95% CI]", "tie rate %", "kappa", "parse failures",
+        "agreement % [95% CI]", "longer wins %", "consistency % [95% CI]", "tie rate %", "kappa",
+        "parse failures",
         "mean rating",
     )  # fmt: skip
     rows = []
@@ -54,10 +55,11 @@ def summary_table(runs: Sequence[Run]) -> str:
         overall = run.scores.overall if run.scores else None
         mean = run.mean_rating()
         kappa = overall.kappa if overall else None
+        longer = run.baseline.overall.agreement if run.baseline else None
         cells = (
             (run.name, False), (run.judge, False), (run.model, False), (run.protocol, False),
             (str(run.items), True), ("yes" if run.both_orders else "no", False), (str(run.labelled), True),
-            (_ci(run, "agreement"), True), (_ci(run, "consistency"), True),
+            (_ci(run, "agreement"), True), (_pct(longer), True), (_ci(run, "consistency"), True),
             (_pct(overall.tie_rate) if overall else "-", True),
             ("-" if kappa is None else f"{kappa:.3f}", True), (str(run.parse_failures), True),
             ("-" if mean is None else f"{mean:.2f}", True),
@@ -194,17 +196,28 @@ def render(runs: Sequence[Run], title: str = "autoj report") -> str:
 <section id="plots"><h2>Plots</h2><div class="grid">
 {"".join(f'<div class="plot">{_figure(fig, div_id)}</div>' for div_id, fig in drawn)}
 </div></section>
-<section id="browser"><h2>Items</h2>
+{browser_section(_browser_data(runs), "judge")}
+</main></body></html>
+"""
+
+
+def browser_section(
+    data: dict[str, Any], run_label: str, collapsed: bool = False, labels: bool = True
+) -> str:
+    """The item browser: filters, the list, and its data; `collapsed` folds the critiques, and
+    `labels` offers the "disagrees with the label" filter."""
+    payload = {**data, "collapsed": collapsed}
+    disagree = '<input type="checkbox" id="f-disagree"> disagrees with the label'
+    hidden = "" if labels else ' style="display:none"'
+    return f"""<section id="browser"><h2>Items</h2>
 <div id="filters">
-<label>judge <select id="f-run"><option value="">all</option></select></label>
+<label>{html.escape(run_label)} <select id="f-run"><option value="">all</option></select></label>
 <label>scenario <select id="f-scenario"><option value="">all</option></select></label>
 <label>verdict <select id="f-verdict"><option value="">all</option></select></label>
-<label><input type="checkbox" id="f-disagree"> disagrees with the label</label>
+<label{hidden}>{disagree}</label>
 <label>search <input type="search" id="f-text" placeholder="query or critique"></label>
 <span id="count" class="note"></span></div>
 <div id="items"></div><button id="more" type="button">show more</button>
-</section></main>
-<script type="application/json" id="items-data">{_json_for_script(_browser_data(runs))}</script>
-<script>{BROWSER_JS}</script>
-</body></html>
-"""
+</section>
+<script type="application/json" id="items-data">{_json_for_script(payload)}</script>
+<script>{BROWSER_JS}</script>"""

@@ -1,0 +1,89 @@
+"""What a model-evaluation report shows: leaderboard rows and the judged items behind them.
+
+Inputs are `autoj evaluate` results files (every model's items, told apart by their `model`
+field) and leaderboard CSVs. Rows come from the board when one is given, else they are scored
+from the results, as `autoj evaluate` scores them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autoj.errors import AutojError
+from autoj.evaluate.annotations import score_groups
+from autoj.evaluate.leaderboard import LeaderboardRow, read_board
+from autoj.evaluate.run import comparisons_of, rating_rows
+from autoj.results import Result, read_results
+from autoj.types import PairItem
+
+BOARD_SUFFIXES = (".csv",)
+
+
+@dataclass
+class Evaluation:
+    rows: list[LeaderboardRow]
+    results: list[Result] = field(default_factory=list)
+    sources: list[Path] = field(default_factory=list)
+
+    @property
+    def mode(self) -> str:
+        return "rate" if any(r.evaluation == "rate" for r in self.rows) else "pairwise"
+
+
+def _first_record(path: Path) -> dict[str, object] | None:
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    return None
+                return record if isinstance(record, dict) else None
+    return None
+
+
+def is_evaluation_input(path: str | Path) -> bool:
+    """A leaderboard CSV, or a results file written by `autoj evaluate` (items name their model)."""
+    path = Path(path)
+    if path.suffix.lower() in BOARD_SUFFIXES:
+        return True
+    if not path.is_file():
+        return False
+    record = _first_record(path)
+    item = record.get("item") if record else None
+    meta = item.get("meta") if isinstance(item, dict) else None
+    return isinstance(meta, dict) and "model" in meta and "key" in meta
+
+
+def load_evaluation(paths: Sequence[str | Path]) -> Evaluation:
+    """Rows from the boards given (merged by model, later files win), else scored from results."""
+    boards = [Path(p) for p in paths if Path(p).suffix.lower() in BOARD_SUFFIXES]
+    files = [Path(p) for p in paths if Path(p).suffix.lower() not in BOARD_SUFFIXES]
+    for path in [*boards, *files]:
+        if not path.is_file():
+            raise AutojError(f"file not found: {path}")
+    results = [r for path in files for r in read_results(path)]
+    rows: dict[str, LeaderboardRow] = {}
+    for board in boards:
+        rows.update({row.model: row for row in read_board(board)})
+    if not rows and results:
+        pairs = [r for r in results if isinstance(r.item, PairItem)]
+        judge = str(results[0].provenance.get("judge") or "unknown")
+        if pairs:
+            scored = score_groups(
+                comparisons_of(pairs),
+                difficulty="estimate",
+                classify=False,
+                evaluation="pairwise",
+                judge=judge,
+            )
+        else:
+            scored = rating_rows(results, judge)
+        rows = {row.model: row for row in scored}
+    if not rows:
+        raise AutojError("nothing to report: give `autoj evaluate` results or a leaderboard CSV")
+    ordered = sorted(rows.values(), key=lambda r: r.sort_key)
+    return Evaluation(ordered, results, [*boards, *files])

@@ -1,0 +1,130 @@
+"""Plotly figures of a model-evaluation report; each returns None when it has nothing to show."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+
+from autoj.evaluate.leaderboard import LeaderboardRow
+from autoj.report.figures import _LAYOUT, colour
+
+Z95 = 1.96
+
+
+def _errors(values: Sequence[float | None], errors: Sequence[float | None]) -> list[float]:
+    return [Z95 * e if v is not None and e is not None else 0.0 for v, e in zip(values, errors, strict=True)]
+
+
+def leaderboard_bars(rows: Sequence[LeaderboardRow]) -> go.Figure | None:
+    """Win rate and length-controlled win rate per model, side by side, with 95% intervals; or the
+    mean rating with its interval for a rating evaluation."""
+    if not rows:
+        return None
+    models = [r.model for r in rows]
+    fig = go.Figure()
+    if any(r.evaluation == "rate" for r in rows):
+        means = [r.mean_rating for r in rows]
+        fig.add_bar(
+            name="mean rating",
+            x=models,
+            y=means,
+            marker_color=colour(0),
+            error_y={
+                "type": "data",
+                "array": [(r.rating_ci_high or 0) - (r.mean_rating or 0) for r in rows],
+                "arrayminus": [(r.mean_rating or 0) - (r.rating_ci_low or 0) for r in rows],
+            },
+        )
+        fig.update_layout(title="Mean rating per model (95% bootstrap CI)", **_LAYOUT)
+        return fig
+    raw = [r.win_rate for r in rows]
+    lc = [r.length_controlled_winrate for r in rows]
+    fig.add_bar(
+        name="win rate",
+        x=models,
+        y=raw,
+        marker_color=colour(0),
+        error_y={"type": "data", "array": _errors(raw, [r.standard_error for r in rows])},
+        hovertemplate="%{x}: %{y:.1f}%<extra>win rate</extra>",
+    )
+    if any(v is not None for v in lc):
+        fig.add_bar(
+            name="length-controlled win rate",
+            x=models,
+            y=lc,
+            marker_color=colour(1),
+            error_y={"type": "data", "array": _errors(lc, [r.lc_standard_error for r in rows])},
+            hovertemplate="%{x}: %{y:.1f}%<extra>length-controlled</extra>",
+        )
+    fig.add_hline(y=50, line_dash="dash", line_color="#555", annotation_text="as good as the reference")
+    reference = rows[0].reference or "the reference"
+    fig.update_layout(title=f"Win rate against {reference} (%, 95% CI)", barmode="group", **_LAYOUT)
+    fig.update_yaxes(range=[0, 100])
+    return fig
+
+
+def group_heatmap(rows: Sequence[LeaderboardRow]) -> go.Figure | None:
+    """Model x scenario group win rate, each cell with its count: where a model is weak."""
+    groups = sorted({g for r in rows for g in r.scenario_groups})
+    if not groups:
+        return None
+    z, text = [], []
+    for row in rows:
+        cells = [row.scenario_groups.get(g) or {} for g in groups]
+        z.append([c.get("win_rate") for c in cells])
+        text.append(["" if c.get("win_rate") is None else f"{c['win_rate']:.0f} ({c['n']})" for c in cells])
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=groups,
+            y=[r.model for r in rows],
+            text=text,
+            texttemplate="%{text}",
+            colorscale="RdBu",
+            zmin=0,
+            zmax=100,
+            zmid=50,
+            colorbar={"title": "win %"},
+            hovertemplate="%{y} on %{x}: %{z:.1f}%<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title="Win rate by scenario group (%, count in brackets)",
+        **{**_LAYOUT, "height": max(300, 90 + 45 * len(rows)), "showlegend": False},
+    )
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def length_scatter(rows: Sequence[LeaderboardRow]) -> go.Figure | None:
+    """Win rate against average output length: a board that rises with length rewards verbosity."""
+    shown = [r for r in rows if r.win_rate is not None and r.avg_length]
+    if not shown:
+        return None
+    fig = go.Figure()
+    fig.add_scatter(
+        name="win rate",
+        x=[r.avg_length for r in shown],
+        y=[r.win_rate for r in shown],
+        text=[r.model for r in shown],
+        mode="markers+text",
+        textposition="top center",
+        marker={"color": colour(0), "size": 10},
+        hovertemplate="%{text}: %{y:.1f}% at %{x} characters<extra>win rate</extra>",
+    )
+    lc = [r for r in shown if r.length_controlled_winrate is not None]
+    if lc:
+        fig.add_scatter(
+            name="length-controlled",
+            x=[r.avg_length for r in lc],
+            y=[r.length_controlled_winrate for r in lc],
+            text=[r.model for r in lc],
+            mode="markers",
+            marker={"color": colour(1), "size": 9, "symbol": "diamond"},
+            hovertemplate="%{text}: %{y:.1f}% at %{x} characters<extra>length-controlled</extra>",
+        )
+    fig.update_layout(title="Win rate against average output length", **_LAYOUT)
+    fig.update_xaxes(title_text="average output length (characters)")
+    fig.update_yaxes(title_text="win rate (%)", range=[0, 100])
+    return fig

@@ -1,0 +1,168 @@
+"""The model-evaluation report page: the leaderboard as a table and as bars with intervals (raw and
+length-controlled side by side), the model x scenario-group heatmap, win rate against length,
+the judge's reliability with its warnings, and the per-instruction browser (critiques folded).
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timezone
+from typing import Any
+
+from plotly.offline import get_plotlyjs
+
+from autoj import __version__
+from autoj.bench.grouping import taxonomy_group_of
+from autoj.evaluate.leaderboard import LeaderboardRow
+from autoj.report import evaluation_figures as figures
+from autoj.report.assets import CSS
+from autoj.report.evaluation import Evaluation
+from autoj.report.page import _figure, _Texts, browser_section
+from autoj.types import PairItem, Verdict
+
+OUTCOME = {Verdict.RESPONSE_1: "reference wins", Verdict.RESPONSE_2: "model wins", Verdict.TIE: "tie"}
+CSS_EXTRA = (
+    ".warn{background:#fde2e1;border-left:4px solid #c0392b;padding:6px 10px;margin:6px 0;font-size:13px}"
+)
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def board_table(rows: list[LeaderboardRow]) -> str:
+    """The leaderboard as a table, AlpacaEval's columns first."""
+    rate = any(r.evaluation == "rate" for r in rows)
+    head: tuple[str, ...]
+    body: list[tuple[str, ...]]
+    if rate:
+        head = ("model", "mean rating", "95% CI", "rated", "unjudged", "avg length", "judge")
+        body = [
+            (r.model, _num(r.mean_rating, 2), f"{_num(r.rating_ci_low, 2)} - {_num(r.rating_ci_high, 2)}",
+             str(r.n_total), str(r.n_unjudged), str(r.avg_length), r.judge)
+            for r in rows
+        ]  # fmt: skip
+    else:
+        head = ("model", "win rate %", "± se", "LC win rate %", "± se", "discrete %", "wins", "losses",
+                "draws", "n", "unjudged", "avg length", "judge", "reference")  # fmt: skip
+        body = [
+            (r.model, _num(r.win_rate), _num(r.standard_error), _num(r.length_controlled_winrate),
+             _num(r.lc_standard_error), _num(r.discrete_win_rate), str(r.n_wins), str(r.n_wins_base),
+             str(r.n_draws), str(r.n_total), str(r.n_unjudged), str(r.avg_length), r.judge, r.reference)
+            for r in rows
+        ]  # fmt: skip
+    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    lines = "".join(
+        "<tr>"
+        + "".join(f'<td class="{"num" if n else ""}">{html.escape(c)}</td>' for n, c in enumerate(cells))
+        + "</tr>"
+        for cells in body
+    )
+    return f"<table><thead><tr>{header}</tr></thead><tbody>{lines}</tbody></table>"
+
+
+def _pct(value: Any) -> str:
+    return "-" if not isinstance(value, int | float) else f"{100 * value:.1f}%"
+
+
+def reliability_section(rows: list[LeaderboardRow]) -> str:
+    """The judge's figures beside its verdicts, with the longer-wins baseline and any warnings."""
+    data = next((r.reliability for r in rows if r.reliability), None)
+    if not data:
+        return ""
+    lines = [
+        f"This run ({data.get('n', 0)} pairs): both-order consistency {_pct(data.get('consistency'))}, "
+        f"verdicts naming the first-shown response {_pct(data.get('response_1_share'))}, longer output wins "
+        f"{_pct(data.get('prefers_longer'))} of decided pairs (people on Eval-P: "
+        f"{_pct(data.get('human_prefers_longer'))})."
+    ]
+    bench = data.get("bench") or {}
+    if bench:
+        lines.append(
+            f"Benchmark {bench.get('file')} ({bench.get('pairs')} labelled pairs): agreement "
+            f"{_pct(bench.get('agreement'))} against {_pct(bench.get('longer_wins_agreement'))} for the "
+            f"longer-response-wins baseline, consistency {_pct(bench.get('consistency'))}."
+        )
+    for figure in data.get("catalog") or []:
+        lines.append(
+            f"Published: {figure['benchmark']} {figure['metric']} {figure['value']} ({figure['source']})."
+        )
+    warnings = "".join(f'<div class="warn">{html.escape(w)}</div>' for w in data.get("warnings") or [])
+    paragraphs = "".join(f'<p class="note">{html.escape(line)}</p>' for line in lines)
+    name = html.escape(str(data.get("judge")))
+    return f'<section id="judge"><h2>The judge: {name}</h2>{warnings}{paragraphs}</section>'
+
+
+def item_records(evaluation: Evaluation, texts: _Texts) -> list[dict[str, Any]]:
+    """One browser entry per judged (model, instruction), both orders' critiques included."""
+    group_of = taxonomy_group_of()
+    records = []
+    for result in evaluation.results:
+        item = result.item
+        model = str(item.meta.get("model", ""))
+        record: dict[str, Any] = {
+            "run": model,
+            "id": result.id,
+            "kind": result.kind,
+            "scenario": item.scenario or "unknown",
+            "group": group_of(item.scenario),
+            "status": result.status,
+            "reason": "; ".join(
+                j.reason for j in (result.judgment, result.swapped) if j is not None and j.reason
+            ),
+            "query": texts.ref(item.query),
+            "critique": texts.ref(result.critique),
+            "swapped_critique": texts.ref(result.swapped.critique) if result.swapped is not None else None,
+            "consistent": result.consistent,
+            "label": None,
+            "agrees": None,
+        }
+        if isinstance(item, PairItem):
+            verdict = result.verdict
+            record["responses"] = [texts.ref(item.response_1), texts.ref(item.response_2)]
+            record["names"] = [f"reference ({item.meta.get('reference', '')})", f"model ({model})"]
+            record["verdict"] = OUTCOME[verdict] if verdict is not None else "(failed)"
+        else:
+            record["responses"] = [texts.ref(item.response)]
+            record["verdict"] = f"rating {result.rating:g}" if result.rating is not None else "(failed)"
+        records.append(record)
+    return records
+
+
+def render_evaluation(evaluation: Evaluation, title: str = "autoj evaluation") -> str:
+    """The whole page as one string."""
+    rows = evaluation.rows
+    plots = [
+        ("plot-board", figures.leaderboard_bars(rows)),
+        ("plot-groups", figures.group_heatmap(rows)),
+        ("plot-length", figures.length_scatter(rows)),
+    ]
+    drawn = "".join(
+        f'<div class="plot">{_figure(fig, div_id)}</div>' for div_id, fig in plots if fig is not None
+    )
+    texts = _Texts()
+    records = item_records(evaluation, texts)
+    browser = (
+        browser_section({"items": records, "texts": texts.texts}, "model", collapsed=True, labels=False)
+        if records
+        else ""
+    )
+    method = next((r.lc_method for r in rows if r.lc_method), "")
+    notes = f'<p class="note">Length control: {html.escape(method)}</p>' if method else ""
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    sources = ", ".join(html.escape(str(p)) for p in evaluation.sources)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title><style>{CSS}{CSS_EXTRA}</style>
+<script type="text/javascript">{get_plotlyjs()}</script>
+</head><body>
+<header><h1>{html.escape(title)}</h1>
+<p>{len(rows)} model(s) from {sources} · autoj {__version__} · {stamp}</p></header>
+<main>
+<section id="leaderboard"><h2>Leaderboard</h2>{board_table(rows)}{notes}</section>
+{reliability_section(rows)}
+<section id="plots"><h2>Plots</h2><div class="grid">{drawn}</div></section>
+{browser}
+</main></body></html>
+"""
