@@ -127,6 +127,39 @@ def test_rank_picks_the_best_with_ties_to_the_earlier_and_unrated_last() -> None
     assert body["ratings"][1]["status"] == "parse_error"
     assert body["best"] == 2
     assert body["ranking"] == [2, 4, 0, 3, 1]
+    assert body["method"] == "rate" and body["scores"] == [6, None, 9, 3, 9]
+
+
+def _prefer_higher_score(prompt: Prompt) -> str:
+    """A scripted pairwise judge: the response with the higher 'score N' wins; equal is a tie."""
+    first, second = (int(n) for n in re.findall(r"\[Response [12]\]: score (\d+)", prompt.render()))
+    choice = "Response 1" if first > second else "Response 2" if second > first else "Tie"
+    return f"Compared.\n\nSo, the final decision is {choice}."
+
+
+def test_rank_by_pairwise_tournament_gives_the_order_and_its_pair_matrix() -> None:
+    judge = Judge(FakeBackend(script=_prefer_higher_score))
+    with running(judge) as url:
+        candidates = ["score 3", "score 8", "score 5", "score 8"]
+        response = httpx.post(
+            f"{url}/v1/rank",
+            json={"query": "Write a haiku.", "candidates": candidates, "method": "pairwise"},
+            headers=AUTH,
+        )
+        single = httpx.post(
+            f"{url}/v1/rank",
+            json={"query": "q", "candidates": ["score 1"], "method": "pairwise"},
+            headers=AUTH,
+        )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["method"] == "pairwise" and body["ratings"] == []
+    assert body["ranking"] == [1, 3, 2, 0] and body["best"] == 1
+    assert body["scores"] == [0.0, 2.5, 1.0, 2.5]
+    assert body["matrix"][1][3] == "tie" and body["matrix"][0][1] == "loss" and body["matrix"][1][0] == "win"
+    assert [p["id"] for p in body["pairs"]] == ["0-1", "0-2", "0-3", "1-2", "1-3", "2-3"]
+    assert all(p["consistent"] for p in body["pairs"])  # judged in both orders
+    assert single.status_code == 200 and single.json()["ranking"] == [0] and single.json()["best"] == 0
 
 
 def _classifier_available() -> bool:

@@ -18,7 +18,7 @@ from itertools import combinations
 from typing import Any, Literal
 
 from autoj.results import Result
-from autoj.types import PairItem, SingleItem, Verdict
+from autoj.types import Item, PairItem, SingleItem, Verdict
 
 Method = Literal["pairwise", "rate"]
 METHODS: tuple[Method, ...] = ("pairwise", "rate")
@@ -82,7 +82,7 @@ def pairs_of(n: int) -> list[tuple[int, int]]:
 
 def rank_items(
     method: Method, query: str, candidates: Sequence[str], id_prefix: str = ""
-) -> list[PairItem] | list[SingleItem]:
+) -> list[Item]:
     """The items to judge for one query: every pair (judge them in both orders) or every candidate.
 
     Ids are `{id_prefix}{i}-{j}` for pairs and `{id_prefix}{i}` for candidates; `ranking_of`

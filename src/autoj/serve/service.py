@@ -171,7 +171,7 @@ class JudgeService:
         self._check_text("query", request.query)
         for k, candidate in enumerate(request.candidates):
             self._check_text(f"candidates[{k}]", candidate)
-        items: list[Item] = list(ranking.rank_items(request.method, request.query, request.candidates))
+        items = ranking.rank_items(request.method, request.query, request.candidates)
         results = await self._judge(items, request.method == "pairwise")
         ranked = ranking.ranking_of(request.method, n, results)
         if request.method == "pairwise":

@@ -1,0 +1,271 @@
+"""`autoj rank`: order N candidate responses per query, with the evidence for the order.
+
+The judgments (every pair in both orders, or every candidate's rating) stream to a resumable
+results file next to the output (`OUT` -> `OUT.judgments.jsonl`, or `--judgments`), with the run's
+judge setup recorded like any `compare` run; the rankings are then built from it into OUT, one line
+per query. Re-running resumes the judgments and rebuilds the rankings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import tempfile
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from autoj.cli.main import app
+from autoj.cli.options import (
+    DEFAULT_JUDGE,
+    BackendOptionOpt,
+    CacheOpt,
+    ConcurrencyOpt,
+    ContextOpt,
+    JsonOpt,
+    JudgeOpt,
+    LanguageOpt,
+    LimitOpt,
+    MaxNewTokensOpt,
+    OutputOpt,
+    OverwriteOpt,
+    ProtocolOpt,
+    judge_config,
+)
+from autoj.engine import Engine
+from autoj.errors import AutojError, InputError, RunFailure
+from autoj.judge import Judge
+from autoj.outputs import check_output
+from autoj.ranking import Method, Ranking, pairs_of, rank_items, ranking_of
+from autoj.ranking_inputs import RankFields, RankQuery, load_rank_queries
+from autoj.results import Result, read_results
+from autoj.runner import RunSummary, run_to_file
+from autoj.types import Item
+
+console = Console()
+err_console = Console(stderr=True)
+
+#: Rankings shown on the terminal; the rest are in the output file.
+SHOWN = 20
+
+
+class RankMethod(str, Enum):
+    pairwise = "pairwise"
+    rate = "rate"
+
+
+def judgments_path(output: Path) -> Path:
+    """Where the judgments behind `output`'s rankings go by default."""
+    name = output.name
+    stem = name[: -len(".jsonl")] if name.endswith(".jsonl") else name
+    return output.with_name(f"{stem}.judgments.jsonl")
+
+
+def _item_prefix(query: RankQuery) -> str:
+    return f"{query.id}/"
+
+
+def _evidence(method: Method, ranked: Ranking) -> list[dict[str, Any]]:
+    """Per judged item: what the judge said, in short (the full text is in the judgments file)."""
+    if method == "rate":
+        return [
+            {"candidate": k, "id": r.id, "status": r.status, "rating": r.rating}
+            for k, r in enumerate(ranked.results)
+        ]
+    rows = []
+    for (i, j), result in zip(pairs_of(len(ranked.scores)), ranked.results, strict=True):
+        rows.append(
+            {
+                "pair": [i, j],
+                "id": result.id,
+                "outcome": ranked.matrix[i][j] if ranked.matrix else None,
+                "verdict": result.judgment.verdict.value if result.judgment.verdict else None,
+                "swapped_verdict": result.swapped_verdict.value if result.swapped_verdict else None,
+                "status": result.status,
+            }
+        )
+    return rows
+
+
+def ranking_record(query: RankQuery, method: Method, ranked: Ranking, judge: Judge) -> dict[str, Any]:
+    """One output line: the order (indices and names), scores, and the evidence."""
+    data = ranked.to_dict()
+    return {
+        "id": query.id,
+        "query": query.query,
+        "candidates": list(query.names),
+        **data,
+        "ranked": [query.names[k] for k in ranked.order],
+        "best_name": None if ranked.best is None else query.names[ranked.best],
+        "evidence": _evidence(method, ranked),
+        "judge": judge.spec,
+        "protocol": judge.protocol.id,
+    }
+
+
+def _write_atomically(path: Path, lines: list[str]) -> None:
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.writelines(lines)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(name, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise RunFailure(f"cannot write {path}: {exc.strerror}") from None
+
+
+async def _judge_all(
+    engine: Engine, items: list[Item], judgments: Path, overwrite: bool, inputs: list[Path]
+) -> RunSummary:
+    try:
+        return await run_to_file(engine, items, judgments, overwrite=overwrite, inputs=inputs)
+    finally:
+        await engine.backend.aclose()
+
+
+def _results_for(path: Path, ids: set[str]) -> dict[str, Result]:
+    """The first result of each wanted id in the judgments file."""
+    found: dict[str, Result] = {}
+    for result in read_results(path):
+        if result.id in ids and result.id not in found:
+            found[result.id] = result
+    return found
+
+
+def _show(records: list[dict[str, Any]], summary: RunSummary, as_json: bool) -> None:
+    if as_json:
+        console.print_json(json.dumps({"rankings": records, "judgments": summary.to_dict()}))
+        return
+    table = Table("id", "ranking, best first (score)", "failed")
+    for record in records[:SHOWN]:
+        scores = record["scores"]
+        order = " > ".join(
+            f"{record['candidates'][k]} ({'-' if scores[k] is None else f'{scores[k]:g}'})"
+            for k in record["ranking"]
+        )
+        table.add_row(escape(record["id"]), escape(order), str(record["failed"]))
+    console.print(table)
+    if len(records) > SHOWN:
+        console.print(f"... and {len(records) - SHOWN} more")
+    err_console.print(
+        f"{len(records)} queries ranked; {summary.judged} judged now, {summary.already_done} already in "
+        f"{summary.output}, in {summary.elapsed_s:.1f}s"
+        + (f"; {summary.cache_hits} generations from the cache" if summary.cache_hits else ""),
+        soft_wrap=True,
+        highlight=False,
+    )
+    for warning in summary.tally.warnings:
+        err_console.print(f"[bold red]WARNING: {escape(warning)}[/]", soft_wrap=True)
+    if summary.backend_errors:
+        reasons = "; ".join(f"{count} x {reason}" for reason, count in summary.failure_reasons.items())
+        err_console.print(
+            f"[bold red]{summary.backend_errors} judgment(s) failed[/] (run again to retry them): "
+            + escape(reasons),
+            soft_wrap=True,
+        )
+
+
+@app.command()
+def rank(
+    input_path: Annotated[
+        Path, typer.Argument(metavar="INPUT", help="one record per query: JSONL, JSON, CSV, TSV, Parquet")
+    ],
+    output: OutputOpt = None,
+    method: Annotated[
+        RankMethod,
+        typer.Option(
+            help="pairwise: every pair in both orders, a disagreement is a tie; rate: each candidate alone"
+        ),
+    ] = RankMethod.pairwise,
+    judgments: Annotated[
+        Path | None,
+        typer.Option(
+            help="results file of the judgments behind the rankings (resumable)",
+            show_default="OUT.judgments.jsonl",
+        ),
+    ] = None,
+    judge: JudgeOpt = DEFAULT_JUDGE,
+    protocol: ProtocolOpt = None,
+    query_field: Annotated[str, typer.Option(help="input field of the query")] = "prompt",
+    candidates_field: Annotated[
+        str, typer.Option(help="input field of the list of candidates")
+    ] = "candidates",
+    candidate_text_field: Annotated[
+        str, typer.Option(help="text field of a candidate given as an object")
+    ] = "response",
+    candidate_name_field: Annotated[
+        str, typer.Option(help="name field of a candidate given as an object (default name: its index)")
+    ] = "name",
+    id_field: Annotated[str, typer.Option(help="input field of the query id")] = "id",
+    overwrite: OverwriteOpt = False,
+    limit: LimitOpt = None,
+    language: LanguageOpt = None,
+    max_new_tokens: MaxNewTokensOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    n_ctx: ContextOpt = None,
+    as_json: JsonOpt = False,
+    cache: CacheOpt = None,
+    backend_option: BackendOptionOpt = None,
+) -> None:
+    """Order N candidate responses per query, best first, with the evidence for the order.
+
+    pairwise: every pair judged in both orders (a verdict that flips with the order is a tie); a
+    candidate scores 1 per win and 1/2 per tie; equal scores keep the input order; the pair matrix
+    is the evidence. rate: each candidate rated alone, best rating first (Best-of-N).
+    """
+    if output is None:
+        raise AutojError("name an output file with -o OUT.jsonl (one ranking per query)")
+    judgments = judgments or judgments_path(output)
+    check_output(output, [input_path, judgments])
+    check_output(judgments, [input_path, output], flag="--judgments")
+    fields = RankFields(
+        query=query_field,
+        candidates=candidates_field,
+        id=id_field,
+        text=candidate_text_field,
+        name=candidate_name_field,
+    )
+    queries, problems = load_rank_queries(input_path, fields)
+    if problems:
+        raise InputError(problems, hint="nothing was judged; fix the records or map field names")
+    if limit is not None:
+        queries = queries[:limit]
+    config = judge_config(
+        judge,
+        protocol=protocol,
+        max_new_tokens=max_new_tokens,
+        language=language,
+        concurrency=concurrency,
+        cache=cache,
+        backend_option=backend_option,
+        n_ctx=n_ctx,
+    )
+    j = Judge(config)
+    chosen: Method = "pairwise" if method is RankMethod.pairwise else "rate"
+    per_query = [rank_items(chosen, q.query, q.candidates, _item_prefix(q)) for q in queries]
+    items: list[Item] = [item for group in per_query for item in group]
+    summary = asyncio.run(
+        _judge_all(j.engine(both_orders=True), items, judgments, overwrite, [input_path, output])
+    )
+    results = _results_for(judgments, {item.id for item in items})
+    records = []
+    for query, group in zip(queries, per_query, strict=True):
+        missing = [item.id for item in group if item.id not in results]
+        if missing:
+            raise RunFailure(f"{judgments} lacks judgments {missing[:3]} of query {query.id!r}: run again")
+        ranked = ranking_of(chosen, len(query.candidates), [results[item.id] for item in group])
+        records.append(ranking_record(query, chosen, ranked, j))
+    _write_atomically(output, [json.dumps(r, ensure_ascii=False) + "\n" for r in records])
+    _show(records, summary, as_json)
+    if not summary.complete:
+        raise typer.Exit(1)
