@@ -155,6 +155,7 @@ class JudgmentCache:
         self.strict = strict
         self.quiet = quiet
         self.disabled: str | None = None
+        self.problem: str | None = None  # what is wrong with the file, once the cache is off
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self.hits = 0
@@ -173,14 +174,16 @@ class JudgmentCache:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
-            self._fail(f"cannot open the judgment cache {self.path}: {_describe(exc)}")
+            self._fail("cannot open", _describe(exc))
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, action: str, problem: str) -> None:
         """Turn the cache off with one warning (or raise, when strict). Call without the lock."""
+        message = f"{action} the judgment cache {self.path}: {problem}"
         if self.strict:
             raise AutojError(f"{message} ({_DAMAGED})")
         if self.disabled is None:
             self.disabled = message
+            self.problem = problem
             if not self.quiet:
                 log.warning("warning: %s; carrying on without the cache (%s)", message, _DAMAGED)
 
@@ -198,9 +201,9 @@ class JudgmentCache:
                     ).fetchall()
                 found = {key: _decode(text) for key, text in rows}
             except sqlite3.Error as exc:
-                self._fail(f"cannot read the judgment cache {self.path}: {_describe(exc)}")
+                self._fail("cannot read", _describe(exc))
             except (ValueError, KeyError, TypeError) as exc:
-                self._fail(f"the judgment cache {self.path} holds a damaged entry ({exc})")
+                self._fail("cannot read", f"a damaged entry ({exc})")
                 found = {}
         out = [found.get(key) for key in keys]
         hit = sum(c is not None for c in out)
@@ -242,7 +245,7 @@ class JudgmentCache:
                         self._conn.execute("ROLLBACK")
                     raise
         except sqlite3.Error as exc:
-            self._fail(f"cannot write to the judgment cache {self.path}: {_describe(exc)}")
+            self._fail("cannot write to", _describe(exc))
             return 0
         self.stores += len(rows)
         return len(rows)
@@ -256,7 +259,7 @@ class JudgmentCache:
     def check(self) -> CacheHealth:
         """SQLite's integrity check of the whole file: whether it is sound, and what is wrong."""
         if self.disabled is not None:
-            return CacheHealth(str(self.path), False, self.disabled)
+            return CacheHealth(str(self.path), False, self.problem or self.disabled)
         try:
             with self._lock:
                 rows = self._connection().execute("PRAGMA integrity_check").fetchall()
@@ -326,7 +329,7 @@ def _describe(exc: BaseException) -> str:
     """An OS or SQLite error in words a user can act on."""
     text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     if isinstance(exc, sqlite3.DatabaseError) and "not a database" in text:
-        return "the file is damaged or not a cache (file is not a database)"
+        return "not an SQLite database"
     return text
 
 
