@@ -6,7 +6,7 @@ import asyncio
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -43,9 +43,10 @@ from autoj.inputs import FieldMap, LabelMap, checked_items, needs_known_scenario
 from autoj.judge import Judge
 from autoj.outputs import check_output
 from autoj.protocols import get_protocol
+from autoj.protocols.rubrics import to_rubric
 from autoj.results import Result
 from autoj.runner import RunSummary, Tally, run_to_file
-from autoj.types import Item, PairItem, SingleItem
+from autoj.types import Item, Message, PairItem, SingleItem, check_history, messages_from
 
 console = Console()
 err_console = Console(stderr=True)
@@ -322,22 +323,59 @@ def prompt(
     response_2: Annotated[str | None, typer.Option("--response-2", help="the second response")] = None,
     protocol: Annotated[str | None, typer.Option(help="protocol; default Auto-J in --language")] = None,
     language: LanguageOpt = None,
+    reference: Annotated[
+        str | None, typer.Option("--reference", help="a reference answer (for judges that use one)")
+    ] = None,
+    rubric: Annotated[
+        str | None,
+        typer.Option(
+            help="a rubric: inline text ('[criteria]' + 'Score n: ...' lines), a YAML / text file, "
+            "or a packaged name (helpfulness, harmlessness, honesty, factual_validity, reasoning)"
+        ),
+    ] = None,
+    conversation: Annotated[
+        str | None,
+        typer.Option(
+            help="earlier turns before --query: a JSON list of {role, content}, or a file holding one"
+        ),
+    ] = None,
 ) -> None:
     """Print the exact prompt a judge receives (raw text, or chat messages as JSON)."""
     name = protocol or ("autoj-zh" if language is Language.zh else "autoj")
     proto = get_protocol(name)
+    extra: dict[str, Any] = {}
+    if reference is not None:
+        extra["reference_answer"] = reference
+    if rubric is not None:
+        extra["rubric"] = to_rubric(rubric, "--rubric")
+    if conversation is not None:
+        extra["conversation"] = _turns(conversation)
     item: Item
     if task is Task.pairwise:
         if response_2 is None:
             raise AutojError("a pairwise prompt needs --response-2")
-        item = PairItem(query, response, response_2)
+        item = PairItem(query, response, response_2, **extra)
     else:
-        item = SingleItem(query, response)
+        item = SingleItem(query, response, **extra)
     built = proto.prompt(item)
     if built.text is not None:
         typer.echo(built.text)
     else:
         typer.echo(json.dumps(built.to_dict()["messages"], ensure_ascii=False, indent=2))
+
+
+def _turns(value: str) -> tuple[Message, ...]:
+    """--conversation: JSON text or a file holding it; earlier turns, user first."""
+    path = Path(value)
+    text = (
+        path.read_text(encoding="utf-8") if not value.lstrip().startswith("[") and path.is_file() else value
+    )
+    try:
+        turns = messages_from(text)
+        check_history(turns)
+    except ValueError as exc:
+        raise AutojError(f"--conversation: {exc}") from None
+    return turns
 
 
 @app.command()

@@ -81,7 +81,11 @@ def rubric_from_mapping(data: Mapping[str, Any], where: str = "rubric") -> Rubri
     raw = data.get("scores") or {}
     if not isinstance(raw, Mapping):
         raise RubricError(f"{where}: 'scores' maps each score (1, 2, ... or '81-100') to its description")
-    scores = [(str(label).replace(" ", ""), str(text).strip()) for label, text in raw.items()]
+    scores: list[tuple[str, str]] = []
+    for label, text in raw.items():
+        if not isinstance(text, str):  # YAML reads a bare no / yes / 5 as a boolean or number
+            raise RubricError(f"{where}: score {label}'s description is not text (quote it in YAML)")
+        scores.append((str(label).replace(" ", ""), text.strip()))
     return _built(criteria.strip(), scores, data.get("low"), data.get("high"), where)
 
 

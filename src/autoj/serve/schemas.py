@@ -6,12 +6,14 @@ configuration; the limits are listed in the OpenAPI description.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from autoj.protocols.rubrics import RubricError, packaged_rubrics, parse_rubric_text, rubric_from_mapping
 from autoj.ranking import Method as RankMethod
 from autoj.ranking import Outcome as PairOutcome
+from autoj.types import Message, Rubric
 
 VerdictName = Literal["response_1", "response_2", "tie"]
 Status = Literal["ok", "parse_error", "backend_error"]
@@ -137,7 +139,72 @@ class HealthResponse(BaseModel):
     max_pending: int
 
 
-class PairIn(_Strict):
+class MessageIn(_Strict):
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class RubricIn(_Strict):
+    """Criteria and what each score means (labels "1".."5", or ranges such as "81-100")."""
+
+    criteria: str
+    scores: dict[str, str] = Field(default_factory=dict)
+    low: int | None = None
+    high: int | None = None
+
+
+def _rubric_of(value: str | RubricIn) -> Rubric:
+    """A packaged rubric's name, inline rubric text or an object (never a path: this is a client's text)."""
+    try:
+        if isinstance(value, RubricIn):
+            return rubric_from_mapping(value.model_dump(exclude_none=True), "rubric")
+        return packaged_rubrics().get(value) or parse_rubric_text(value, "rubric")
+    except RubricError as exc:
+        raise ValueError(str(exc)) from None
+
+
+class _JudgeInputs(_Strict):
+    """Optional inputs for judges that use them; a judge whose protocol cannot use one refuses it (422)."""
+
+    reference_answer: str | None = Field(default=None, description="what a good answer says")
+    rubric: str | RubricIn | None = Field(
+        default=None, description="inline text ('[criteria]' then 'Score n: ...' lines) or an object"
+    )
+    conversation: list[MessageIn] = Field(
+        default_factory=list,
+        description="earlier turns, user first, alternating, before `query`; the response answers `query`",
+    )
+
+    @field_validator("rubric")
+    @classmethod
+    def _readable_rubric(cls, value: str | RubricIn | None) -> str | RubricIn | None:
+        if value is not None:
+            _rubric_of(value)
+        return value
+
+    @field_validator("conversation")
+    @classmethod
+    def _alternating(cls, value: list[MessageIn]) -> list[MessageIn]:
+        for n, message in enumerate(value):
+            if message.role != ("user" if n % 2 == 0 else "assistant"):
+                raise ValueError(f"turn {n + 1} should be the {'user' if n % 2 == 0 else 'assistant'}'s")
+        if len(value) % 2:
+            raise ValueError("the earlier turns end with an assistant turn (the query is the next user turn)")
+        return value
+
+    def judge_inputs(self) -> dict[str, Any]:
+        """The item keyword arguments these fields give (PairItem / SingleItem)."""
+        found: dict[str, Any] = {}
+        if self.reference_answer is not None:
+            found["reference_answer"] = self.reference_answer
+        if self.rubric is not None:
+            found["rubric"] = _rubric_of(self.rubric)
+        if self.conversation:
+            found["conversation"] = tuple(Message(m.role, m.content) for m in self.conversation)
+        return found
+
+
+class PairIn(_JudgeInputs):
     query: str
     response_1: str
     response_2: str
@@ -152,7 +219,7 @@ class CompareRequest(_Strict):
     both_orders: bool | None = Field(default=None, description="default: the service's setting")
 
 
-class SingleIn(_Strict):
+class SingleIn(_JudgeInputs):
     query: str
     response: str
     id: str | None = Field(default=None, max_length=200, description="echoed back; default: the index")

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from autoj import ranking
 from autoj.judge import Judge
+from autoj.protocols.base import ProtocolInputError
 from autoj.results import Result
 from autoj.serve import schemas as s
 from autoj.serve.settings import ServeSettings
@@ -82,6 +83,13 @@ class JudgeService:
         if count > limit:
             raise TooLarge(f"{count} {what} in one request; the limit is {limit}")
 
+    def _usable(self, item: Item) -> None:
+        """An item input the judge's protocol cannot use is refused (422), not dropped."""
+        try:
+            self.judge.protocol.check_item(item)
+        except ProtocolInputError as exc:
+            raise Unprocessable(str(exc)) from None
+
     def _check_text(self, what: str, text: str | None, limit: int | None = None) -> None:
         """Within the size limit and encodable: a lone surrogate (JSON allows "\\ud800") is no text."""
         if text is None:
@@ -132,7 +140,7 @@ class JudgeService:
         self._check_count("pairs", len(request.pairs), self.settings.max_items)
         items: list[Item] = []
         for n, pair in enumerate(request.pairs):
-            for name in ("query", "response_1", "response_2", "id", "scenario"):
+            for name in ("query", "response_1", "response_2", "id", "scenario", "reference_answer"):
                 self._check_text(f"pairs[{n}].{name}", getattr(pair, name))
             items.append(
                 PairItem(
@@ -141,8 +149,10 @@ class JudgeService:
                     pair.response_2,
                     id=pair.id if pair.id is not None else str(n),
                     scenario=pair.scenario,
+                    **pair.judge_inputs(),
                 )
             )
+            self._usable(items[-1])
         both = self.settings.both_orders if request.both_orders is None else request.both_orders
         results = await self._judge(items, both)
         return s.CompareResponse(results=[_pair_judgment(r) for r in results], judge=self.info)
@@ -151,7 +161,7 @@ class JudgeService:
         self._check_count("items", len(request.items), self.settings.max_items)
         items: list[Item] = []
         for n, one in enumerate(request.items):
-            for name in ("query", "response", "id", "scenario"):
+            for name in ("query", "response", "id", "scenario", "reference_answer"):
                 self._check_text(f"items[{n}].{name}", getattr(one, name))
             items.append(
                 SingleItem(
@@ -159,8 +169,10 @@ class JudgeService:
                     one.response,
                     id=one.id if one.id is not None else str(n),
                     scenario=one.scenario,
+                    **one.judge_inputs(),
                 )
             )
+            self._usable(items[-1])
         results = await self._judge(items, False)
         return s.RateResponse(results=[_rating(r) for r in results], judge=self.info)
 
