@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from autoj.errors import AutojError
+from autoj.scenarios import group_of
 
 UNKNOWN = "unknown"
 
@@ -17,12 +18,6 @@ def taxonomy_group_of() -> GroupOf:
     User data may carry scenario names of its own; those are reported under "unknown" rather
     than failing a whole benchmark.
     """
-    try:
-        from autoj.scenarios import group_of
-    except ImportError:  # the taxonomy module is optional for scoring
-
-        def group_of(name: str, *, map_retired: bool = False) -> str:
-            return UNKNOWN
 
     def lookup(scenario: str | None) -> str:
         if not scenario:

@@ -24,6 +24,8 @@ from autoj.pipeline.records import read_jsonl, read_samples, write_jsonl, write_
 from autoj.pipeline.scenario_support import Predict
 from autoj.pipeline.sources import SourceFields
 from autoj.pipeline.stage import fingerprint, record_stage, stored_report
+from autoj.pipeline.teacher import TeacherProtocol, estimate_tokens, teacher_judge
+from autoj.pipeline.teacher_run import run_teacher
 from autoj.results import read_results
 
 Report = dict[str, Any]
@@ -192,15 +194,11 @@ def teacher_file(
 ) -> Report:
     """Teacher judgments for every sample of `source` (resuming `output`) by `judge` (a config,
     spec, judge file or catalog name; in its language); a dry run only estimates."""
-    from autoj.pipeline.teacher import TeacherProtocol, estimate_tokens, teacher_judge
-
     config = JudgeConfig.load(judge)
     samples = read_samples(source)
     if dry_run:
         estimate = estimate_tokens(TeacherProtocol(config.language), samples, config.params.max_new_tokens)
         return {"stage": "teacher", "dry_run": True, "judge": config.judge, "before": estimate.to_dict()}
-    from autoj.pipeline.teacher_run import run_teacher
-
     report = run_teacher(teacher_judge(config), samples, output, overwrite, progress)
     setup = {k: v for k, v in config.to_dict().items() if k != "source"}
     record_stage(output, "teacher", fingerprint("teacher", [source], {"judge": setup}), report)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from autoj.errors import AutojError
+from autoj.scenarios import Classifier, format_criteria, normalize_scenario
 
 
 @dataclass(frozen=True)
@@ -28,10 +29,6 @@ Predict = Callable[[Sequence[str]], Sequence[ScenarioGuess]]
 def normalize(name: str) -> str:
     """The taxonomy's spelling of a scenario (`default` -> `others`); unknown names are kept."""
     try:
-        from autoj.scenarios import normalize_scenario
-    except ImportError:
-        return "others" if name == "default" else name
-    try:
         return normalize_scenario(name, map_retired=True)
     except AutojError:
         return name
@@ -42,24 +39,13 @@ def criteria_text(scenario: str | None) -> str | None:
     if not scenario:
         return None
     try:
-        from autoj.scenarios import format_criteria
-    except ImportError:
-        return None
-    try:
         return format_criteria(scenario)
     except AutojError:
         return None
 
 
 def shipped_classifier() -> Predict:
-    """The scenarios package's shipped classifier (TF-IDF + linear model, CPU, offline)."""
-    try:
-        from autoj.scenarios import Classifier
-    except ImportError:
-        raise AutojError(
-            "no scenario classifier is available in this installation: give each sample a scenario "
-            "field, or pass --fallback SCENARIO"
-        ) from None
+    """The scenarios package's shipped classifier (fine-tuned MiniLM run by numpy, CPU, offline)."""
     classifier = Classifier()
 
     def predict(queries: Sequence[str]) -> list[ScenarioGuess]:

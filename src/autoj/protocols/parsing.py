@@ -1,6 +1,6 @@
 """Pure parsers that turn a judge's text into a typed Judgment.
 
-Rules (PROTOCOL.md): the *last* marker wins; what follows it must be an allowed label or a rating
+Rules: the *last* marker wins; what follows it must be an allowed label or a rating
 in range; anything else is a parse failure that keeps the raw text and says why. A label is
 never guessed.
 """

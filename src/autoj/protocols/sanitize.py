@@ -27,7 +27,7 @@ from dataclasses import replace
 from autoj.protocols import parsing
 from autoj.protocols.base import JudgeProtocol
 from autoj.protocols.parsing import RatingMarkers, VerdictMarkers
-from autoj.types import FinishReason, Item, Judgment, PairItem, Prompt, SingleItem
+from autoj.types import FinishReason, Judgment, PairItem, Prompt, SingleItem
 
 #: Suffix of a guarded protocol's name and version.
 GUARD = "+guard"
@@ -135,10 +135,6 @@ def neutralise_single(item: SingleItem) -> SingleItem:
     if query is item.query and response is item.response:
         return item
     return replace(item, query=query, response=response)
-
-
-def neutralise_item(item: Item) -> Item:
-    return neutralise_pair(item) if isinstance(item, PairItem) else neutralise_single(item)
 
 
 class GuardedProtocol(JudgeProtocol):

@@ -1,7 +1,7 @@
 """The `llm` classifier mode: the Auto-J authors' classifier prompt sent through any backend.
 
 For users who run GAIR's 13B scenario classifier (or any model prompted the same way). The
-prompt is sent as raw text, with no chat wrapper, exactly as PROTOCOL.md gives it.
+prompt is sent as raw text, with no chat wrapper, byte for byte as the authors' code builds it.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Scenario classification for /v1/classify, through autoj.scenarios' shipped Classifier.
 
 The classifier is loaded once, on first use, and run in a worker thread so that a prediction
-does not stall the event loop that serves judgments. Without it (an installation that lacks the
-scenarios package or its model file) the endpoint answers 501.
+does not stall the event loop that serves judgments. When its model file cannot be loaded the
+endpoint answers 501.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import functools
 from typing import Any
 
 from autoj.errors import AutojError
+from autoj.scenarios import Classifier
 from autoj.serve.schemas import ScenarioPrediction
 
 UNAVAILABLE = "scenario classification is not available in this installation"
@@ -19,10 +20,6 @@ UNAVAILABLE = "scenario classification is not available in this installation"
 
 @functools.cache
 def _classifier() -> Any:
-    try:
-        from autoj.scenarios import Classifier
-    except ImportError:
-        raise LookupError(f"{UNAVAILABLE}: autoj.scenarios provides no Classifier") from None
     try:
         return Classifier()
     except (AutojError, OSError) as exc:
