@@ -92,6 +92,19 @@ CASES: dict[str, tuple[str, bytes, tuple[int | None, str | None, str]]] = {
 }
 
 
+@pytest.mark.parametrize(
+    "name", ["empty.jsonl", "empty.csv", "blank-lines.jsonl", "header-only.csv", "empty.json"]
+)
+def test_an_input_with_no_records_is_refused(tmp_path: Path, name: str) -> None:
+    content = {"blank-lines.jsonl": b"\n\n  \n", "header-only.csv": HEADER.encode(), "empty.json": b"[]"}
+    path = tmp_path / name
+    path.write_bytes(content.get(name, b""))
+    out = tmp_path / "out.jsonl"
+    result = run_cli("compare", name, "-o", str(out), "--judge", "fake", cwd=tmp_path)
+    _check(result, path, (None, None, "holds no records"))
+    assert not out.exists()
+
+
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "autoj", *args], cwd=cwd, capture_output=True, text=True, timeout=120

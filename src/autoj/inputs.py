@@ -230,8 +230,13 @@ def checked_items(
     allow_empty: bool = False,
     known_scenarios: bool = False,
 ) -> tuple[list[PairItem] | list[SingleItem], list[InputProblem]]:
-    """Items of a file, failing on the first sign of trouble unless told to skip bad records."""
+    """Items of a file, failing on the first sign of trouble unless told to skip bad records.
+
+    A file with no records at all is an error too: an empty input is a mistake, not a run.
+    """
     loaded = load_items(path, kind, fields, labels, allow_empty, known_scenarios)
+    if not loaded.problems and not loaded.pairs and not loaded.singles:
+        raise AutojError(f"{path} holds no records: nothing to judge")
     if loaded.problems and on_invalid == "fail":
         raise InputError(
             loaded.problems,

@@ -51,6 +51,8 @@ from autoj.types import Item, Message, PairItem, SingleItem, check_history, mess
 console = Console()
 err_console = Console(stderr=True)
 
+INPUT_HELP = "JSONL, JSON, CSV, TSV or Parquet (each may be .gz), or an autoj results file"
+
 
 class OnInvalid(str, Enum):
     fail = "fail"
@@ -176,7 +178,7 @@ def _judge_file(
 
 @app.command()
 def compare(
-    input_path: Annotated[Path | None, typer.Argument(metavar="INPUT", help="JSONL, JSON or CSV")] = None,
+    input_path: Annotated[Path | None, typer.Argument(metavar="INPUT", help=INPUT_HELP)] = None,
     output: OutputOpt = None,
     judge: JudgeOpt = DEFAULT_JUDGE,
     protocol: ProtocolOpt = None,
@@ -256,7 +258,7 @@ def compare(
 
 @app.command()
 def rate(
-    input_path: Annotated[Path | None, typer.Argument(metavar="INPUT", help="JSONL, JSON or CSV")] = None,
+    input_path: Annotated[Path | None, typer.Argument(metavar="INPUT", help=INPUT_HELP)] = None,
     output: OutputOpt = None,
     judge: JudgeOpt = DEFAULT_JUDGE,
     protocol: ProtocolOpt = None,
