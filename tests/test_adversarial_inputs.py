@@ -65,6 +65,16 @@ CASES: dict[str, tuple[str, bytes, tuple[int | None, str | None, str]]] = {
         (HEADER + 'p1,q,"' + "z" * (65 * 1024 * 1024) + "\n").encode(),
         (2, None, "longer than 64 MiB"),
     ),
+    "JSONL nested 100,000 levels deep": (
+        "deep.jsonl",
+        b'{"prompt": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n",
+        (1, None, "nested too deeply"),
+    ),
+    "JSON nested 100,000 levels deep": (
+        "deep.json",
+        b"[" * 100_000 + b"]" * 100_000,
+        (1, None, "nested too deeply"),
+    ),
     "invalid JSON line": ("broken.jsonl", _jsonl(PAIR) + b"{oops\n", (2, None, "invalid JSON")),
     "JSON that is not a list": ("object.json", b'{"prompt": "q"}', (1, None, "list of objects")),
     "gzip name on plain text": ("plain.jsonl.gz", _jsonl(PAIR), (None, None, "not gzip data")),

@@ -44,6 +44,7 @@ FORMATS = {
 CSV_FIELD_LIMIT = 64 * 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_TOO_DEEP = "values nested too deeply to read (hundreds of levels of lists or objects)"
 
 
 class _NotUtf8(Exception):
@@ -79,7 +80,10 @@ def iter_records(path: str | Path) -> Iterator[Row]:
     try:
         for number, record in rows:
             if isinstance(record, dict):
-                bad = unstorable(record)
+                try:
+                    bad = unstorable(record)
+                except RecursionError:
+                    bad = (None, _TOO_DEEP)
                 if bad is not None:
                     yield number, InputProblem(str(path), number, bad[0], bad[1])
                     continue
@@ -129,6 +133,9 @@ def _jsonl(path: Path) -> Iterator[Row]:
             except json.JSONDecodeError as exc:
                 yield number, InputProblem(str(path), number, None, f"invalid JSON: {exc.msg}")
                 continue
+            except RecursionError:
+                yield number, InputProblem(str(path), number, None, _TOO_DEEP)
+                continue
             if not isinstance(record, dict):
                 yield number, InputProblem(str(path), number, None, "line is not a JSON object")
                 continue
@@ -148,6 +155,9 @@ def _json(path: Path) -> Iterator[Row]:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         yield exc.lineno, InputProblem(str(path), exc.lineno, None, f"invalid JSON: {exc.msg}")
+        return
+    except RecursionError:
+        yield 1, InputProblem(str(path), 1, None, _TOO_DEEP)
         return
     if isinstance(document, dict):
         document = document.get("items", document.get("data"))
@@ -270,7 +280,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def unstorable(value: Any, where: str = "") -> tuple[str, str] | None:
+def unstorable(value: Any, where: str = "") -> tuple[str | None, str] | None:
     """(field, why) for the first value a JSON results file cannot hold, or None when all can.
 
     NaN and Infinity are not JSON; a lone surrogate (`"\\ud800"` in a JSON file) is not Unicode
