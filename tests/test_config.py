@@ -351,3 +351,21 @@ def test_compare_runs_a_yaml_judge_on_the_embedded_model(tmp_path: Path) -> None
     rows = results(out)
     assert len(rows) == 2 and all(r["judgment"]["raw"] for r in rows)
     assert {r["provenance"]["params"]["max_new_tokens"] for r in rows} == {24}
+
+
+def test_the_service_runs_the_judge_a_file_describes(tmp_path: Path) -> None:
+    pytest.importorskip("fastapi")
+    import httpx
+
+    from autoj.serve import ServeSettings, create_app
+    from autoj.serve.server import serve_in_thread
+
+    path = write(tmp_path / "j.yaml", "judge: fake:4\nprotocol: chat\nboth_orders: true\ncache: false\n")
+    config = JudgeConfig.load(str(path))
+    settings = ServeSettings(judge=config.judge, both_orders=config.both_orders)
+    with serve_in_thread(create_app(config, settings)) as url:
+        body = {"pairs": [{"query": "2+2?", "response_1": "4", "response_2": "5", "id": "a"}]}
+        reply = httpx.post(f"{url}/v1/compare", json=body, timeout=30).json()
+    assert reply["judge"]["model"] == FakeBackend(seed=4).model_id
+    assert reply["judge"]["protocol"].startswith("chat@")
+    assert reply["results"][0]["swapped_critique"] is not None, "both orders from the file"

@@ -21,11 +21,14 @@ from autoj.bench.grouping import GroupOf, taxonomy_group_of
 from autoj.bench.outcomes import Outcome, WinTieLose, tally
 from autoj.bench.runner import judge_name, run_items
 from autoj.bench.sampling import stratified_sample
+from autoj.config import JudgeConfig
 from autoj.errors import AutojError, InputError, InputProblem
 from autoj.inputs import iter_records
+from autoj.judge import Judge
 from autoj.protocols.critique import CritiqueComparisonProtocol
 from autoj.results import Result
 from autoj.types import PairItem, SingleItem, Verdict
+
 
 @dataclass(frozen=True)
 class CritiqueItem:
@@ -157,9 +160,8 @@ def comparison_items(items: Sequence[CritiqueItem], critic_a: str, critic_b: str
 def critique_with(
     items: Sequence[CritiqueItem], judge: str, output: str | Path, overwrite: bool = False
 ) -> list[CritiqueItem]:
-    """Add `judge`'s own critiques (single protocol) to the items, under the judge's spec."""
-    from autoj.judge import Judge
-
+    """Add `judge`'s own critiques (single protocol) to the items, under the name it was given by
+    (a spec, judge file or catalog name)."""
     singles = [SingleItem(i.query, i.response, id=i.id, scenario=i.scenario) for i in items]
     with Judge(judge) as critic:
         results = asyncio.run(run_items(critic.engine(), singles, output, overwrite))
@@ -172,7 +174,7 @@ def critique_with(
 
 def bench_critique(
     items: Sequence[CritiqueItem],
-    judge: str | Backend,
+    judge: JudgeConfig | str | Backend,
     output: str | Path,
     *,
     critic_a: str = "autoj",
@@ -184,11 +186,11 @@ def bench_critique(
 ) -> CritiqueReport:
     """Compare critic A's and critic B's critiques with `judge` in both orders, per group.
 
-    A critic that is not among the released ones ("autoj", "chatgpt") is a judge spec: it first
-    writes its own critiques (kept in `output` + ".critic-<n>.jsonl").
+    `judge` is a config, spec, judge file or catalog name, or a Backend; its protocol is replaced
+    by the critique comparison. A critic that is not among the released ones ("autoj", "chatgpt")
+    is a judge (spec, file or catalog name): it first writes its own critiques (kept in `output` +
+    ".critic-<n>.jsonl").
     """
-    from autoj.judge import Judge
-
     chosen = stratified_sample(
         items, lambda i: i.scenario or "", limit=limit, per_stratum=per_scenario, seed=seed
     )
@@ -199,7 +201,8 @@ def bench_critique(
             chosen = critique_with(chosen, critic, side, overwrite)
     pairs = comparison_items(chosen, critic_a, critic_b)
     with Judge(judge, protocol=CritiqueComparisonProtocol(), both_orders=True) as comparer:
-        results = asyncio.run(run_items(comparer.engine(both_orders=True), pairs, output, overwrite))
+        results = asyncio.run(run_items(comparer.engine(), pairs, output, overwrite))
+        config = comparer.config.to_dict()
     by_id = {r.id: r for r in results}
     outcomes = [outcome_of(by_id[p.id]) for p in pairs]
     return critique_report(
@@ -209,6 +212,7 @@ def bench_critique(
         [p.scenario for p in pairs],
         meta={
             "judge": judge_name(judge),
+            "judge_config": config,
             "items": len(pairs),
             "seed": seed,
             "results": str(output),

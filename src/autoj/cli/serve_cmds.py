@@ -54,6 +54,8 @@ def serve(
     --both-orders sets the default of requests that do not say.
     """
     from autoj.serve import ServeSettings, create_app
+    from autoj.serve.server import serve as run_server
+
     config = judge_config(
         judge,
         protocol=protocol,
@@ -65,8 +67,6 @@ def serve(
         backend_option=backend_option,
         n_ctx=n_ctx,
     )
-    from autoj.serve.server import serve as run_server
-
     try:
         settings = ServeSettings(
             judge=config.judge,
@@ -80,7 +80,7 @@ def serve(
         )
     except ValueError as exc:
         raise AutojError(str(exc)) from None
-    application = create_app(settings)
+    application = create_app(config, settings)
     if settings.resolved_token() is None and host not in ("127.0.0.1", "localhost", "::1"):
         typer.secho(
             f"warning: serving on {host} without a token; anyone who can reach it can use the judge",

@@ -18,6 +18,7 @@ from autoj.judge import Judge
 from autoj.pipeline.scenario_support import criteria_text
 from autoj.protocols.autoj import AutoJProtocol
 from autoj.protocols.base import JudgeProtocol
+from autoj.protocols.contract import OutputContract
 from autoj.types import FinishReason, Item, Judgment, Message, PairItem, Prompt, SingleItem
 
 # Dry runs estimate tokens from characters: ~4 characters per token for English BPE vocabularies.
@@ -45,6 +46,11 @@ class TeacherProtocol(JudgeProtocol):
     def __init__(self, language: str = "en") -> None:
         self.language = language
         self._autoj = AutoJProtocol(language)
+
+    @property
+    def contract(self) -> OutputContract:
+        """Auto-J's answer formats: the teacher is asked for them and parsed by them."""
+        return self._autoj.contract
 
     def pairwise_prompt(self, item: PairItem) -> Prompt:
         return Prompt(

@@ -1,6 +1,7 @@
 """The FastAPI application factory of the judge service.
 
-`create_app(Judge(...))` or `create_app(ServeSettings(...))`; run it with uvicorn (`autoj serve`).
+`create_app(Judge(...))`, `create_app(JudgeConfig(...), ServeSettings(...))` or
+`create_app(ServeSettings(...))`; run it with uvicorn (`autoj serve`).
 Errors are JSON `{"error": ...}` with a status that says what to do (401, 413, 422, 429 +
 Retry-After, 501, 503, 504); an unexpected failure is logged and answered with a bare 500, never a
 traceback. The bearer token is checked before the body is read, then the body's size.
@@ -13,6 +14,7 @@ import logging
 import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -22,11 +24,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from autoj import __version__
+from autoj.config import JudgeConfig
 from autoj.judge import Judge
 from autoj.serve.routes import api, public
 from autoj.serve.service import Busy, JudgeService, ServiceError
 from autoj.serve.settings import ServeSettings
-from autoj.types import GenerationParams
 
 log = logging.getLogger(__name__)
 
@@ -185,20 +187,31 @@ def _with_limits(schema: dict[str, Any], settings: ServeSettings) -> dict[str, A
     return schema
 
 
-def create_app(judge: Judge | ServeSettings, settings: ServeSettings | None = None) -> FastAPI:
-    """The service for a ready Judge (owned by the caller) or for settings (the app owns it)."""
+def _settings_config(settings: ServeSettings) -> JudgeConfig:
+    """The judge that settings alone describe; their cache default (None) is off."""
+    base = JudgeConfig.load(settings.judge)
+    return base.with_changes(
+        protocol=settings.protocol,
+        params=replace(base.params, max_new_tokens=settings.max_new_tokens),
+        cache=settings.cache or False,
+        both_orders=settings.both_orders,
+    )
+
+
+def create_app(judge: Judge | JudgeConfig | ServeSettings, settings: ServeSettings | None = None) -> FastAPI:
+    """The service for a ready Judge (owned by the caller), or for a judge config or settings (the
+    app builds the judge and owns it). With a JudgeConfig, the settings' own judge fields (judge,
+    protocol, max_new_tokens, cache) are not used: the config says what the judge is."""
     owned = not isinstance(judge, Judge)
     if isinstance(judge, Judge):
         settings = settings or ServeSettings(judge=judge.spec)
         built = judge
+    elif isinstance(judge, JudgeConfig):
+        settings = settings or ServeSettings(judge=judge.judge, both_orders=judge.both_orders)
+        built = Judge(judge)
     else:
         settings = judge
-        built = Judge(
-            settings.judge,
-            protocol=settings.protocol,
-            params=GenerationParams(max_new_tokens=settings.max_new_tokens),
-            cache=settings.cache,
-        )
+        built = Judge(_settings_config(settings))
     service = JudgeService(built, settings)
 
     @asynccontextmanager
