@@ -293,6 +293,23 @@ def test_a_misbehaving_server_gives_a_failure_value_with_a_reason(raw_server, ca
     assert len(handler.seen) == 1  # the server answered: a final answer, not retried
 
 
+@pytest.mark.parametrize(
+    ("headers", "data", "words"),
+    [
+        ({"content-encoding": "gzip"}, b"this is not gzip", "DecodingError"),
+        ({"content-type": "text/html; charset=no-such-charset"}, b"<html>\xff</html>", "not JSON"),
+    ],
+)
+def test_an_undecodable_body_is_a_failure_value(
+    raw_server, headers: dict[str, str], data: bytes, words: str
+) -> None:
+    address, handler = raw_server
+    handler.script = [(200, headers, data)] * 3
+    backend = OpenAIBackend("m", base_url=f"http://{address}/v1", backoff=0.01, max_retries=2)
+    [result] = backend.generate_sync([Prompt(text="hi")], GenerationParams())
+    assert result.error is not None and words in result.error, result.error
+
+
 def test_a_non_json_server_fails_each_judgment_with_a_reason_and_the_run_finishes(raw_server) -> None:
     address, handler = raw_server
     handler.script = [(200, {"content-type": "text/html"}, b"<html>maintenance</html>")] * 4

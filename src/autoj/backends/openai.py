@@ -139,15 +139,15 @@ class OpenAIBackend(Backend):
             try:
                 async with semaphore:
                     response = await client.post(path, json=body)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:  # connection, protocol, timeout, undecodable body
                 reason = f"{type(exc).__name__}: {exc}"
             else:
                 if response.status_code == 200:
                     try:
                         return json.loads(response.content)
                     except (ValueError, UnicodeDecodeError):
-                        return _Failed(f"the server's 200 answer is not JSON: {_quote(response.text)}")
-                reason = f"HTTP {response.status_code}: {response.text[:_SHOWN]}"
+                        return _Failed(f"the server's 200 answer is not JSON: {_quote(_text(response))}")
+                reason = f"HTTP {response.status_code}: {_text(response)[:_SHOWN]}"
                 if response.status_code not in _RETRY_STATUSES:
                     return _Failed(reason)
                 asked = retry_after_seconds(response.headers.get("retry-after"))
@@ -182,6 +182,11 @@ class _Failed:
     """Why a request got no usable answer (after retries, or at once for a final answer)."""
 
     reason: str
+
+
+def _text(response: httpx.Response) -> str:
+    """The body as text whatever charset the server claims (a bogus one included)."""
+    return response.content.decode("utf-8", "replace")
 
 
 def _quote(text: str) -> str:
