@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from autoj.cli.options import judge_config
 from autoj.datadir import data_path, missing_data_message
 from autoj.errors import AutojError
 from autoj.pipeline import files
@@ -120,6 +121,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     hh, singles = _need(HH), _need(SINGLES)
     report: dict[str, Any] = {"judge": args.judge, "max_new_tokens": args.max_new_tokens}
+    judge = judge_config(args.judge, max_new_tokens=args.max_new_tokens)
     stages: dict[str, Any] = {}
 
     stages["ingest_pairs"] = files.ingest_file(hh, out / "pairs.jsonl", "hh", seed=args.seed)
@@ -138,15 +140,13 @@ def main() -> None:
         stages[f"teacher_{kind}_dry_run"] = files.teacher_file(
             out / f"{kind}.bal.jsonl",
             out / f"{kind}.teacher.jsonl",
-            args.judge,
-            args.max_new_tokens,
+            judge,
             dry_run=True,
         )
         stages[f"teacher_{kind}"] = files.teacher_file(
             out / f"{kind}.bal.jsonl",
             out / f"{kind}.teacher.jsonl",
-            args.judge,
-            args.max_new_tokens,
+            judge,
             progress=False,
         )
         stages[f"filter_{kind}"] = files.filter_file(

@@ -40,6 +40,8 @@ COMMANDS: dict[tuple[str, ...], set[str]] = {
     ("pipeline", "teacher"): JUDGE | {"--output", "--overwrite"},
     ("judges", "show"): (JUDGE - {"--judge"}) | {"--protocol", "--both-orders", "--json"},  # NAME|FILE
     ("classify",): {"--judge", "--backend-option", "--output", "--limit"},
+    ("evaluate",): JUDGE | RUN | {"--protocol", "--limit", "--both-orders"},
+    ("rank",): JUDGE | RUN | {"--protocol", "--limit"},
 }
 
 #: Short forms and aliases that must stay.
