@@ -1,7 +1,8 @@
 """autoj: generative LLM judges in the Auto-J protocol and others.
 
 from autoj import Judge
-judge = Judge("llamacpp")            # the embedded CPU model; "openai:MODEL@URL", "fake", ...
+judge = Judge("llamacpp")            # the embedded CPU model; "openai:MODEL@URL", "fake", a judge
+                                     # file ("my-judge.yaml"), a catalog name, or a JudgeConfig
 result = judge.compare(query, response_1, response_2)
 print(result.verdict, result.critique)
 """
@@ -9,6 +10,7 @@ print(result.verdict, result.critique)
 __version__ = "0.1.0"
 
 from autoj.backends import Backend, FakeBackend, create_backend
+from autoj.config import JudgeConfig
 from autoj.engine import Engine
 from autoj.errors import AutojError, InputError, MissingExtraError
 from autoj.frames import results_frame
@@ -34,6 +36,7 @@ __all__ = [
     "GenerationParams",
     "InputError",
     "Judge",
+    "JudgeConfig",
     "JudgeProtocol",
     "Judgment",
     "MissingExtraError",
