@@ -58,6 +58,7 @@ def test_rank_orders_every_query_from_its_judgments_and_resumes(tmp_path: Path) 
     assert "Traceback" not in done.stderr
     records = lines(out)
     assert [r["id"] for r in records] == ["tips", "capital"]
+    assert out.stat().st_mode & 0o777 == (tmp_path / "ranks.judgments.jsonl").stat().st_mode & 0o777
     assert records[1]["candidates"] == ["model-a", "model-b", "model-c"]
     judged = {r.id: r for r in read_results(tmp_path / "ranks.judgments.jsonl")}
     assert len(judged) == 6 + 3  # every pair of 4, then of 3

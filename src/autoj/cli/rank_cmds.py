@@ -111,8 +111,16 @@ def ranking_record(query: RankQuery, method: Method, ranked: Ranking, judge: Jud
 
 
 def _write_atomically(path: Path, lines: list[str]) -> None:
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Replace `path` by `lines` through a temporary file, so a reader never sees half a file."""
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise RunFailure(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        mask = os.umask(0)
+        os.umask(mask)
+        os.fchmod(handle, 0o666 & ~mask)  # as a plain open() would make it, not mkstemp's 0600
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.writelines(lines)
             out.flush()
