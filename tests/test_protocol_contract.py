@@ -202,3 +202,15 @@ def test_an_item_input_a_family_cannot_use_is_a_typed_error_before_any_call() ->
     with pytest.raises(ProtocolInputError, match="item 9: the skywork protocol cannot use reference_answer"):
         asyncio.run(Engine(backend, get_protocol("skywork")).judge(item))
     assert backend.calls == []
+
+
+@pytest.mark.parametrize("name", [*FAMILIES, "prometheus-legacy"])
+def test_the_unscripted_fake_answers_each_family_in_its_own_format(name: str) -> None:
+    """Dry runs (`--judge fake --protocol NAME`) of every family parse in both orders."""
+    protocol = get_protocol(name)
+    if protocol.contract.pairwise is not None:
+        result = asyncio.run(Engine(FakeBackend(), protocol, both_orders=True).judge(PAIR))
+        assert result.judgment.ok and result.swapped is not None and result.swapped.ok
+    if protocol.contract.single is not None:
+        item = SingleItem("q", "a", id="2", reference_answer="ref" if "prometheus" in name else None)
+        assert asyncio.run(Engine(FakeBackend(), protocol).judge(item)).judgment.ok

@@ -26,10 +26,32 @@ def _digest(prompt: Prompt, seed: int) -> int:
     return int.from_bytes(hashlib.sha256(f"{seed}\0{prompt.render()}".encode()).digest()[:8], "big")
 
 
+_REASONS = "The two answers differ in accuracy and in how completely they address the request."
+
+# Other judge families, told apart by a line of their prompt: (marker, answer for a choice 0, 1, 2).
+_FAMILIES: tuple[tuple[str, Callable[[int], str]], ...] = (
+    ("更好的回答", lambda n: f'{{"原因": "回答{1 + n % 2}更准确。", "更好的回答": {1 + n % 2}}}'),
+    ("###Response A:", lambda n: f"{_REASONS} [RESULT] {'AB'[n % 2]}"),
+    ("###Response to evaluate:", lambda n: f"The response meets part of the rubric. [RESULT] {1 + n % 5}"),
+    (
+        "<|The Start of Assistant A's Answer|>",
+        lambda n: f"{_REASONS}\n\nMy final verdict is [[{('A>B', 'B>A', 'A=B')[n % 3]}]]",
+    ),
+    ('"[[C]]" for a tie', lambda n: f"{_REASONS}\n\n[[{'ABC'[n % 3]}]]"),
+    ("[The Start of Assistant B's Answer]", lambda n: f"[[{'AB'[n % 2]}]]"),
+    ("[The Start of Assistant 2's Answer]", lambda n: f"{(8, 6, 7)[n % 3]} {(6, 8, 7)[n % 3]}\n{_REASONS}"),
+    ("### Response 2:", lambda n: f"{('1', '2', 'Tie')[n % 3]}\n\n### Reason: {_REASONS}"),
+)
+
+
 def canned_judgment(prompt: Prompt, seed: int = 0) -> str:
-    """The unscripted answer: a plausible judgment whose decision depends only on the prompt."""
+    """The unscripted answer: a plausible judgment whose decision depends only on the prompt, in the
+    output format its prompt asks for (Auto-J's, or another family's)."""
     text = prompt.render()
     h = _digest(prompt, seed)
+    for marker, answer in _FAMILIES:
+        if marker in text:
+            return answer(h)
     chinese = "回应" in text
     if "[Response 2]" in text or "[回应2]" in text:
         if chinese:
