@@ -70,15 +70,15 @@ class Judge:
         cache: CacheOption = None,
         **backend_options: Any,
     ) -> None:
-        ready = judge if isinstance(judge, Backend) else None
-        if ready is not None:
+        ready: Backend | None = None
+        if isinstance(judge, Backend):
             if backend_options:
                 raise AutojError("backend options apply to a backend spec, not to a ready Backend")
-            base = JudgeConfig(judge=ready.name, cache=False, source="backend")
+            ready, base = judge, JudgeConfig(judge=judge.name, cache=False, source="backend")
         else:
-            base = JudgeConfig.load(judge)  # type: ignore[arg-type]
+            base = JudgeConfig.load(judge)
         self.config: JudgeConfig = base.with_changes(
-            protocol=protocol if isinstance(protocol, str) else None,
+            protocol=protocol.name if isinstance(protocol, JudgeProtocol) else protocol,  # recorded
             params=params,
             both_orders=both_orders,
             concurrency=concurrency,
