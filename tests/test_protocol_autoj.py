@@ -104,3 +104,51 @@ def test_criteria_guided_chat_protocol_puts_the_scenario_criteria_in_the_system_
     assert user == get_protocol("chat").prompt(item).messages[1]
     unlabelled = protocol.prompt(PairItem("Fix this Python function: def f(x): return x +", "a", "b"))
     assert "Criteria for " in unlabelled.messages[0].content
+
+
+# The bilingual 6B's own builder (GAIR-NLP/auto-j codes/usage/zh_constants_prompt.py), copied as the
+# spec; its English prompts are constants_prompt.py's, the 13B's: the 6B has no templates of its own.
+ZH_SINGLE = """为上传的针对给定用户问题的回应撰写评论, 并为该回复打分:
+
+[BEGIN DATA]
+***
+[用户问询]: {prompt}
+***
+[回应]: {response}
+***
+[END DATA]
+
+为这个回应撰写评论. 在这之后, 你应该按照如下格式给这个回应一个最终的1-10范围的评分: "[[评分]]", 例如: "评分: [[5]]"."""  # noqa: E501
+
+ZH_PAIRWISE_TIE = """你将要评价两个针对给定用户问题的回应，并判断哪个回应胜出或两者持平。以下是相关内容:
+
+[BEGIN DATA]
+***
+[用户问询]: {prompt}
+***
+[回应1]: {response}
+***
+[回应2]: {response_another}
+***
+[END DATA]
+
+以下是评价并比较两个回应的指南：
+
+1. 确定区分两个回应的关键因素。
+2. 通过提供最终对何者胜出或两者持平的决定来总结你的比较和评价。最终决定语句应以\"所以，最终决定是回应1/回应2/平局\"开头。确保你的决定与你提供的综合的评价和比较一致。"""  # noqa: E501
+
+
+def test_the_bilingual_6b_builder_is_reproduced_byte_for_byte() -> None:
+    """zh_build_autoj_input: the protocol's template .format(...) in `[INST] ... [/INST]`."""
+    protocol = get_protocol("autoj-zh")
+    pair = PairItem("中国的首都是哪里?", "中国的首都是北京。", "中国的首都是上海。")
+    expected = ZH_PAIRWISE_TIE.format(
+        prompt=pair.query, response=pair.response_1, response_another=pair.response_2
+    )
+    assert protocol.prompt(pair).text == f"[INST] {expected} [/INST]"
+    single = SingleItem("中国的首都是哪里？", "中国的首都是上海。")
+    expected = ZH_SINGLE.format(prompt=single.query, response=single.response)
+    assert protocol.prompt(single).text == f"[INST] {expected} [/INST]"
+    # The 6B's own rating reader looks for "评分:[[" / "打分:[[": both parse, as does the prompt's "评分: [[".
+    for answer in ("好。评分:[[6]]", "好。打分:[[6]]", "好。评分: [[6]]"):
+        assert protocol.parse_single(answer).rating == 6.0
