@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +18,7 @@ from autoj.ranking import (
     ranking_of,
     tournament,
 )
+from autoj.ranking_inputs import RankFields, load_rank_queries
 from autoj.results import Result
 from autoj.types import Judgment, PairItem, Prompt, SingleItem, Verdict
 
@@ -177,3 +180,62 @@ def test_a_position_biased_judge_ranks_nothing_above_anything() -> None:
 def test_ranking_of_checks_the_number_of_results() -> None:
     with pytest.raises(ValueError, match="1 results for the 3 pairs"):
         ranking_of("pairwise", 3, [_judged(R1, R2)])
+
+
+@pytest.mark.parametrize(
+    ("record", "field", "message"),
+    [
+        ({"prompt": "q", "candidates": ["one"]}, "candidates", "at least 2"),
+        ({"prompt": "q"}, "candidates", "--candidates-field"),
+        ({"prompt": "q", "candidates": {"a": "x"}}, "candidates", "expected a list"),
+        ({"prompt": "q", "candidates": ["x", 3]}, "candidates[1]", "expected text, got int"),
+        ({"prompt": "q", "candidates": ["x", "  "]}, "candidates[1]", "empty text"),
+        (
+            {"prompt": "q", "candidates": [{"response": "x"}, {"text": "y"}]},
+            "candidates[1].response",
+            "--candidate-text-field",
+        ),
+        (
+            {"prompt": "q", "candidates": [{"response": "x", "name": ["m"]}, "y"]},
+            "candidates[0].name",
+            "must be text",
+        ),
+        (
+            {"prompt": "q", "candidates": [{"response": "x", "name": "m"}, {"response": "y", "name": "m"}]},
+            "candidates",
+            "must differ",
+        ),
+        ({"prompt": "q", "candidates": "[1, 2"}, "candidates", "not a JSON list"),
+        ({"candidates": ["x", "y"]}, "prompt", "--query-field"),
+        ({"prompt": 5, "candidates": ["x", "y"]}, "prompt", "expected text"),
+    ],
+)
+def test_bad_ranking_records_name_their_field(
+    tmp_path: Path, record: dict[str, object], field: str, message: str
+) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    queries, problems = load_rank_queries(path)
+    assert queries == []
+    [problem] = problems
+    assert (problem.line, problem.field) == (1, field)
+    assert message in problem.message
+
+
+def test_ranking_records_give_texts_names_and_ids(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    rows = [
+        {"prompt": "q1", "candidates": ["a", "b"]},
+        {"id": 7, "prompt": "q2", "candidates": [{"response": "x", "name": "gpt"}, {"response": "y"}]},
+        {"question": "q3", "outs": '[{"text": "u", "who": "m1"}, {"text": "v", "who": "m2"}]', "id": "z"},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    first, problems = load_rank_queries(path)
+    assert [(q.id, q.query, q.candidates, q.names) for q in first[:2]] == [
+        ("1", "q1", ("a", "b"), ("0", "1")),
+        ("7", "q2", ("x", "y"), ("gpt", "1")),
+    ]
+    assert [p.field for p in problems] == ["prompt"]  # the third uses other names
+    mapped = RankFields(query="question", candidates="outs", text="text", name="who")
+    third, _ = load_rank_queries(path, mapped)
+    assert [(q.id, q.candidates, q.names) for q in third] == [("z", ("u", "v"), ("m1", "m2"))]
