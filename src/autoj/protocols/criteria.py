@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from autoj.protocols.base import load_template
 from autoj.protocols.chat import ChatProtocol
+from autoj.scenarios import classify_query, format_criteria
 from autoj.types import Item, Message, PairItem, Prompt, SingleItem
 
 GUIDANCE = (
@@ -20,8 +21,6 @@ def scenario_of(item: Item) -> str:
     """The item's scenario, or the shipped classifier's guess for its query."""
     if item.scenario:
         return item.scenario
-    from autoj.scenarios import classify_query
-
     return classify_query(item.query)
 
 
@@ -36,8 +35,6 @@ class CriteriaChatProtocol(ChatProtocol):
         self._base_system = load_template("chat_system.txt")
 
     def _guided(self, item: Item, prompt: Prompt) -> Prompt:
-        from autoj.scenarios import format_criteria
-
         system = self._base_system + GUIDANCE + format_criteria(scenario_of(item))
         return Prompt(messages=(Message("system", system), *prompt.messages[1:]))
 
