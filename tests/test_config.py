@@ -369,3 +369,24 @@ def test_the_service_runs_the_judge_a_file_describes(tmp_path: Path) -> None:
     assert reply["judge"]["model"] == FakeBackend(seed=4).model_id
     assert reply["judge"]["protocol"].startswith("chat@")
     assert reply["results"][0]["swapped_critique"] is not None, "both orders from the file"
+
+
+def test_a_ray_actor_gets_the_config_as_plain_data(tmp_path: Path) -> None:
+    """What Ray ships to each actor is `to_dict()` (JSON-ready), and the actor's judge is the one it
+    describes: the file's protocol, params and both orders."""
+    import pickle
+
+    from autoj.distributed import JudgeActor
+    from autoj.types import PairItem
+
+    path = write(tmp_path / "j.yaml", "judge: fake:2\nprotocol: chat\nparams: {max_new_tokens: 99}\n")
+    shipped = json.loads(json.dumps(JudgeConfig.load(str(path)).with_changes(both_orders=True).to_dict()))
+    actor = JudgeActor(shipped)
+    batch = {"index": [0], "item": [pickle.dumps(PairItem("2+2?", "4", "5", id="x"))]}
+    (line,) = actor(batch)["result"]
+    result = json.loads(line)
+    assert result["provenance"]["protocol"].startswith("chat@")
+    assert (
+        result["provenance"]["setup"]["both_orders"]
+        and result["provenance"]["params"]["max_new_tokens"] == 99
+    )
