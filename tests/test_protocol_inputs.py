@@ -216,3 +216,28 @@ def test_the_service_takes_the_inputs_and_refuses_what_its_protocol_cannot_use()
     with serve_in_thread(create_app(Judge(FakeBackend()), ServeSettings(judge="fake"))) as url:
         refused = httpx.post(f"{url}/v1/rate", json={"items": [item]})
         assert refused.status_code == 422 and "cannot use" in refused.json()["error"]
+
+
+def test_the_python_api_takes_the_inputs() -> None:
+    from autoj import FakeBackend, Judge
+    from autoj.protocols.base import ProtocolInputError
+
+    seen: list[str] = []
+
+    def grade(prompt: object) -> str:
+        text = str(getattr(prompt, "text", ""))
+        seen.append(text)
+        return "A is right. [RESULT] A" if "###Response A:" in text else "Matches the reference. [RESULT] 5"
+
+    with Judge(FakeBackend(script=grade), protocol="prometheus") as judge:
+        turns = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hey"}]
+        result = judge.rate("2+2?", "4", reference_answer="Four.", rubric=FIVE, conversation=turns)
+        assert result.rating == 5.0
+        assert "###Reference Answer (Score 5):\nFour." in seen[0] and "User: Hi\n\nAssistant:Hey" in seen[0]
+        assert judge.compare("2+2?", "4", "5", rubric="honesty").ok  # a packaged rubric by name
+        assert "[Does the model provide responses that are truthful and not misleading?]" in seen[-1]
+    with (
+        Judge(FakeBackend()) as plain,
+        pytest.raises(ProtocolInputError, match="cannot use reference_answer"),
+    ):
+        plain.compare("q", "a", "b", reference_answer="ref")

@@ -21,6 +21,7 @@ from autoj.engine import Engine
 from autoj.errors import AutojError
 from autoj.loop_thread import LoopThread
 from autoj.protocols import JudgeProtocol, get_protocol
+from autoj.protocols.item_inputs import judge_inputs
 from autoj.ranking import Method, Ranking, rank_items, ranking_of
 from autoj.redaction import redact_url
 from autoj.results import Result
@@ -122,28 +123,43 @@ class Judge:
         return self._loop.run(coro)
 
     async def acompare(
-        self, query: str, response_1: str, response_2: str, both_orders: bool | None = None
+        self,
+        query: str,
+        response_1: str,
+        response_2: str,
+        both_orders: bool | None = None,
+        **inputs: Any,
     ) -> Result:
         """Async `compare`; calls made together share backend batches."""
-        return await self.engine(both_orders).judge(PairItem(query, response_1, response_2, id="1"))
+        item = PairItem(query, response_1, response_2, id="1", **judge_inputs(**inputs))
+        return await self.engine(both_orders).judge(item)
 
-    async def arate(self, query: str, response: str) -> Result:
+    async def arate(self, query: str, response: str, **inputs: Any) -> Result:
         """Async `rate`; calls made together share backend batches."""
-        return await self.engine().judge(SingleItem(query, response, id="1"))
+        return await self.engine().judge(SingleItem(query, response, id="1", **judge_inputs(**inputs)))
 
     async def ajudge_many(self, items: Iterable[Item], both_orders: bool | None = None) -> list[Result]:
         """Judge pairs and/or single items concurrently; results in the order of the items."""
         return await self.engine(both_orders).run(items)
 
     def compare(
-        self, query: str, response_1: str, response_2: str, both_orders: bool | None = None
+        self,
+        query: str,
+        response_1: str,
+        response_2: str,
+        both_orders: bool | None = None,
+        **inputs: Any,
     ) -> Result:
-        """Which of two responses is better (or a tie), with the judge's reasons."""
-        return self._run(self.acompare(query, response_1, response_2, both_orders))
+        """Which of two responses is better (or a tie), with the judge's reasons.
 
-    def rate(self, query: str, response: str) -> Result:
-        """A critique and a 1-10 rating of one response."""
-        return self._run(self.arate(query, response))
+        `inputs` are the optional judge inputs (`reference_answer`, `rubric`, `conversation`: see
+        `autoj.protocols.item_inputs.judge_inputs`); a protocol that cannot use one refuses it.
+        """
+        return self._run(self.acompare(query, response_1, response_2, both_orders, **inputs))
+
+    def rate(self, query: str, response: str, **inputs: Any) -> Result:
+        """A critique and a rating of one response (optional judge inputs as for `compare`)."""
+        return self._run(self.arate(query, response, **inputs))
 
     def compare_many(self, items: Sequence[PairItem], both_orders: bool | None = None) -> list[Result]:
         """Compare many pairs concurrently, batched for the backend; results in the items' order."""
