@@ -176,6 +176,8 @@ def test_a_config_is_frozen() -> None:
         ("judge: 7\n", "line 1", "'judge': expected a non-empty string"),
         ("judge: nope:x\n", "", "unknown judge backend 'nope'"),
         ("judge: [fake\n", "line 2", ""),
+        ("judge: fake\ncache: false\ncache: true\n", "line 3", "'cache' is given twice"),
+        ("judge: fake\nparams:\n  seed: 1\n  seed: 2\n", "line 4", "'params.seed' is given twice"),
         ("- judge: fake\n", "", "expected a mapping"),
     ],
 )

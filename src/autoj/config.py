@@ -154,10 +154,12 @@ def _option_value(value: Value) -> Value:
 
 @dataclass(frozen=True)
 class _Lines:
-    """Line numbers of a YAML file's keys (top level and one level down), for error messages."""
+    """Line numbers of a YAML file's keys (top level and one level down), for error messages, and
+    the first key given twice (YAML loaders keep the last one silently)."""
 
     top: Mapping[str, int] = field(default_factory=dict)
     nested: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    duplicate: tuple[str, int] | None = None
 
     @classmethod
     def of(cls, text: str) -> _Lines:
@@ -169,13 +171,18 @@ class _Lines:
             return cls()
         top: dict[str, int] = {}
         nested: dict[tuple[str, str], int] = {}
+        duplicate: tuple[str, int] | None = None
         for key, value in node.value:
             name = str(key.value)
+            if name in top and duplicate is None:
+                duplicate = (name, key.start_mark.line + 1)
             top[name] = key.start_mark.line + 1
             if isinstance(value, yaml.MappingNode):
                 for sub, _ in value.value:
+                    if (name, str(sub.value)) in nested and duplicate is None:
+                        duplicate = (f"{name}.{sub.value}", sub.start_mark.line + 1)
                     nested[(name, str(sub.value))] = sub.start_mark.line + 1
-        return cls(top, nested)
+        return cls(top, nested, duplicate)
 
 
 @dataclass(frozen=True)
@@ -255,6 +262,9 @@ class JudgeConfig:
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected a mapping with at least `judge: SPEC`")
         lines = _Lines.of(text)
+        if lines.duplicate is not None:
+            key, line = lines.duplicate
+            raise ConfigError(f"{path} line {line}: {key!r} is given twice: keep one")
         source = f"file:{path}"
         unknown = [str(k) for k in data if k not in (*FILE_KEYS, "source")]
         if unknown:
