@@ -25,7 +25,7 @@ from huggingface_hub.utils import _detect_agent
 
 from autoj import hub
 from autoj.backends.llamacpp import EMBEDDED_FILE, embedded_model_path
-from autoj.hub import HubError, HubFile, parse_ref
+from autoj.hub import HubError, HubFile, HubReferenceError, parse_ref
 
 REPO = "loopback-org/smollm2-gguf"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -193,9 +193,9 @@ def test_hub_references_parse(ref: str, expected: HubFile) -> None:
     ],
 )
 def test_malformed_hub_references_are_one_line_errors(ref: str) -> None:
-    with pytest.raises(HubError, match="write hf://OWNER/REPO/FILE") as info:
+    with pytest.raises(HubReferenceError, match="write hf://OWNER/REPO/FILE") as info:
         parse_ref(ref)
-    assert "\n" not in str(info.value)
+    assert "\n" not in str(info.value) and info.value.exit_code == 2  # a usage mistake
 
 
 def test_first_use_downloads_the_pinned_file_then_the_cache_serves_it_offline(

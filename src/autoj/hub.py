@@ -3,7 +3,8 @@
 `fetch(repo, filename, revision, sha256)` returns the file's path in the user's Hugging Face cache
 (`$HF_HUB_CACHE`, else `$HF_HOME/hub`, else ~/.cache/huggingface/hub), downloading it when it is
 not there yet: with a progress bar, resuming with HTTP Range requests when the connection drops
-mid-file, and checking the file's sha256 before it is used (a mismatch removes the file from the
+mid-file (a killed process starts the file again: huggingface_hub keeps partial files per
+process), and checking the file's sha256 before it is used (a mismatch removes the file from the
 cache). `$HF_ENDPOINT` points at a mirror. With a commit hash as the revision a cached file is
 used without any network call, so a pinned judge works offline once fetched.
 
@@ -39,6 +40,12 @@ class HubError(AutojError):
     exit_code = 1
 
 
+class HubReferenceError(HubError):
+    """An `hf://` reference that is not written right: a usage mistake (exit status 2)."""
+
+    exit_code = 2
+
+
 @dataclass(frozen=True)
 class HubFile:
     """One file of a hub repository at a revision, with the sha256 it must have (when known)."""
@@ -60,7 +67,7 @@ def parse_ref(ref: str) -> HubFile:
     """`hf://OWNER/REPO/FILE[@REV][#sha256=HEX]` -> HubFile; anything else is a one-line error."""
     match = _REF.match(ref.strip())
     if match is None:
-        raise HubError(
+        raise HubReferenceError(
             f"hub file {ref!r}: write hf://OWNER/REPO/FILE[@REVISION][#sha256=HEX], "
             "e.g. hf://prometheus-eval/prometheus-7b-v2.0-GGUF/prometheus-7b-v2.0.Q4_K_M.gguf"
         )
