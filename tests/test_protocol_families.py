@@ -267,3 +267,8 @@ def test_rating_parser_table(protocol: str, output: str, expected: float | None)
 def test_pairwise_only_families_refuse_single_items(name: str) -> None:
     with pytest.raises(ProtocolInputError, match=r"no single task|gives no ratings"):
         get_protocol(name).prompt(SingleItem("q", "r"))
+
+
+def test_a_rating_critique_leaves_out_the_rating_lead() -> None:
+    judgment = get_protocol("mtbench").parse_single("Correct, but terse.\n\nRating: [[6]]")
+    assert (judgment.critique, judgment.rating) == ("Correct, but terse.", 6.0)

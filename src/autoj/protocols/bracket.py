@@ -14,6 +14,8 @@ from autoj.types import FinishReason, Judgment, Verdict
 _BRACKETED = re.compile(r"\[\[\s*([^\[\]\n]{1,12}?)\s*\]\]")
 _DOUBLE_NUMBER = re.compile(r"\[\[\s*([+-]?\d+(?:\.\d+)?)\s*\]\]")
 _SINGLE_NUMBER = re.compile(r"\[\s*([+-]?\d+(?:\.\d+)?)\s*\]")
+# The "Rating:" that leads into the number belongs to the rating, not to the critique.
+_RATING_LEAD = re.compile(r"[\s*_]*Rating\s*[:：]?\s*$", re.IGNORECASE)
 
 
 def _cut_off(finish_reason: FinishReason | None) -> str:
@@ -58,7 +60,7 @@ def parse_bracket_rating(
             reason="no [[rating]] found" + _cut_off(finish_reason),
         )
     last = found[-1]
-    critique = text[: last.start()].strip()
+    critique = _RATING_LEAD.sub("", text[: last.start()]).strip()
     value = float(last.group(1))
     if not low <= value <= high:
         return Judgment(
