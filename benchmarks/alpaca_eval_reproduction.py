@@ -28,6 +28,7 @@ RAW = ("win_rate", "standard_error", "discrete_win_rate")
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--difficulty", default="auto", help="instruction difficulty source (default auto)")
+    parser.add_argument("--gamed", default=None, help="regularisation rows: a df_gamed.csv, hub, or none")
     args = parser.parse_args()
     board, folder = data_path(LEADERBOARD), data_path(ANNOTATIONS)
     if board is None or folder is None:
@@ -37,7 +38,7 @@ def main() -> int:
         published = {row[""]: row for row in csv.DictReader(handle)}
     started = time.perf_counter()
     groups = load_annotation_groups(sorted(folder.glob("*.json.gz")), name_from="file")
-    rows = score_groups(groups, difficulty=args.difficulty, classify=False)
+    rows = score_groups(groups, difficulty=args.difficulty, gamed=args.gamed, classify=False)
     elapsed = time.perf_counter() - started
     print(f"{'model':36} " + " ".join(f"{c[:13]:>13} {'ours':>7}" for c in (*RAW, "LC")) + "    LC diff")
     raw_worst = 0.0

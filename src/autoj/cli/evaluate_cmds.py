@@ -187,7 +187,10 @@ def evaluate(
         ),
     ] = "",
     gamed_annotations: Annotated[
-        str | None, typer.Option(help="LC regularisation rows: AlpacaEval's df_gamed.csv, or hub")
+        str | None,
+        typer.Option(
+            help="LC regularisation rows: AlpacaEval's df_gamed.csv, hub, or none (default: synthetic)"
+        ),
     ] = None,
     judge_bench: Annotated[
         Path | None,

@@ -236,7 +236,7 @@ def prepare_length_control(
 
     `difficulty`: a CSV path, "hub" (AlpacaEval's published values), "estimate" (jointly from
     these models when there are enough of them, else no difficulty term), "none", or "auto" (the
-    hub when reachable or cached, else as "estimate"). `gamed`: a `df_gamed.csv` path or "hub";
+    hub when reachable or cached, else as "estimate"). `gamed`: a `df_gamed.csv` path, "hub" or "none";
     by default the hub's rows go with the hub's difficulty, and estimated difficulty brings
     synthetic rows carrying the judge's own length effect (see `synthetic_gamed`). The setup's
     `source` says which was used.
@@ -257,6 +257,8 @@ def prepare_length_control(
             if difficulty == "hub":
                 raise
             notes.append(f"hub not used ({exc})")
+    if difficulty == "none":
+        notes.append("no difficulty term")
     if values is None and difficulty in ("auto", "estimate"):
         if len(groups) >= MIN_MODELS_TO_ESTIMATE:
             joint = estimate_difficulty(groups)
@@ -266,7 +268,9 @@ def prepare_length_control(
             notes.append(f"no difficulty term (fewer than {MIN_MODELS_TO_ESTIMATE} models to estimate it)")
     rows: GamedRows | None = None
     slope: float | None = None
-    if gamed is not None:
+    if gamed == "none":
+        notes.append("not regularised")
+    elif gamed is not None:
         rows = load_gamed(hub_file(GAMED_FILE) if gamed == "hub" else gamed)
         notes.append(f"regularised to gamed baselines from {'the hub' if gamed == 'hub' else gamed}")
     elif joint is not None:
