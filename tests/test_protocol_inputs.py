@@ -241,3 +241,22 @@ def test_the_python_api_takes_the_inputs() -> None:
         pytest.raises(ProtocolInputError, match="cannot use reference_answer"),
     ):
         plain.compare("q", "a", "b", reference_answer="ref")
+
+
+def test_a_run_with_one_unusable_input_stops_before_its_first_call(tmp_path: Path) -> None:
+    import asyncio
+
+    from autoj.backends.fake import FakeBackend
+    from autoj.engine import Engine
+    from autoj.protocols.base import ProtocolInputError
+    from autoj.runner import run_to_file
+
+    items = [PairItem("q", "a", "b", id=str(n)) for n in range(3)]
+    items.append(PairItem("q", "a", "b", id="3", rubric=parse_rubric_text(FIVE)))
+    backend = FakeBackend()
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(ProtocolInputError, match="item 3: the autoj protocol cannot use rubric"):
+        asyncio.run(run_to_file(Engine(backend, get_protocol("autoj")), items, out))
+    with pytest.raises(ProtocolInputError, match="item 3"):
+        asyncio.run(Engine(backend, get_protocol("autoj")).run(items))
+    assert backend.calls == [] and not out.exists()

@@ -301,6 +301,7 @@ class Engine:
     async def run(self, items: Iterable[Item]) -> list[Result]:
         """All results, in the order of the items."""
         materialised = list(items)
+        self.protocol.check_items(materialised)
         order = {id(item): n for n, item in enumerate(materialised)}
         results = [r async for r in self.stream(materialised)]
         return sorted(results, key=lambda r: order[id(r.item)])

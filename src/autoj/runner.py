@@ -203,6 +203,7 @@ async def run_to_file(
     The output is checked (a regular file or a new path, none of `inputs`), locked for the run, and
     must hold only results of this engine's setup: see `ResultsWriter`.
     """
+    engine.protocol.check_items(items)  # an input the protocol would drop stops the run before it starts
     show = sys.stderr.isatty() if progress is None else progress
     tally = Tally()
     statuses: Counter[str] = Counter()

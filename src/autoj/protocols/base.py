@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
 
@@ -97,6 +97,11 @@ class JudgeProtocol(abc.ABC):
                 f"item {item.id or '(no id)'}: the {self.name} protocol cannot use "
                 f"{' and '.join(unused)} (it uses {usable}); drop the field or pick a protocol that uses it"
             )
+
+    def check_items(self, items: Iterable[Item]) -> None:
+        """`check_item` for a whole run, before its first model call."""
+        for item in items:
+            self.check_item(item)
 
     def stop_patterns(self, item: Item) -> tuple[str, ...]:
         """Regexes matching a complete final verdict / rating line, to stop generating there."""
