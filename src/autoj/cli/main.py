@@ -109,4 +109,6 @@ def main() -> None:
         _fail(os_error_message(exc), 1)
     except sqlite3.Error as exc:
         _fail(f"database error: {exc}", 1)
+    except UnicodeDecodeError as exc:  # a reader that did not name its file; still one line
+        _fail(f"a file is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})", 1)
     sys.exit(code if isinstance(code, int) else 0)

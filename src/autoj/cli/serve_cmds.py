@@ -37,7 +37,7 @@ def serve(
     host: Annotated[
         str, typer.Option(help="address to listen on; loopback unless you mean it")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = 8000,
     token: Annotated[
         str | None,
         typer.Option(help="require 'Authorization: Bearer TOKEN' (default: $AUTOJ_SERVE_TOKEN)"),
