@@ -219,3 +219,18 @@ def test_bench_results_give_agreement_beside_the_longer_wins_baseline(tmp_path: 
     assert figures["agreement"] == pytest.approx(14 / 20)
     assert figures["longer_wins_agreement"] == pytest.approx(14 / 20)  # response 1 is always longer here
     assert figures["judge_prefers_longer"] == 1.0
+
+
+def test_models_judged_earlier_into_the_file_join_the_length_control_fit(
+    tmp_path: Path, files: dict[str, Path]
+) -> None:
+    config = JudgeConfig.load("fake").with_changes(both_orders=True)
+    out = tmp_path / "shared.jsonl"
+    reference = load_outputs(files["ref"])
+    first = evaluate_outputs(
+        [load_outputs(files["a"]), load_outputs(files["b"])], config, out, reference=reference, classify=False
+    )
+    assert "fewer than 3 models" in first.rows[0].lc_method
+    later = evaluate_outputs([load_outputs(files["c"])], config, out, reference=reference, classify=False)
+    assert [r.model for r in later.rows] == ["model-c"]
+    assert "estimated jointly from 3 models" in later.rows[0].lc_method

@@ -47,13 +47,20 @@ def score_groups(
     classify: bool = True,
     evaluation: str = "annotations",
     judge: str | None = None,
+    context: Mapping[str, Sequence[Comparison]] | None = None,
+    order: Sequence[str] | None = None,
 ) -> list[LeaderboardRow]:
     """One row per model, the length control set up once over all of them; with scenarios (given,
-    or from the classifier when `classify`), each row has its scenario-group profile."""
+    or from the classifier when `classify`), each row has its scenario-group profile.
+
+    `context` holds other models' comparisons against the same reference by the same judge (an
+    earlier run's): they inform the instruction difficulty but get no row.
+    """
     if classify:
         groups = with_scenarios(groups)
-    win_rates = {m: head_to_head([c.preference for c in cs]).win_rate or 0.0 for m, cs in groups.items()}
-    setup = prepare_length_control(groups, win_rates, difficulty=difficulty, gamed=gamed)
+    fitted = {**(context or {}), **groups}
+    win_rates = {m: head_to_head([c.preference for c in cs]).win_rate or 0.0 for m, cs in fitted.items()}
+    setup = prepare_length_control(fitted, win_rates, difficulty=difficulty, gamed=gamed, order=order)
     rows = []
     for comparisons in groups.values():
         row = score_comparisons(

@@ -231,6 +231,7 @@ def prepare_length_control(
     win_rates: Mapping[str, float],
     difficulty: str = "auto",
     gamed: str | None = None,
+    order: Sequence[str] | None = None,
 ) -> LengthControlSetup:
     """Choose the instruction difficulty and the regularisation rows for these models.
 
@@ -239,9 +240,10 @@ def prepare_length_control(
     hub when reachable or cached, else as "estimate"). `gamed`: a `df_gamed.csv` path, "hub" or "none";
     by default the hub's rows go with the hub's difficulty, and estimated difficulty brings
     synthetic rows carrying the judge's own length effect (see `synthetic_gamed`). The setup's
-    `source` says which was used.
+    `source` says which was used. `order` is the instructions' order in the full evaluation set
+    (what a published file's positions refer to); by default, the most complete model's order.
     """
-    order = _reference_order(groups)
+    order = list(order) if order is not None else _reference_order(groups)
     notes: list[str] = []
     values: dict[str, float] | None = None
     joint: JointFit | None = None

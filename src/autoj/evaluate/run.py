@@ -18,13 +18,14 @@ from typing import Any, Literal
 from autoj.bench.metrics import bootstrap_ci
 from autoj.bench.runner import run_items
 from autoj.config import JudgeConfig
+from autoj.errors import AutojError
 from autoj.evaluate.annotations import score_groups
 from autoj.evaluate.comparisons import Comparison
 from autoj.evaluate.leaderboard import LeaderboardRow, now
 from autoj.evaluate.outputs import ModelOutputs, common_keys, item_id, sample_keys
 from autoj.evaluate.reliability import reliability
 from autoj.evaluate.scenarios import classify_instructions
-from autoj.results import Result
+from autoj.results import Result, read_results
 from autoj.types import Item, PairItem, SingleItem, Verdict
 
 Mode = Literal["pairwise", "rate"]
@@ -187,19 +188,23 @@ def evaluate_outputs(
 ) -> EvaluationRun:
     """Judge every model's outputs (against `reference` in pairwise mode) and score the rows.
 
-    Each row carries the judge's reliability: this run's own both-order figures, `bench` (an
+    Models judged earlier into the same results file (same judge setup and reference) join the
+    length-control fit, so a board built run by run is fitted as one. Each row carries the
+    judge's reliability: this run's own both-order figures, `bench` (an
     `autoj bench pairwise` results file of the same judge) and the catalog's published figures.
     """
     from autoj.judge import Judge
 
-    base = reference if mode == "pairwise" and reference is not None else models[0]
+    against = reference if mode == "pairwise" else None
+    if mode == "pairwise" and against is None:
+        raise AutojError("pairwise evaluation needs a reference's outputs")
+    base = against or models[0]
     others = [m for m in models if m is not base]
     keys = sample_keys(common_keys(base, others, intersection), limit, seed)
     scenarios = _scenarios(keys, [base, *others], classify)
     items: list[Item]
-    if mode == "pairwise":
-        assert reference is not None, "pairwise evaluation needs a reference"
-        items = list(pair_items(reference, models, keys, scenarios))
+    if against is not None:
+        items = list(pair_items(against, models, keys, scenarios))
     else:
         items = list(single_items(models, keys, scenarios))
     started = time.perf_counter()
@@ -210,9 +215,18 @@ def evaluate_outputs(
         stats = engine.stats
     elapsed = time.perf_counter() - started
     name = judge_name(config)
-    if mode == "pairwise":
+    if against is not None:
+        earlier = [
+            r
+            for r in read_results(results_path)
+            if isinstance(r.item, PairItem)
+            and r.item.meta.get("model") not in {m.model for m in models}
+            and r.item.meta.get("reference") == against.model
+        ]
         rows = score_groups(
             comparisons_of(results, scenarios),
+            context=comparisons_of(earlier),
+            order=list(against.rows),
             difficulty=difficulty,
             gamed=gamed,
             classify=False,
