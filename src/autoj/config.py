@@ -394,7 +394,7 @@ def _params(base: GenerationParams, value: Value, at: Callable[..., str]) -> Gen
 def _options(spec: str, value: Value, at: Callable[..., str]) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise ConfigError(f"{at('options')}: 'options': expected a mapping of backend options")
-    allowed = _allowed_options(spec)
+    allowed = backend_option_names(spec)
     options: dict[str, Any] = {}
     for key, raw in value.items():
         if allowed is not None and key not in allowed:
@@ -407,9 +407,9 @@ def _options(spec: str, value: Value, at: Callable[..., str]) -> dict[str, Any]:
     return options
 
 
-def _allowed_options(spec: str) -> frozenset[str] | None:
-    """The backend's option names, or None when its extra is not installed (it cannot be checked,
-    and building the judge will say which extra to install)."""
+def backend_option_names(spec: str) -> frozenset[str] | None:
+    """The option names the spec's backend takes, or None when its extra is not installed (they
+    cannot be checked then, and building the judge will say which extra to install)."""
     name, _ = split_spec(spec)
     entry = next((e for e in backend_entries() if e.name == name), None)
     if entry is None:

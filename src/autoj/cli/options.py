@@ -20,8 +20,8 @@ from typing import Annotated
 
 import typer
 
-from autoj.backends.registry import backend_entries, backend_options, parse_backend_options, split_spec
-from autoj.config import DEFAULT_CACHE, DEFAULT_JUDGE, JudgeConfig
+from autoj.backends.registry import parse_backend_options, split_spec
+from autoj.config import DEFAULT_CACHE, DEFAULT_JUDGE, JudgeConfig, backend_option_names
 from autoj.errors import AutojError
 from autoj.protocols import protocol_names
 from autoj.types import GenerationParams
@@ -142,12 +142,9 @@ def judge_config(
 
 def _check_takes(spec: str, option: str, flag: str) -> None:
     """A flag for a backend option the backend does not take is an error, not silently ignored."""
-    name, _ = split_spec(spec)
-    entry = next((e for e in backend_entries() if e.name == name), None)
-    if entry is None or not entry.installed():
-        return
-    if option not in backend_options(spec):
-        raise AutojError(f"{flag}: the {name!r} backend takes no {option!r} option")
+    allowed = backend_option_names(spec)
+    if allowed is not None and option not in allowed:
+        raise AutojError(f"{flag}: the {split_spec(spec)[0]!r} backend takes no {option!r} option")
 
 
 # --- labels: read the same way by every command that reads them (autoj.labels.LabelMap) ----------
