@@ -231,3 +231,33 @@ def test_reproduces_the_published_alpacaeval_2_leaderboard() -> None:
         lc_gaps.append(abs(row.length_controlled_winrate - float(pub["length_controlled_winrate"])))
     assert sum(g < 1.0 for g in lc_gaps) >= 12
     assert np.mean(lc_gaps) < 1.5
+
+
+def test_cli_scores_annotation_files(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    files = [
+        _annotation_file(
+            tmp_path / f"m{k}.my_judge.json.gz", f"gen{k}", [1 + ((i * (k + 1)) % 3) / 2 for i in range(30)]
+        )
+        for k in range(2)
+    ]
+    command = [sys.executable, "-m", "autoj", "evaluate", "--annotations", *map(str, files), "--no-scenarios"]
+    done = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    board = json.loads(done.stdout)["leaderboard"]
+    assert {row["model"] for row in board} == {"gen0", "gen1"}
+    assert all(row["judge"] == "my_judge" and row["evaluation"] == "annotations" for row in board)
+    by_file = subprocess.run(
+        [*command, "--name-from", "file"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert by_file.returncode == 0 and "m0" in by_file.stdout and "m1" in by_file.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "autoj", "evaluate", "--annotations", str(tmp_path / "none.json")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 2 and "none.json" in bad.stderr and "Traceback" not in bad.stderr
