@@ -75,6 +75,11 @@ CASES: dict[str, tuple[str, bytes, tuple[int | None, str | None, str]]] = {
         b"[" * 100_000 + b"]" * 100_000,
         (1, None, "nested too deeply"),
     ),
+    "JSON object naming a key twice": (
+        "twice.jsonl",
+        b'{"id": "p1", "prompt": "q", "response 1": "a", "response 2": "b", "prompt": "other"}\n',
+        (1, "prompt", "appears twice"),
+    ),
     "invalid JSON line": ("broken.jsonl", _jsonl(PAIR) + b"{oops\n", (2, None, "invalid JSON")),
     "JSON that is not a list": ("object.json", b'{"prompt": "q"}', (1, None, "list of objects")),
     "gzip name on plain text": ("plain.jsonl.gz", _jsonl(PAIR), (None, None, "not gzip data")),

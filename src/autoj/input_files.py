@@ -7,8 +7,9 @@ gzipped; any other name is read as JSONL. Each row comes with the number a perso
 
 The edge is where mistakes are caught, before any model call: text must be UTF-8 (a byte-order
 mark is fine); a value must be one a JSON results file can hold (no NaN or Infinity, no lone
-surrogates, no binary); CSV headers must be unique. A bad row is an InputProblem naming the file,
-line and field; a file that cannot be read at all (missing, not gzip, not Parquet) is an AutojError.
+surrogates, no binary); CSV headers and the keys of a JSON object must be unique. A bad row is an
+InputProblem naming the file, line and field; a file that cannot be read at all (missing, not
+gzip, not Parquet) is an AutojError.
 """
 
 from __future__ import annotations
@@ -45,6 +46,34 @@ CSV_FIELD_LIMIT = 64 * 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TOO_DEEP = "values nested too deeply to read (hundreds of levels of lists or objects)"
+
+
+class _DuplicateKey(ValueError):
+    """One JSON object names a key twice: JSON readers keep either value, so neither is trusted."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    record = dict(pairs)
+    if len(record) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return record
+
+
+def _loads(text: str) -> Any:
+    """JSON with every object's keys unique."""
+    return json.loads(text, object_pairs_hook=_unique_keys)
+
+
+def _duplicate(path: Path, number: int, key: str) -> InputProblem:
+    return InputProblem(str(path), number, key, "the key appears twice in one object: keep one")
 
 
 class _NotUtf8(Exception):
@@ -129,9 +158,12 @@ def _jsonl(path: Path) -> Iterator[Row]:
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                record = _loads(line)
             except json.JSONDecodeError as exc:
                 yield number, InputProblem(str(path), number, None, f"invalid JSON: {exc.msg}")
+                continue
+            except _DuplicateKey as exc:
+                yield number, _duplicate(path, number, exc.key)
                 continue
             except RecursionError:
                 yield number, InputProblem(str(path), number, None, _TOO_DEEP)
@@ -152,9 +184,12 @@ def _json(path: Path) -> Iterator[Row]:
         yield line, InputProblem(str(path), line, None, "not UTF-8 text: save the file as UTF-8")
         return
     try:
-        document = json.loads(text)
+        document = _loads(text)
     except json.JSONDecodeError as exc:
         yield exc.lineno, InputProblem(str(path), exc.lineno, None, f"invalid JSON: {exc.msg}")
+        return
+    except _DuplicateKey as exc:
+        yield 1, _duplicate(path, 1, exc.key)
         return
     except RecursionError:
         yield 1, InputProblem(str(path), 1, None, _TOO_DEEP)
