@@ -90,11 +90,11 @@ class JudgeService:
         except ProtocolInputError as exc:
             raise Unprocessable(str(exc)) from None
 
-    def _check_text(self, what: str, text: str | None, limit: int | None = None) -> None:
+    def _check_text(self, what: str, text: str | None) -> None:
         """Within the size limit and encodable: a lone surrogate (JSON allows "\\ud800") is no text."""
         if text is None:
             return
-        limit = limit or self.settings.max_field_chars
+        limit = self.settings.max_field_chars
         if len(text) > limit:
             raise TooLarge(f"{what} has {len(text)} characters; the limit is {limit}")
         try:
