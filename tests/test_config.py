@@ -137,6 +137,12 @@ def test_to_dict_and_from_dict_round_trip_through_json_and_yaml(config: JudgeCon
     assert again == JudgeConfig.from_dict({**config.to_dict(), "source": f"file:{path}"})
 
 
+def test_a_config_made_in_python_checks_its_backend_options() -> None:
+    with pytest.raises(ConfigError, match=r"unknown key 'options\.n_thread': the 'llamacpp' backend takes"):
+        JudgeConfig(judge="llamacpp", options={"n_thread": 2})
+    assert JudgeConfig(judge="llamacpp", options={"n_threads": 2}).options["n_threads"] == 2
+
+
 def test_a_config_is_frozen() -> None:
     config = JudgeConfig(options={"n_ctx": 1})
     with pytest.raises(AttributeError):

@@ -218,6 +218,14 @@ class JudgeConfig:
         for name, check in PARAM_CHECKS.items():
             _checked(where, f"params.{name}", getattr(self.params, name), check)
         options = {str(k): _checked(where, f"options.{k}", v, _option_value) for k, v in self.options.items()}
+        allowed = backend_option_names(self.judge) if options and _spec_problem(self.judge) is None else None
+        unknown = sorted(set(options) - allowed) if allowed is not None else []
+        if unknown:
+            names = ", ".join(sorted(allowed or ())) or "none"
+            raise ConfigError(
+                f"{where}: unknown key 'options.{unknown[0]}': the {split_spec(self.judge)[0]!r} backend "
+                f"takes {names}"
+            )
         object.__setattr__(self, "options", MappingProxyType(options))
 
     # -- building ------------------------------------------------------------------------------
