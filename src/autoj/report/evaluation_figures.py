@@ -10,6 +10,19 @@ from autoj.evaluate.leaderboard import LeaderboardRow
 from autoj.report.figures import _LAYOUT, colour
 
 Z95 = 1.96
+#: Beyond this many models, labels go on hover only and the bars get room for long names.
+CROWDED = 8
+
+
+def _layout(rows: Sequence[LeaderboardRow]) -> dict[str, object]:
+    """The common layout, with the legend above the plot and room below for rotated names."""
+    crowded = len(rows) > CROWDED
+    return {
+        **_LAYOUT,
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        "height": 520 if crowded else _LAYOUT["height"],
+        "margin": {**_LAYOUT["margin"], "b": 180 if crowded else 60, "t": 80},
+    }
 
 
 def _errors(values: Sequence[float | None], errors: Sequence[float | None]) -> list[float]:
@@ -36,7 +49,7 @@ def leaderboard_bars(rows: Sequence[LeaderboardRow]) -> go.Figure | None:
                 "arrayminus": [(r.mean_rating or 0) - (r.rating_ci_low or 0) for r in rows],
             },
         )
-        fig.update_layout(title="Mean rating per model (95% bootstrap CI)", **_LAYOUT)
+        fig.update_layout(title="Mean rating per model (95% bootstrap CI)", **_layout(rows))
         return fig
     raw = [r.win_rate for r in rows]
     lc = [r.length_controlled_winrate for r in rows]
@@ -59,7 +72,8 @@ def leaderboard_bars(rows: Sequence[LeaderboardRow]) -> go.Figure | None:
         )
     fig.add_hline(y=50, line_dash="dash", line_color="#555", annotation_text="as good as the reference")
     reference = rows[0].reference or "the reference"
-    fig.update_layout(title=f"Win rate against {reference} (%, 95% CI)", barmode="group", **_LAYOUT)
+    fig.update_layout(title=f"Win rate against {reference} (%, 95% CI)", barmode="group", **_layout(rows))
+    fig.update_xaxes(tickangle=-45 if len(rows) > CROWDED else 0, automargin=True)
     fig.update_yaxes(range=[0, 100])
     return fig
 
@@ -108,7 +122,7 @@ def length_scatter(rows: Sequence[LeaderboardRow]) -> go.Figure | None:
         x=[r.avg_length for r in shown],
         y=[r.win_rate for r in shown],
         text=[r.model for r in shown],
-        mode="markers+text",
+        mode="markers" if len(shown) > CROWDED else "markers+text",
         textposition="top center",
         marker={"color": colour(0), "size": 10},
         hovertemplate="%{text}: %{y:.1f}% at %{x} characters<extra>win rate</extra>",
@@ -124,7 +138,7 @@ def length_scatter(rows: Sequence[LeaderboardRow]) -> go.Figure | None:
             marker={"color": colour(1), "size": 9, "symbol": "diamond"},
             hovertemplate="%{text}: %{y:.1f}% at %{x} characters<extra>length-controlled</extra>",
         )
-    fig.update_layout(title="Win rate against average output length", **_LAYOUT)
+    fig.update_layout(title="Win rate against average output length", **_layout(shown))
     fig.update_xaxes(title_text="average output length (characters)")
     fig.update_yaxes(title_text="win rate (%)", range=[0, 100])
     return fig
