@@ -357,6 +357,7 @@ class JudgeConfig:
         }
 
     def to_yaml(self) -> str:
+        """What `autoj judges show` prints; saved to a file, it loads back as the same judge."""
         return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
 
 
