@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from autoj.errors import AutojError, InputError, InputProblem
 from autoj.input_files import iter_records
-from autoj.labels import LabelMap
+from autoj.labels import CONVENTIONS, WORD_LABELS, LabelMap
 from autoj.protocols.rubrics import RubricError, to_rubric
 from autoj.types import PairItem, SingleItem, Verdict, check_history, messages_from
 
@@ -28,18 +28,11 @@ __all__ = ["DEFAULT_LABELS", "FieldMap", "LabelMap", "Loaded", "checked_items", 
 
 OnInvalid = Literal["fail", "skip"]
 
-# Labels as people write them, mapped to verdicts; a CLI can extend this with its own names.
+# Auto-J's codes and the spelled labels, for verdict codes in predictions files (human labels are
+# read through a LabelMap, which knows numeric conventions).
 DEFAULT_LABELS: dict[str, Verdict] = {
-    "0": Verdict.RESPONSE_1,
-    "1": Verdict.RESPONSE_2,
-    "2": Verdict.TIE,
-    "a": Verdict.RESPONSE_1,
-    "b": Verdict.RESPONSE_2,
-    "tie": Verdict.TIE,
-    "response_1": Verdict.RESPONSE_1,
-    "response_2": Verdict.RESPONSE_2,
-    "response 1": Verdict.RESPONSE_1,
-    "response 2": Verdict.RESPONSE_2,
+    **{str(int(code)): verdict for code, verdict in CONVENTIONS["autoj"].items()},
+    **WORD_LABELS,
 }
 
 

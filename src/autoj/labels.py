@@ -150,11 +150,6 @@ class LabelMap:
             f"or name it with {MAP_FLAGS} VALUE"
         )
 
-    def verdict(self, value: Any) -> Verdict | None:
-        """The verdict `value` names, or None."""
-        parsed = self.parse(value)
-        return parsed if isinstance(parsed, Verdict) else None
-
 
 def _key(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
