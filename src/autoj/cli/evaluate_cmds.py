@@ -104,12 +104,14 @@ def _pct(value: object) -> str:
 
 def _reliability_line(data: dict[str, object]) -> str:
     """The judge's figures in one line: this run's, then its benchmark's and the catalog's."""
-    parts = [
-        f"judge {data['judge']}: both-order consistency {_pct(data['consistency'])}, "
-        f"'Response 1' share {_pct(data['response_1_share'])}, longer output wins "
-        f"{_pct(data['prefers_longer'])} of decided pairs (people on Eval-P: "
-        f"{_pct(data.get('human_prefers_longer'))}; this run, {data['n']} pairs)"
-    ]
+    parts = [f"judge {data['judge']}"]
+    if data.get("n"):
+        parts[0] += (
+            f": both-order consistency {_pct(data['consistency'])}, "
+            f"'Response 1' share {_pct(data['response_1_share'])}, longer output wins "
+            f"{_pct(data['prefers_longer'])} of decided pairs (people on Eval-P: "
+            f"{_pct(data.get('human_prefers_longer'))}; this run, {data['n']} pairs)"
+        )
     bench = data.get("bench")
     if isinstance(bench, dict) and bench:
         parts.append(
