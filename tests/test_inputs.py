@@ -315,6 +315,20 @@ def test_a_results_file_is_read_back_as_the_items_it_judged(tmp_path: Path) -> N
     assert {(p.field, "pairwise result" in p.message) for p in wrong_kind.problems} == {("kind", True)}
 
 
+def test_a_rating_results_file_is_read_back_as_its_singles(tmp_path: Path) -> None:
+    import asyncio
+
+    from autoj import FakeBackend, Judge
+    from autoj.runner import run_to_file
+
+    singles = [SingleItem("q1", "r1", "a", None, 7.0, {}), SingleItem("q2", "r2", "b", "chitchat", None, {})]
+    out = tmp_path / "rated.jsonl"
+    asyncio.run(run_to_file(Judge(FakeBackend(), protocol="autoj").engine(), list(singles), out))
+    loaded = load_items(out, "single")
+    assert not loaded.problems
+    assert sorted(loaded.singles, key=lambda s: s.id) == singles
+
+
 # -- labels: one map, numbers read under a named convention ---------------------------------------
 
 
