@@ -349,6 +349,7 @@ class ResultsWriter:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise RunFailure(f"cannot create the folder of {self.path}: {exc.strerror}") from None
+        self._created = not self.path.exists()
         self._fd = lock_output(self.path)
         try:
             if overwrite:
@@ -443,7 +444,12 @@ class ResultsWriter:
         self.written += 1
 
     def close(self) -> None:
+        """Let the file go; one this run created and never wrote to is removed again (a run that
+        stopped at once, e.g. on a model that does not load, leaves nothing behind)."""
         if self._fd >= 0:
+            if self._created and os.fstat(self._fd).st_size == 0:
+                with contextlib.suppress(OSError):
+                    os.unlink(self.path)
             os.close(self._fd)
             self._fd = -1
 
