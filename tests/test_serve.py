@@ -190,6 +190,16 @@ def test_classify_uses_the_scenario_classifier_or_says_it_is_missing(fake_url: s
         assert 0 <= got["confidence"] <= 1
 
 
+def test_the_schema_offers_only_the_judge_inputs_the_protocol_uses() -> None:
+    def pair_fields(protocol: str) -> set[str]:
+        app = create_app(Judge(FakeBackend(), protocol=protocol), ServeSettings(judge="fake"))
+        return set(app.openapi()["components"]["schemas"]["PairIn"]["properties"])
+
+    assert not pair_fields("autoj") & {"reference_answer", "rubric", "conversation"}
+    assert pair_fields("judgelm") & {"reference_answer", "rubric", "conversation"} == {"reference_answer"}
+    assert {"reference_answer", "rubric", "conversation"} <= pair_fields("prometheus")
+
+
 def test_models_and_openapi(fake_url: str) -> None:
     models = httpx.get(f"{fake_url}/v1/models", headers=AUTH).json()
     assert models["data"][0]["id"] == "fake"

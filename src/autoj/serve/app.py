@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 import logging
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from autoj import __version__
 from autoj.config import JudgeConfig
 from autoj.judge import Judge
+from autoj.protocols.base import OPTIONAL_INPUTS
 from autoj.serve.routes import api, public
 from autoj.serve.service import Busy, JudgeService, ServiceError
 from autoj.serve.settings import ServeSettings
@@ -159,9 +160,14 @@ def _describe(settings: ServeSettings) -> str:
     )
 
 
-def _with_limits(schema: dict[str, Any], settings: ServeSettings) -> dict[str, Any]:
-    """The OpenAPI schema with this service's size limits, so clients and fuzzers know them."""
+def _with_limits(schema: dict[str, Any], settings: ServeSettings, inputs: Collection[str]) -> dict[str, Any]:
+    """The OpenAPI schema with this service's size limits, so clients and fuzzers know them, and
+    with only the optional judge inputs (`inputs`) its protocol uses: the others are refused (422)."""
     models = schema.get("components", {}).get("schemas", {})
+    for model in ("PairIn", "SingleIn"):
+        for name in OPTIONAL_INPUTS:
+            if model in models and name not in inputs:
+                models[model]["properties"].pop(name, None)
     text = {"maxLength": settings.max_field_chars}
     lists = {
         ("CompareRequest", "pairs"): settings.max_items,
@@ -237,7 +243,7 @@ def create_app(judge: Judge | JudgeConfig | ServeSettings, settings: ServeSettin
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _with_limits(base_openapi(), settings)
+            app.openapi_schema = _with_limits(base_openapi(), settings, built.protocol.inputs)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
