@@ -4,7 +4,6 @@ reference leaderboards (AlpacaEval 1 GPT-4 win rate; Chatbot Arena Elo from huma
 from __future__ import annotations
 
 import asyncio
-import csv
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -19,11 +18,26 @@ from autoj.bench.data import read_json
 from autoj.bench.runner import judge_name, run_items
 from autoj.bench.sampling import stratified_sample
 from autoj.config import JudgeConfig
-from autoj.errors import AutojError
+from autoj.errors import AutojError, InputError, InputProblem
+from autoj.inputs import iter_records
 from autoj.judge import Judge
 from autoj.types import SingleItem
 
 ELO_COLUMNS = ("Arena Elo\n[Feb 2, 2024]", "Arena Elo\n[April 18, 2024]")
+
+
+def _csv_rows(path: Path) -> list[dict[str, Any]]:
+    """A leaderboard table's rows, read like every input (BOM, encoding and header checks)."""
+    rows: list[dict[str, Any]] = []
+    problems: list[InputProblem] = []
+    for _, row in iter_records(path):
+        if isinstance(row, InputProblem):
+            problems.append(row)
+        else:
+            rows.append(row)
+    if problems:
+        raise InputError(problems)
+    return rows
 
 
 def _number(text: str | None) -> float | None:
@@ -36,8 +50,7 @@ def _number(text: str | None) -> float | None:
 def alpacaeval1_win_rates(path: str | Path | None = None) -> dict[str, float]:
     """AlpacaEval 1 (GPT-4 judge) win rate by system name, as in the leaderboard's first column."""
     source = path or datasets.resolve("alpacaeval-leaderboards", "alpacaeval-1")
-    with open(source, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = _csv_rows(Path(source))
     found = {}
     for row in rows:
         rate = _number(row.get("win_rate"))
@@ -52,8 +65,7 @@ def arena_elo(path: str | Path | None = None) -> dict[str, float]:
     One model with outputs here (gpt4_1106_preview) has only the April rating.
     """
     source = path or datasets.resolve("alpacaeval-leaderboards", "arena-elo")
-    with open(source, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = _csv_rows(Path(source))
     found = {}
     for row in rows:
         name = row.get("Model")
