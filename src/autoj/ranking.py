@@ -80,9 +80,7 @@ def pairs_of(n: int) -> list[tuple[int, int]]:
     return list(combinations(range(n), 2))
 
 
-def rank_items(
-    method: Method, query: str, candidates: Sequence[str], id_prefix: str = ""
-) -> list[Item]:
+def rank_items(method: Method, query: str, candidates: Sequence[str], id_prefix: str = "") -> list[Item]:
     """The items to judge for one query: every pair (judge them in both orders) or every candidate.
 
     Ids are `{id_prefix}{i}-{j}` for pairs and `{id_prefix}{i}` for candidates; `ranking_of`
