@@ -277,3 +277,13 @@ def test_a_page_never_replaces_a_records_file(tmp_path: Path) -> None:
     page = tmp_path / "old.html"
     page.write_text("<html></html>")
     assert check_page_output(page) == page
+
+
+def test_a_rewrite_killed_midway_leaves_nothing_after_the_next_start(tmp_path: Path) -> None:
+    out = tmp_path / "r.jsonl"
+    write(out, judged(PAIRS[:1]))
+    (tmp_path / ".r.jsonl.k3j9x.tmp").write_bytes(b'{"id": "p0"')  # what kill -9 mid-rewrite leaves
+    (tmp_path / ".other.jsonl.k3j9x.tmp").write_bytes(b"not ours")
+    with ResultsWriter(out) as writer:
+        assert writer.done == {"p0"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.jsonl.k3j9x.tmp", "r.jsonl"]

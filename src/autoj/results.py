@@ -10,6 +10,7 @@ with a bound on a line's size, never whole.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import stat
@@ -352,6 +353,7 @@ class ResultsWriter:
         self._created = not self.path.exists()
         self._fd = lock_output(self.path)
         try:
+            self._remove_stale_rewrites()
             if overwrite:
                 os.ftruncate(self._fd, 0)
             else:
@@ -401,6 +403,12 @@ class ResultsWriter:
                 f"this run {now!r}; {'; '.join(differences)}): resuming would mix two judges' "
                 "results. Use --overwrite to replace them or choose another output file."
             )
+
+    def _remove_stale_rewrites(self) -> None:
+        """Temporary files of a rewrite killed midway (only the lock holder makes them)."""
+        for stale in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
 
     def _rewrite(self, drop: set[int]) -> None:
         """Replace the file by its kept lines, through a temporary file in the same folder.
