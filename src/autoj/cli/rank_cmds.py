@@ -72,9 +72,9 @@ def _item_prefix(query: RankQuery) -> str:
     return f"{query.id}/"
 
 
-def _evidence(method: Method, ranked: Ranking) -> list[dict[str, Any]]:
+def _evidence(ranked: Ranking) -> list[dict[str, Any]]:
     """Per judged item: what the judge said, in short (the full text is in the judgments file)."""
-    if method == "rate":
+    if ranked.method == "rate":
         return [
             {"candidate": k, "id": r.id, "status": r.status, "rating": r.rating}
             for k, r in enumerate(ranked.results)
@@ -94,7 +94,7 @@ def _evidence(method: Method, ranked: Ranking) -> list[dict[str, Any]]:
     return rows
 
 
-def ranking_record(query: RankQuery, method: Method, ranked: Ranking, judge: Judge) -> dict[str, Any]:
+def ranking_record(query: RankQuery, ranked: Ranking, judge: Judge) -> dict[str, Any]:
     """One output line: the order (indices and names), scores, and the evidence."""
     data = ranked.to_dict()
     return {
@@ -104,7 +104,7 @@ def ranking_record(query: RankQuery, method: Method, ranked: Ranking, judge: Jud
         **data,
         "ranked": [query.names[k] for k in ranked.order],
         "best_name": None if ranked.best is None else query.names[ranked.best],
-        "evidence": _evidence(method, ranked),
+        "evidence": _evidence(ranked),
         "judge": judge.spec,
         "protocol": judge.protocol.id,
     }
@@ -272,7 +272,7 @@ def rank(
         if missing:
             raise RunFailure(f"{judgments} lacks judgments {missing[:3]} of query {query.id!r}: run again")
         ranked = ranking_of(chosen, len(query.candidates), [results[item.id] for item in group])
-        records.append(ranking_record(query, chosen, ranked, j))
+        records.append(ranking_record(query, ranked, j))
     _write_atomically(output, [json.dumps(r, ensure_ascii=False) + "\n" for r in records])
     _show(records, summary, as_json)
     if not summary.complete:
