@@ -16,6 +16,7 @@ from autoj.errors import AutojError, InputError, MissingExtraError
 from autoj.frames import results_frame
 from autoj.judge import Judge
 from autoj.protocols import JudgeProtocol, get_protocol
+from autoj.ranking import Ranking
 from autoj.results import Result, ResultsWriter, read_results
 from autoj.types import (
     Completion,
@@ -42,6 +43,7 @@ __all__ = [
     "MissingExtraError",
     "PairItem",
     "Prompt",
+    "Ranking",
     "Result",
     "ResultsWriter",
     "SingleItem",
