@@ -13,6 +13,7 @@ from rich.table import Table
 from autoj.cli.main import app
 from autoj.cli.options import BackendOptionOpt, LimitOpt, judge_config
 from autoj.errors import AutojError, InputError, InputProblem
+from autoj.outputs import check_output
 
 console = Console()
 QUERY_FIELDS = ("query", "prompt", "instruction")
@@ -79,6 +80,7 @@ def classify_cmd(
     limit: LimitOpt = None,
 ) -> None:
     """Label each record's query with a scenario, its group and a confidence."""
+    check_output(output, [input_path])  # the input is never written over
     records, queries = _read_queries(input_path, query_field)
     if limit is not None:
         records, queries = records[:limit], queries[:limit]

@@ -14,6 +14,7 @@ from typing import Any
 
 from autoj.config import JudgeConfig
 from autoj.labels import LabelMap
+from autoj.outputs import check_output
 from autoj.pipeline.balance import balance
 from autoj.pipeline.classify import classify
 from autoj.pipeline.distill import TrainingSample, distil
@@ -39,6 +40,7 @@ def _cached_stage(
     work: Callable[[], Report],
     force: bool,
 ) -> Report:
+    check_output(output, inputs)  # a stage never writes over what it reads
     print_ = fingerprint(stage, inputs, params)
     if not force:
         stored = stored_report(output, print_)
@@ -194,6 +196,7 @@ def teacher_file(
 ) -> Report:
     """Teacher judgments for every sample of `source` (resuming `output`) by `judge` (a config,
     spec, judge file or catalog name; in its language); a dry run only estimates."""
+    check_output(output, [source])
     config = JudgeConfig.load(judge)
     samples = read_samples(source)
     if dry_run:
