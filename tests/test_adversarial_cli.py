@@ -170,6 +170,26 @@ def test_the_input_is_never_the_output_even_through_a_link(tmp_path: Path, overw
     assert source.read_bytes() == before
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["rate", "{src}", "-o", "{out}", "--judge", "fake"],
+        ["classify", "{src}", "-o", "{out}", "--mode", "linear"],
+        ["pipeline", "ingest", "{src}", "-o", "{out}", "--format", "pairs"],
+        ["pipeline", "balance", "{src}", "-o", "{out}"],
+    ],
+    ids=lambda c: " ".join(c[:2]),
+)
+def test_other_commands_never_write_over_their_input(tmp_path: Path, command: list[str]) -> None:
+    source = write_pairs(tmp_path / "data.jsonl", 3)
+    before = source.read_bytes()
+    argv = [part.format(src=source, out=source) for part in command]
+    one_error_line(autoj(*argv), 2, "is the input file")
+    assert source.read_bytes() == before
+    argv = [part.format(src=source, out="/dev/full") for part in command]
+    one_error_line(autoj(*argv, timeout=30), 2, "is a character device")
+
+
 def test_report_never_replaces_results(tmp_path: Path) -> None:
     results = tmp_path / "r.jsonl"
     assert autoj("compare", EXAMPLES / "pairs.jsonl", "-o", results, "--judge", "fake").returncode == 0
