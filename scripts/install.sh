@@ -17,7 +17,8 @@ PIP=(.venv/bin/python -m pip --disable-pip-version-check --quiet)
 
 # A portable x86-64 build (AVX2, FMA, F16C), not -march=native: some virtual machines report
 # AMX or AVX-512 features that then fault at run time (an AMX matmul died with SIGILL here).
-# The flags are part of the cache folder's name, so a wheel built another way is never reused.
+# The flags are part of the cache folder's name, and pip's own cache (keyed by version only) is
+# bypassed, so a wheel built another way is never reused.
 if [ "$(uname -m)" = x86_64 ]; then
   LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
   WHEELS="$WHEELS/x86-64-avx2"
@@ -29,7 +30,7 @@ mkdir -p "$WHEELS"
 if ! ls "$WHEELS"/llama_cpp_python-"$LLAMA_VERSION"-*.whl >/dev/null 2>&1; then
   echo "building llama-cpp-python $LLAMA_VERSION once (about 7 minutes on 2 cores)..." >&2
   CMAKE_ARGS="$LLAMA_CMAKE_ARGS" CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) \
-    "${PIP[@]}" wheel --no-deps "llama-cpp-python==$LLAMA_VERSION" -w "$WHEELS"
+    "${PIP[@]}" wheel --no-cache-dir --no-deps "llama-cpp-python==$LLAMA_VERSION" -w "$WHEELS"
 fi
 
 extras=""
