@@ -177,6 +177,7 @@ def test_the_input_is_never_the_output_even_through_a_link(tmp_path: Path, overw
         ["classify", "{src}", "-o", "{out}", "--mode", "linear"],
         ["pipeline", "ingest", "{src}", "-o", "{out}", "--format", "pairs"],
         ["pipeline", "balance", "{src}", "-o", "{out}"],
+        ["bench", "pairwise", "--data", "{src}", "-o", "{out}", "--judge", "fake", "--overwrite"],
     ],
     ids=lambda c: " ".join(c[:2]),
 )

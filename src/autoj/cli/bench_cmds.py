@@ -34,6 +34,7 @@ from autoj.cli.options import (
 )
 from autoj.errors import AutojError
 from autoj.inputs import FieldMap, LabelMap, checked_items
+from autoj.outputs import check_output
 from autoj.types import SingleItem
 
 bench = typer.Typer(
@@ -140,7 +141,7 @@ def pairwise_cmd(
         report = bench_pairwise(
             items,
             config,
-            _output(output),
+            _output(output, [data]),
             limit=limit,
             per_scenario=per_scenario,
             seed=seed,
@@ -259,7 +260,7 @@ def ratings_cmd(
     report = bench_ratings(
         singles,
         config,
-        _output(output),
+        _output(output, [data]),
         limit=limit,
         per_scenario=per_scenario,
         seed=seed,
@@ -328,10 +329,11 @@ def ranking_cmd(
     _emit(as_json, report.to_dict(), correlation_table(title, report.correlations))
 
 
-def _output(output: Path | None) -> Path:
+def _output(output: Path | None, inputs: list[Path | None] | None = None) -> Path:
+    """The per-item results file, checked: a regular file or a new path, and none of `inputs`."""
     if output is None:
         raise AutojError("name the per-item results file with -o OUT.jsonl")
-    return output
+    return check_output(output, [path for path in inputs or [] if path is not None])
 
 
 @bench.command("classifier")
