@@ -30,6 +30,7 @@ from autoj.cli.options import (
 )
 from autoj.errors import AutojError
 from autoj.evaluate.leaderboard import LeaderboardRow
+from autoj.outputs import check_output
 
 err_console = Console(stderr=True)
 
@@ -218,6 +219,11 @@ def evaluate(
     from autoj.evaluate.run import evaluate_outputs
 
     summary: dict[str, object] = {}
+    inputs = [*(outputs or []), *([reference] if reference else [])]
+    if leaderboard is not None:
+        if leaderboard.suffix.lower() != ".csv":
+            raise AutojError(f"--leaderboard {leaderboard}: a board is a .csv file; name one")
+        check_output(leaderboard, inputs, flag="--leaderboard")  # never over an input
     if annotations:
         if not outputs or reference:
             raise AutojError(
@@ -234,6 +240,7 @@ def evaluate(
             raise AutojError(
                 "pairwise evaluation needs --reference REF (the baseline's outputs), or use --mode rate"
             )
+        check_output(output, [*inputs, *([leaderboard] if leaderboard else [])])
         fields = OutputFields(instruction_field, output_field, generator_field, id_field, scenario_field)
         models = [load_outputs(path, fields) for path in outputs]
         base = load_outputs(reference, fields) if reference is not None else None
