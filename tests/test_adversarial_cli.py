@@ -80,6 +80,7 @@ def write_pairs(path: Path, count: int) -> Path:
                 "prompt": f"Question {i}?",
                 "response 1": f"A{i}",
                 "response 2": f"B{i}",
+                "label": i % 3,  # Auto-J's 0/1/2
             }
             handle.write(json.dumps(row) + "\n")
     return path
