@@ -287,3 +287,15 @@ def test_a_rewrite_killed_midway_leaves_nothing_after_the_next_start(tmp_path: P
     with ResultsWriter(out) as writer:
         assert writer.done == {"p0"}
     assert sorted(p.name for p in tmp_path.iterdir()) == [".other.jsonl.k3j9x.tmp", "r.jsonl"]
+
+
+def test_a_result_that_cannot_be_encoded_stops_with_its_item_named(tmp_path: Path) -> None:
+    out = tmp_path / "r.jsonl"
+    bad = Result(
+        SingleItem("q\ud800", "r", id="s1"), Judgment(kind="single", status="ok", raw="x", rating=3.0)
+    )
+    with ResultsWriter(out) as writer:
+        writer.write(judged(PAIRS[:1])[0])
+        with pytest.raises(RunFailure, match="item 's1' holds text that is not valid Unicode"):
+            writer.write(bad)
+    assert [d["id"] for d in line_dicts(out)] == ["p0"]

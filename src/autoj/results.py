@@ -435,7 +435,13 @@ class ResultsWriter:
     def write(self, result: Result) -> None:
         """Append one line. On a failed write (disk full, file too large) the partial line is cut
         away again, so every line in the file stays whole, and the run stops with one message."""
-        line = (json.dumps(result.to_dict(), ensure_ascii=False) + "\n").encode("utf-8")
+        try:
+            line = (json.dumps(result.to_dict(), ensure_ascii=False) + "\n").encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate that got past the input checks
+            raise RunFailure(
+                f"the result of item {result.id!r} holds text that is not valid Unicode ({exc.reason} "
+                f"at {exc.start}): it cannot be stored in {self.path}; fix that record and run again"
+            ) from None
         start = os.lseek(self._fd, 0, os.SEEK_END)
         view = memoryview(line)
         try:
