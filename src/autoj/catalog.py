@@ -172,10 +172,6 @@ def get_entry(name: str) -> CatalogEntry | None:
     return next((entry for entry in entries() if entry.name == wanted), None)
 
 
-def names() -> list[str]:
-    return [entry.name for entry in entries()]
-
-
 @cache
 def _builtin() -> tuple[CatalogEntry, ...]:
     text = resources.files("autoj").joinpath("catalog.yaml").read_text(encoding="utf-8")
