@@ -172,6 +172,11 @@ def get_entry(name: str) -> CatalogEntry | None:
     return next((entry for entry in entries() if entry.name == wanted), None)
 
 
+def names() -> list[str]:
+    """Every known judge's name, in catalog order."""
+    return [entry.name for entry in entries()]
+
+
 @cache
 def _builtin() -> tuple[CatalogEntry, ...]:
     text = resources.files("autoj").joinpath("catalog.yaml").read_text(encoding="utf-8")
