@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,12 +18,14 @@ from rich.table import Table
 from autoj.backends.registry import backend_entries
 from autoj.cli.main import app
 from autoj.cli.options import (
+    DEFAULT_FIELDS,
     DEFAULT_JUDGE,
     BackendOptionOpt,
     BothOrdersOpt,
     CacheOpt,
     ConcurrencyOpt,
     ContextOpt,
+    ConversationFieldOpt,
     JsonOpt,
     JudgeOpt,
     LabelConventionOpt,
@@ -35,6 +39,9 @@ from autoj.cli.options import (
     OutputOpt,
     OverwriteOpt,
     ProtocolOpt,
+    ReferenceAnswerFieldOpt,
+    RubricFieldOpt,
+    RubricOpt,
     judge_config,
 )
 from autoj.engine import Engine
@@ -42,11 +49,12 @@ from autoj.errors import AutojError
 from autoj.inputs import FieldMap, LabelMap, checked_items, needs_known_scenarios
 from autoj.judge import Judge
 from autoj.outputs import check_output
-from autoj.protocols import get_protocol
+from autoj.protocols import JudgeProtocol, get_protocol, protocols_using
+from autoj.protocols.base import OPTIONAL_INPUTS
 from autoj.protocols.rubrics import to_rubric
 from autoj.results import Result
 from autoj.runner import RunSummary, Tally, run_to_file
-from autoj.types import Item, Message, PairItem, SingleItem, check_history, messages_from
+from autoj.types import Item, Message, PairItem, Rubric, SingleItem, check_history, messages_from
 
 console = Console()
 err_console = Console(stderr=True)
@@ -142,6 +150,55 @@ def _show_one(result: Result) -> None:
         console.print(f"[bold green]rating: {result.rating:g}[/]")
 
 
+#: The flag that names each optional judge input's field.
+_INPUT_FIELD_FLAGS = {
+    "reference_answer": "--reference-answer-field",
+    "rubric": "--rubric-field",
+    "conversation": "--conversation-field",
+}
+
+
+def _run_rubric(value: str | None, protocol: JudgeProtocol) -> Rubric | None:
+    """`--rubric`, read once; a protocol that cannot use a rubric refuses it before anything runs."""
+    if value is None:
+        return None
+    if "rubric" not in protocol.inputs:
+        raise AutojError(
+            f"--rubric: the {protocol.name} protocol cannot use a rubric; pick one that does "
+            f"(--protocol {', '.join(protocols_using('rubric'))}) or drop --rubric"
+        )
+    return to_rubric(value, "--rubric")
+
+
+def _check_usable(items: Sequence[Item], protocol: JudgeProtocol, source: Path, fields: FieldMap) -> None:
+    """Items carrying an input the protocol cannot use stop the run before it starts, naming the
+    field and its flag: the input would otherwise be dropped from every prompt."""
+    for name in OPTIONAL_INPUTS:
+        carrying = [item for item in items if getattr(item, name)]
+        if not carrying or name in protocol.inputs:
+            continue
+        raise AutojError(
+            f"{source}: {len(carrying)} of {len(items)} item(s) carry a {name.replace('_', ' ')} "
+            f"(field {getattr(fields, name)!r}, first item {carrying[0].id!r}), which the "
+            f"{protocol.name} protocol cannot use: pick a protocol that does "
+            f"(--protocol {', '.join(protocols_using(name))}), or drop the field "
+            f"(or name another with {_INPUT_FIELD_FLAGS[name]})"
+        )
+
+
+def _with_rubric(items: list[Item], rubric: Rubric | None, source: Path, fields: FieldMap) -> list[Item]:
+    """Every item with the run's `--rubric`; an item with a rubric of its own is a conflict."""
+    if rubric is None:
+        return items
+    own = next((item for item in items if item.rubric is not None), None)
+    if own is not None:
+        raise AutojError(
+            f"{source}: item {own.id!r} has its own rubric (field {fields.rubric!r}) and --rubric gives "
+            "one for every item: drop one of them"
+        )
+    return [replace(item, rubric=rubric) for item in items]
+
+
 def _judge_file(
     kind: str,
     input_path: Path,
@@ -154,10 +211,12 @@ def _judge_file(
     as_json: bool,
     allow_empty: bool,
     labels: LabelMap | None = None,
+    rubric: str | None = None,
 ) -> None:
     if output is None:
         raise AutojError("name an output file with -o OUT.jsonl (results stream there as they finish)")
     check_output(output, [input_path])  # before anything is read or loaded
+    run_rubric = _run_rubric(rubric, judge.protocol)
     items, problems = checked_items(
         input_path,
         "pairwise" if kind == "pairwise" else "single",
@@ -170,6 +229,8 @@ def _judge_file(
     for problem in problems:
         err_console.print(f"[yellow]skipped[/] {problem}", markup=True, highlight=False)
     selected: list[Item] = list(items[:limit] if limit is not None else items)
+    _check_usable(selected, judge.protocol, input_path, fields)
+    selected = _with_rubric(selected, run_rubric, input_path, fields)
     summary = asyncio.run(_run_and_close(judge.engine(), selected, output, overwrite, input_path))
     _print_summary(summary, as_json)
     if not summary.complete:
@@ -192,6 +253,10 @@ def compare(
     id_field: Annotated[str, typer.Option(help="input field of the item id")] = "id",
     scenario_field: Annotated[str, typer.Option(help="input field of the scenario")] = "scenario",
     label_field: Annotated[str, typer.Option(help="input field of a human label")] = "label",
+    reference_answer_field: ReferenceAnswerFieldOpt = DEFAULT_FIELDS.reference_answer,
+    rubric_field: RubricFieldOpt = DEFAULT_FIELDS.rubric,
+    conversation_field: ConversationFieldOpt = DEFAULT_FIELDS.conversation,
+    rubric: RubricOpt = None,
     label_convention: LabelConventionOpt = None,
     label_response_1: LabelResponse1Opt = None,
     label_response_2: LabelResponse2Opt = None,
@@ -225,7 +290,7 @@ def compare(
     if query is not None or response_1 is not None or response_2 is not None:
         if input_path is not None or query is None or response_1 is None or response_2 is None:
             raise AutojError("inline use needs all of --query, --response-1, --response-2 and no INPUT")
-        _show_one(j.compare(query, response_1, response_2))
+        _show_one(j.compare(query, response_1, response_2, rubric=_run_rubric(rubric, j.protocol)))
         j.close()
         return
     if input_path is None:
@@ -237,6 +302,9 @@ def compare(
         id=id_field,
         scenario=scenario_field,
         label=label_field,
+        reference_answer=reference_answer_field,
+        rubric=rubric_field,
+        conversation=conversation_field,
     )
     labels = LabelMap.from_options(
         label_convention.value if label_convention else None, label_response_1, label_response_2, label_tie
@@ -253,6 +321,7 @@ def compare(
         as_json,
         allow_empty,
         labels,
+        rubric,
     )
 
 
@@ -268,7 +337,13 @@ def rate(
     response_field: Annotated[str, typer.Option(help="input field of the response")] = "response",
     id_field: Annotated[str, typer.Option(help="input field of the item id")] = "id",
     scenario_field: Annotated[str, typer.Option(help="input field of the scenario")] = "scenario",
-    reference_field: Annotated[str, typer.Option(help="input field of a reference score")] = "score",
+    reference_field: Annotated[
+        str, typer.Option(help="input field of a known score of the response (not a reference answer)")
+    ] = "score",
+    reference_answer_field: ReferenceAnswerFieldOpt = DEFAULT_FIELDS.reference_answer,
+    rubric_field: RubricFieldOpt = DEFAULT_FIELDS.rubric,
+    conversation_field: ConversationFieldOpt = DEFAULT_FIELDS.conversation,
+    rubric: RubricOpt = None,
     on_invalid: OnInvalidOpt = OnInvalid.fail,
     allow_empty: AllowEmptyOpt = False,
     overwrite: OverwriteOpt = False,
@@ -297,7 +372,7 @@ def rate(
     if query is not None or response is not None:
         if input_path is not None or query is None or response is None:
             raise AutojError("inline use needs both --query and --response and no INPUT")
-        _show_one(j.rate(query, response))
+        _show_one(j.rate(query, response, rubric=_run_rubric(rubric, j.protocol)))
         j.close()
         return
     if input_path is None:
@@ -308,8 +383,23 @@ def rate(
         id=id_field,
         scenario=scenario_field,
         reference_score=reference_field,
+        reference_answer=reference_answer_field,
+        rubric=rubric_field,
+        conversation=conversation_field,
     )
-    _judge_file("single", input_path, output, fields, on_invalid, j, overwrite, limit, as_json, allow_empty)
+    _judge_file(
+        "single",
+        input_path,
+        output,
+        fields,
+        on_invalid,
+        j,
+        overwrite,
+        limit,
+        as_json,
+        allow_empty,
+        rubric=rubric,
+    )
 
 
 class Task(str, Enum):
@@ -328,13 +418,7 @@ def prompt(
     reference: Annotated[
         str | None, typer.Option("--reference", help="a reference answer (for judges that use one)")
     ] = None,
-    rubric: Annotated[
-        str | None,
-        typer.Option(
-            help="a rubric: inline text ('[criteria]' + 'Score n: ...' lines), a YAML / text file, "
-            "or a packaged name (helpfulness, harmlessness, honesty, factual_validity, reasoning)"
-        ),
-    ] = None,
+    rubric: RubricOpt = None,
     conversation: Annotated[
         str | None,
         typer.Option(

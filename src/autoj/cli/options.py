@@ -23,7 +23,9 @@ import typer
 from autoj.backends.registry import parse_backend_options, split_spec
 from autoj.config import DEFAULT_CACHE, DEFAULT_JUDGE, JudgeConfig, backend_option_names
 from autoj.errors import AutojError
-from autoj.protocols import protocol_names
+from autoj.inputs import FieldMap
+from autoj.protocols import protocol_names, protocols_using
+from autoj.protocols.rubrics import packaged_rubrics
 from autoj.types import GenerationParams
 
 _DEFAULT_TOKENS = GenerationParams().max_new_tokens
@@ -174,4 +176,48 @@ LabelResponse2Opt = Annotated[
 ]
 LabelTieOpt = Annotated[
     str | None, typer.Option("--label-tie", help="label value meaning a tie", show_default="none")
+]
+
+
+# --- judge inputs: the input fields some judges use, and one rubric for a whole run ----------------
+
+#: The default input field names (Auto-J's data), for flags that map fields.
+DEFAULT_FIELDS = FieldMap()
+
+
+def _used_by(input_name: str) -> str:
+    return f"used by the {', '.join(protocols_using(input_name))} protocols"
+
+
+ReferenceAnswerFieldOpt = Annotated[
+    str,
+    typer.Option(
+        "--reference-answer-field",
+        help=f"input field of a reference answer ({_used_by('reference_answer')})",
+    ),
+]
+RubricFieldOpt = Annotated[
+    str,
+    typer.Option(
+        "--rubric-field",
+        help="input field of an item's rubric: text, a {criteria, scores} object or a YAML file path "
+        f"({_used_by('rubric')})",
+    ),
+]
+ConversationFieldOpt = Annotated[
+    str,
+    typer.Option(
+        "--conversation-field",
+        help="input field of a dialogue's earlier turns: a list of {role, content}, user first, before "
+        f"the query ({_used_by('conversation')})",
+    ),
+]
+RubricOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--rubric",
+        help="one rubric for every item: inline text (the criteria, then 'Score 1: ...' lines), a YAML or "
+        f"text file, or a packaged name ({', '.join(sorted(packaged_rubrics()))}); {_used_by('rubric')}",
+        show_default="none",
+    ),
 ]

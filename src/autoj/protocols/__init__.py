@@ -57,6 +57,12 @@ def protocol_names() -> list[str]:
     return sorted(_FACTORIES)
 
 
+def protocols_using(input_name: str) -> list[str]:
+    """The protocols whose templates use an optional item input (`reference_answer`, `rubric`,
+    `conversation`), for messages that say which protocol to pick."""
+    return [name for name in protocol_names() if input_name in get_protocol(name).inputs]
+
+
 def get_protocol(name: str) -> JudgeProtocol:
     try:
         factory = _FACTORIES[name]
@@ -84,6 +90,7 @@ __all__ = [
     "SkyworkCriticProtocol",
     "get_protocol",
     "protocol_names",
+    "protocols_using",
     "register_protocol",
 ]
 
