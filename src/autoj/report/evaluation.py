@@ -16,7 +16,7 @@ from autoj.errors import AutojError
 from autoj.evaluate.annotations import score_groups
 from autoj.evaluate.leaderboard import LeaderboardRow, read_board
 from autoj.evaluate.run import comparisons_of, rating_rows
-from autoj.results import Result, read_results
+from autoj.results import MAX_LINE_BYTES, Result, read_results
 from autoj.types import PairItem
 
 BOARD_SUFFIXES = (".csv",)
@@ -34,12 +34,14 @@ class Evaluation:
 
 
 def _first_record(path: Path) -> dict[str, object] | None:
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
+    """The first line's JSON object, read bounded; None for anything else (invalid bytes included:
+    the results reader then names the file and line)."""
+    with path.open("rb") as handle:
+        for raw in iter(lambda: handle.readline(MAX_LINE_BYTES + 1), b""):
+            if raw.strip():
                 try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
+                    record = json.loads(raw)
+                except ValueError:  # not JSON, or not UTF-8
                     return None
                 return record if isinstance(record, dict) else None
     return None
