@@ -12,7 +12,7 @@ from collections.abc import Coroutine, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from autoj.backends.base import Backend
+from autoj.backends.base import Backend, UnsupportedFeature, check_request
 from autoj.backends.registry import create_backend
 from autoj.batching import SharedBatcher
 from autoj.cache import CacheOption, JudgmentCache, resolve_cache
@@ -97,6 +97,10 @@ class Judge:
                 config.protocol or default_protocol_name(self.backend, config.language)
             )
         self.params = config.params
+        try:  # a feature the backend would not honour is refused now, not at the first call
+            check_request(self.backend, self.params)
+        except UnsupportedFeature as exc:
+            raise UnsupportedFeature(f"judge config ({config.source}) params: {exc}") from None
         self.both_orders = config.both_orders
         self.concurrency = config.concurrency
         self.cache = resolve_cache(cache if isinstance(cache, JudgmentCache) else config.cache)

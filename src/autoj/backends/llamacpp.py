@@ -275,7 +275,25 @@ class LlamaCppBackend(Backend):
         return len(self._vocab.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def identity(self) -> dict[str, Any]:
-        return {"backend": self.name, "model": self.model_id, "sha256": self.sha256}
+        """The model file, and the settings that change what it writes for a prompt: a context
+        other than the default (where a long prompt is cut, the room left for the answer) and
+        `deterministic`, whose promise holds for one thread count, batch size and attention kernel.
+
+        Settings at their defaults are left out, so records and cache keys made before stay valid.
+        Without `deterministic` the text already varies with what is judged alongside, so threads
+        and batch sizes are speed there, not identity.
+        """
+        identity: dict[str, Any] = {"backend": self.name, "model": self.model_id, "sha256": self.sha256}
+        if self.context_window != DEFAULT_CONTEXT:
+            identity["n_ctx"] = self.context_window
+        if self.deterministic:
+            identity.update(
+                deterministic=True,
+                n_threads=self.n_threads,
+                n_batch=self._n_batch,
+                flash_attn=self._settings["flash_attn"],
+            )
+        return identity
 
     def _one(self, prompt: Prompt, params: GenerationParams) -> Completion:
         common: dict[str, Any] = {

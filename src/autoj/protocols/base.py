@@ -3,27 +3,73 @@
 from __future__ import annotations
 
 import abc
+import math
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import asdict
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from autoj.errors import AutojError
+from autoj.input_files import unstorable
 from autoj.protocols.contract import Contract, OutputContract
 from autoj.protocols.verdict_scores import stop_patterns
-from autoj.types import FinishReason, Item, Judgment, PairItem, Prompt, SingleItem
+from autoj.types import FinishReason, Item, Judgment, Message, PairItem, Prompt, Rubric, SingleItem, Verdict
 
 #: The optional item inputs a protocol may use (see PairItem / SingleItem).
 OPTIONAL_INPUTS = ("reference_answer", "rubric", "conversation")
 
 
 class ProtocolInputError(AutojError):
-    """An item carries an input its protocol cannot use, or lacks one it needs; found before any call."""
+    """An item cannot be prompted: it carries an input its protocol cannot use, lacks one it needs,
+    or holds a value that is not text (NaN, a lone surrogate, a number); found before any call."""
 
 
 def given_inputs(item: Item) -> list[str]:
     """The optional inputs an item carries."""
     return [name for name in OPTIONAL_INPUTS if getattr(item, name)]
+
+
+def bad_value(item: Item) -> tuple[str, str] | None:
+    """(field, why) for the first value of an item built in Python that no judge could take, or None.
+
+    Files are checked as they are read; an item made in code gets the same checks (the file
+    reader's `unstorable`) plus the types a file's text fields already have.
+    """
+    texts = ("query", "response_1", "response_2") if isinstance(item, PairItem) else ("query", "response")
+    for name in (*texts, "id"):
+        value = getattr(item, name)
+        if not isinstance(value, str):
+            return name, f"expected text, got {type(value).__name__} {value!r:.40}"
+    for name in ("scenario", "reference_answer"):
+        value = getattr(item, name)
+        if value is not None and not isinstance(value, str):
+            return name, f"expected text or None, got {type(value).__name__} {value!r:.40}"
+    expected: dict[str, tuple[type, ...]] = {"rubric": (Rubric,)}
+    if isinstance(item, PairItem):
+        expected["label"] = (Verdict,)
+    else:
+        score = item.reference_score
+        if score is not None and (isinstance(score, bool) or not isinstance(score, int | float)):
+            return "reference_score", f"expected a number or None, got {type(score).__name__}"
+        if isinstance(score, float) and not math.isfinite(score):
+            return "reference_score", f"{score!r} is not a score: use None or a number"
+    for name, types in expected.items():
+        value = getattr(item, name)
+        if value is not None and not isinstance(value, types):
+            return name, f"expected {types[0].__name__} or None, got {type(value).__name__}"
+    for n, message in enumerate(item.conversation):
+        if not isinstance(message, Message) or not isinstance(message.content, str):
+            return f"conversation[{n}]", "expected a Message with text content"
+    values: dict[str, Any] = {
+        name: getattr(item, name) for name in (*texts, "id", "scenario", "reference_answer")
+    }
+    values["meta"] = dict(item.meta)
+    values["rubric"] = item.rubric.to_dict() if item.rubric is not None else None
+    values["conversation"] = [asdict(message) for message in item.conversation]
+    bad = unstorable(values)
+    return None if bad is None else (bad[0] or "item", bad[1])
 
 
 @cache
@@ -89,7 +135,11 @@ class JudgeProtocol(abc.ABC):
         return contract
 
     def check_item(self, item: Item) -> None:
-        """Refuse an item whose optional inputs this protocol would otherwise drop."""
+        """Refuse an item that holds a value no judge can take, or optional inputs this protocol
+        would otherwise drop."""
+        bad = bad_value(item)
+        if bad is not None:
+            raise ProtocolInputError(f"item {item.id or '(no id)'} field {bad[0]!r}: {bad[1]}")
         unused = [name for name in given_inputs(item) if name not in self.inputs]
         if unused:
             usable = ", ".join(sorted(self.inputs)) or "none of them"
