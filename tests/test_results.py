@@ -299,3 +299,18 @@ def test_a_result_that_cannot_be_encoded_stops_with_its_item_named(tmp_path: Pat
         with pytest.raises(RunFailure, match="item 's1' holds text that is not valid Unicode"):
             writer.write(bad)
     assert [d["id"] for d in line_dicts(out)] == ["p0"]
+
+
+def test_a_rewrite_keeps_a_linked_output_a_link_and_the_file_mode(tmp_path: Path) -> None:
+    real = tmp_path / "store" / "r.jsonl"
+    real.parent.mkdir()
+    write(real, judged(PAIRS[:2]))
+    with real.open("ab") as handle:
+        handle.write(b'{"cut')  # forces a rewrite
+    real.chmod(0o640)
+    link = tmp_path / "r.jsonl"
+    link.symlink_to(real)
+    with ResultsWriter(link) as writer:
+        assert writer.done == {"p0", "p1"}
+    assert link.is_symlink() and [d["id"] for d in line_dicts(real)] == ["p0", "p1"]
+    assert real.stat().st_mode & 0o777 == 0o640

@@ -404,9 +404,15 @@ class ResultsWriter:
                 "results. Use --overwrite to replace them or choose another output file."
             )
 
+    def _target(self) -> Path:
+        """The file itself, when the output is a link to it: a rewrite replaces the file, not the
+        link."""
+        return Path(os.path.realpath(self.path))
+
     def _remove_stale_rewrites(self) -> None:
         """Temporary files of a rewrite killed midway (only the lock holder makes them)."""
-        for stale in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):
+        target = self._target()
+        for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
             with contextlib.suppress(OSError):
                 stale.unlink()
 
@@ -415,8 +421,10 @@ class ResultsWriter:
 
         The new file is locked before the old one's lock is let go, so no other run slips in.
         """
-        handle, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        target = self._target()
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         try:
+            os.fchmod(handle, stat.S_IMODE(os.fstat(self._fd).st_mode))  # keep the file's mode
             with os.fdopen(handle, "wb") as out:
                 for number, raw, complete in _raw_lines(self.path):
                     if number in drop or not raw.strip():
@@ -424,7 +432,7 @@ class ResultsWriter:
                     out.write(raw if complete else raw + b"\n")
                 out.flush()
                 os.fsync(out.fileno())
-            os.replace(name, self.path)
+            os.replace(name, target)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(name)
