@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from autoj.protocols.parsing import parse_failure, rating_judgment
 from autoj.types import FinishReason, Judgment, Verdict
 
 _BRACKETED = re.compile(r"\[\[\s*([^\[\]\n]{1,12}?)\s*\]\]")
@@ -18,10 +19,6 @@ _SINGLE_NUMBER = re.compile(r"\[\s*([+-]?\d+(?:\.\d+)?)\s*\]")
 _RATING_LEAD = re.compile(r"[\s*_]*Rating\s*[:：]?\s*$", re.IGNORECASE)
 
 
-def _cut_off(finish_reason: FinishReason | None) -> str:
-    return " (the output was cut off at the token limit)" if finish_reason == "length" else ""
-
-
 def parse_bracket_verdict(
     text: str, labels: Mapping[str, Verdict], finish_reason: FinishReason | None = None
 ) -> Judgment:
@@ -29,13 +26,7 @@ def parse_bracket_verdict(
     found = [m for m in _BRACKETED.finditer(text) if m.group(1) in labels]
     if not found:
         allowed = " / ".join(f"[[{label}]]" for label in labels)
-        return Judgment(
-            kind="pairwise",
-            status="parse_error",
-            raw=text,
-            critique=text.strip(),
-            reason=f"no verdict {allowed} found" + _cut_off(finish_reason),
-        )
+        return parse_failure("pairwise", text, f"no verdict {allowed} found", finish_reason)
     last = found[-1]
     return Judgment(
         kind="pairwise",
@@ -52,22 +43,7 @@ def parse_bracket_rating(
     """The number of the last `[[n]]`, else of the last `[n]` (FastChat's backup form), in range."""
     found = list(_DOUBLE_NUMBER.finditer(text)) or list(_SINGLE_NUMBER.finditer(text))
     if not found:
-        return Judgment(
-            kind="single",
-            status="parse_error",
-            raw=text,
-            critique=text.strip(),
-            reason="no [[rating]] found" + _cut_off(finish_reason),
-        )
+        return parse_failure("single", text, "no [[rating]] found", finish_reason)
     last = found[-1]
     critique = _RATING_LEAD.sub("", text[: last.start()]).strip()
-    value = float(last.group(1))
-    if not low <= value <= high:
-        return Judgment(
-            kind="single",
-            status="parse_error",
-            raw=text,
-            critique=critique,
-            reason=f"rating {last.group(1)} is outside {low:g}-{high:g}",
-        )
-    return Judgment(kind="single", status="ok", raw=text, critique=critique, rating=value)
+    return rating_judgment(text, critique, last.group(1), low, high)

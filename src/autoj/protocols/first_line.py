@@ -16,6 +16,7 @@ import re
 
 from autoj.protocols.base import PairwiseOnlyProtocol, fill, load_template
 from autoj.protocols.contract import OutputContract, ScorePairContract, VerdictContract
+from autoj.protocols.parsing import parse_failure
 from autoj.types import FinishReason, Judgment, PairItem, Prompt, Verdict
 
 # PandaLM's builder removes these strings from each response (its `pattern`).
@@ -24,12 +25,6 @@ _SPECIAL_TOKENS = re.compile(
     r"|<\|endofpiece\|>|\[gMASK\]|\[sMASK\]"
 )
 PANDALM_LABELS = (("1", Verdict.RESPONSE_1), ("2", Verdict.RESPONSE_2), ("Tie", Verdict.TIE))
-
-
-def _failed(text: str, reason: str, finish_reason: FinishReason | None) -> Judgment:
-    if finish_reason == "length":
-        reason += " (the output was cut off at the token limit)"
-    return Judgment(kind="pairwise", status="parse_error", raw=text, critique=text.strip(), reason=reason)
 
 
 def _head_and_rest(text: str) -> tuple[str, str]:
@@ -46,10 +41,12 @@ def parse_judgelm(
     try:
         first, second = (float(part) for part in parts)
     except ValueError:
-        return _failed(text, f"the first line is not two scores: {head[:40]!r}", finish_reason)
+        return parse_failure(
+            "pairwise", text, f"the first line is not two scores: {head[:40]!r}", finish_reason
+        )
     outside = [score for score in (first, second) if not low <= score <= high]
     if outside:
-        return _failed(text, f"score {outside[0]:g} is outside {low:g}-{high:g}", None)
+        return parse_failure("pairwise", text, f"score {outside[0]:g} is outside {low:g}-{high:g}", None)
     verdict = Verdict.TIE if first == second else Verdict.RESPONSE_1 if first > second else Verdict.RESPONSE_2
     return Judgment(
         kind="pairwise", status="ok", raw=text, critique=rest, verdict=verdict, scores=(first, second)
@@ -62,7 +59,9 @@ def parse_pandalm(text: str, finish_reason: FinishReason | None = None) -> Judgm
     verdicts = {label.lower(): verdict for label, verdict in PANDALM_LABELS}
     verdict = verdicts.get(head.lower())
     if verdict is None:
-        return _failed(text, f"the first line is not 1, 2 or Tie: {head[:40]!r}", finish_reason)
+        return parse_failure(
+            "pairwise", text, f"the first line is not 1, 2 or Tie: {head[:40]!r}", finish_reason
+        )
     critique = rest.removeprefix("### Reason:").split("\n\n### Reference:")[0].strip()
     return Judgment(kind="pairwise", status="ok", raw=text, critique=critique, verdict=verdict)
 

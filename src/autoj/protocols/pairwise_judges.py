@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cached_property
 from typing import Any
 
 from autoj.protocols.base import PairwiseOnlyProtocol, fill, load_template
 from autoj.protocols.bracket import parse_bracket_verdict
 from autoj.protocols.contract import OutputContract, VerdictContract
+from autoj.protocols.parsing import parse_failure
 from autoj.types import FinishReason, Judgment, Message, PairItem, Prompt, Verdict
 
 SKYWORK_LABELS = {"A": Verdict.RESPONSE_1, "B": Verdict.RESPONSE_2}
@@ -32,46 +34,50 @@ COMPASS_LABELS = {
 CONJ_LABELS = (("1", Verdict.RESPONSE_1), ("2", Verdict.RESPONSE_2))
 
 
-class SkyworkCriticProtocol(PairwiseOnlyProtocol):
+class BracketVerdictProtocol(PairwiseOnlyProtocol):
+    """A judge whose prompt is one user message, its authors' template filled with the query and
+    the two responses, and whose verdict is the last `[[label]]` of its label set.
+
+    A family declares its template, the template's names for the query and the two responses
+    (`slots`), and its labels; the contract follows from the labels.
+    """
+
+    template: str
+    slots: tuple[str, str, str]
+    labels: dict[str, Verdict]
+
+    @cached_property
+    def contract(self) -> OutputContract:
+        verdicts = VerdictContract("[[", tuple(self.labels.items()), suffix="]]", marker=r"\[\[")
+        return OutputContract(pairwise=verdicts, single=None)
+
+    def pairwise_prompt(self, item: PairItem) -> Prompt:
+        query, first, second = self.slots
+        fields = {query: item.query, first: item.response_1, second: item.response_2}
+        return Prompt(messages=(Message("user", fill(load_template(self.template), fields)),))
+
+    def parse_pairwise(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
+        return parse_bracket_verdict(text, self.labels, finish_reason)
+
+
+class SkyworkCriticProtocol(BracketVerdictProtocol):
     name = "skywork"
     version = "1"
-    contract = OutputContract(
-        pairwise=VerdictContract("[[", tuple(SKYWORK_LABELS.items()), suffix="]]", marker=r"\[\["),
-        single=None,
-    )
-
-    def pairwise_prompt(self, item: PairItem) -> Prompt:
-        fields = {"input": item.query, "response_a": item.response_1, "response_b": item.response_2}
-        return Prompt(messages=(Message("user", fill(load_template("skywork_critic.txt"), fields)),))
-
-    def parse_pairwise(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
-        return parse_bracket_verdict(text, SKYWORK_LABELS, finish_reason)
+    template = "skywork_critic.txt"
+    slots = ("input", "response_a", "response_b")
+    labels = SKYWORK_LABELS
 
 
-class CompassJudgerProtocol(PairwiseOnlyProtocol):
+class CompassJudgerProtocol(BracketVerdictProtocol):
     name = "compassjudger"
     version = "1"
-    contract = OutputContract(
-        pairwise=VerdictContract("[[", tuple(COMPASS_LABELS.items()), suffix="]]", marker=r"\[\["),
-        single=None,
-    )
-
-    def pairwise_prompt(self, item: PairItem) -> Prompt:
-        fields = {"prompt": item.query, "answer_a": item.response_1, "answer_b": item.response_2}
-        return Prompt(messages=(Message("user", fill(load_template("compassjudger_pairwise.txt"), fields)),))
-
-    def parse_pairwise(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
-        return parse_bracket_verdict(text, COMPASS_LABELS, finish_reason)
+    template = "compassjudger_pairwise.txt"
+    slots = ("prompt", "answer_a", "answer_b")
+    labels = COMPASS_LABELS
 
 
 _CONJ_KEY = "更好的回答"
 _CONJ_REASON = "原因"
-
-
-def _conj_failed(text: str, reason: str, finish_reason: FinishReason | None) -> Judgment:
-    if finish_reason == "length":
-        reason += " (the output was cut off at the token limit)"
-    return Judgment(kind="pairwise", status="parse_error", raw=text, critique=text.strip(), reason=reason)
 
 
 def _json_objects(text: str) -> list[tuple[int, dict[str, Any]]]:
@@ -92,12 +98,12 @@ def parse_conj(text: str, finish_reason: FinishReason | None = None) -> Judgment
     """The last JSON object naming "更好的回答": 1 or 2; its "原因" is the critique."""
     objects = [(at, data) for at, data in _json_objects(text) if _CONJ_KEY in data]
     if not objects:
-        return _conj_failed(text, f'no JSON object with "{_CONJ_KEY}" found', finish_reason)
+        return parse_failure("pairwise", text, f'no JSON object with "{_CONJ_KEY}" found', finish_reason)
     at, data = objects[-1]
     choice = data[_CONJ_KEY]
     verdicts = dict(CONJ_LABELS)
     if isinstance(choice, bool) or str(choice).strip() not in verdicts:
-        return _conj_failed(text, f'"{_CONJ_KEY}" is {choice!r}, not 1 or 2', None)
+        return parse_failure("pairwise", text, f'"{_CONJ_KEY}" is {choice!r}, not 1 or 2', None)
     reason = data.get(_CONJ_REASON)
     critique = reason.strip() if isinstance(reason, str) else text[:at].strip()
     return Judgment(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from autoj.types import FinishReason, Judgment, Verdict
+from autoj.types import FinishReason, Judgment, TaskKind, Verdict
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,35 @@ def _is_echoed_options(rest: str, family: VerdictMarkers) -> bool:
     return bare_number or any(pattern.match(after) for pattern, _ in family.labels)
 
 
-def _cut_off_note(finish_reason: FinishReason | None) -> str:
-    return " (the output was cut off at the token limit)" if finish_reason == "length" else ""
+def parse_failure(
+    kind: TaskKind,
+    text: str,
+    reason: str,
+    finish_reason: FinishReason | None = None,
+    critique: str | None = None,
+) -> Judgment:
+    """A parse failure that keeps the raw text and says why; a missing answer in an output cut at
+    the token limit says so (pass `finish_reason` only where the cut can explain the failure).
+    Every family's parser fails through here."""
+    if finish_reason == "length":
+        reason += " (the output was cut off at the token limit)"
+    return Judgment(
+        kind=kind,
+        status="parse_error",
+        raw=text,
+        critique=text.strip() if critique is None else critique,
+        reason=reason,
+    )
+
+
+def rating_judgment(text: str, critique: str, number: str, low: float, high: float) -> Judgment:
+    """The rating `number` (as written) when it is within low-high, else a parse failure."""
+    value = float(number)
+    if not low <= value <= high:
+        return parse_failure(
+            "single", text, f"rating {number} is outside {low:g}-{high:g}", critique=critique
+        )
+    return Judgment(kind="single", status="ok", raw=text, critique=critique, rating=value)
 
 
 def parse_verdict(
@@ -95,13 +122,7 @@ def parse_verdict(
             if last is None or match.start() > last[0]:
                 last = (match.start(), match.end(), family)
     if last is None:
-        return Judgment(
-            kind="pairwise",
-            status="parse_error",
-            raw=text,
-            critique=text.strip(),
-            reason="no final-decision marker found" + _cut_off_note(finish_reason),
-        )
+        return parse_failure("pairwise", text, "no final-decision marker found", finish_reason)
     _, end, family = last
     rest = text[end:].lstrip(_LEADING_NOISE)
     critique = text.strip()
@@ -110,22 +131,12 @@ def parse_verdict(
         if label is None:
             continue
         if _is_echoed_options(rest[label.end() :], family):
-            return Judgment(
-                kind="pairwise",
-                status="parse_error",
-                raw=text,
-                critique=critique,
-                reason="the decision copies the format line (it lists the options), not one verdict",
-            )
+            reason = "the decision copies the format line (it lists the options), not one verdict"
+            return parse_failure("pairwise", text, reason, critique=critique)
         return Judgment(kind="pairwise", status="ok", raw=text, critique=critique, verdict=verdict)
     shown = rest[:40].replace("\n", " ")
-    return Judgment(
-        kind="pairwise",
-        status="parse_error",
-        raw=text,
-        critique=critique,
-        reason=f"the final decision names no allowed verdict: {shown!r}" + _cut_off_note(finish_reason),
-    )
+    reason = f"the final decision names no allowed verdict: {shown!r}"
+    return parse_failure("pairwise", text, reason, finish_reason, critique)
 
 
 def parse_rating(
@@ -140,25 +151,9 @@ def parse_rating(
             if last is None or match.start() > last[0].start():
                 last = (match, family)
     if last is None:
-        return Judgment(
-            kind="single",
-            status="parse_error",
-            raw=text,
-            critique=text.strip(),
-            reason="no rating marker found" + _cut_off_note(finish_reason),
-        )
+        return parse_failure("single", text, "no rating marker found", finish_reason)
     match, family = last
-    critique = text[: match.start()].strip()
-    value = float(match.group(1))
-    if not family.low <= value <= family.high:
-        return Judgment(
-            kind="single",
-            status="parse_error",
-            raw=text,
-            critique=critique,
-            reason=f"rating {match.group(1)} is outside {family.low:g}-{family.high:g}",
-        )
-    return Judgment(kind="single", status="ok", raw=text, critique=critique, rating=value)
+    return rating_judgment(text, text[: match.start()].strip(), match.group(1), family.low, family.high)
 
 
 def _inline_flags(pattern: re.Pattern[str]) -> str:

@@ -24,8 +24,9 @@ from dataclasses import replace
 
 from autoj.protocols.base import JudgeProtocol, ProtocolInputError, fill, load_template
 from autoj.protocols.contract import OutputContract, RatingContract, VerdictContract
+from autoj.protocols.parsing import parse_failure
 from autoj.protocols.rubrics import packaged_rubrics
-from autoj.types import FinishReason, Item, Judgment, PairItem, Prompt, Rubric, SingleItem, TaskKind, Verdict
+from autoj.types import FinishReason, Item, Judgment, PairItem, Prompt, Rubric, SingleItem, Verdict
 
 _RESULT = r"(?i)\[RESULT\]"
 CONTRACT = OutputContract(
@@ -94,12 +95,6 @@ _LOOSE_CHOICE = re.compile(
 _RESULT_MARK = re.compile(_RESULT)
 
 
-def _failed(kind: TaskKind, text: str, reason: str, finish_reason: FinishReason | None) -> Judgment:
-    if finish_reason == "length":
-        reason += " (the output was cut off at the token limit)"
-    return Judgment(kind=kind, status="parse_error", raw=text, critique=text.strip(), reason=reason)
-
-
 def parse_absolute(
     text: str, low: int = 1, high: int = 5, finish_reason: FinishReason | None = None
 ) -> Judgment:
@@ -111,15 +106,17 @@ def parse_absolute(
         match = re.compile(pattern, re.IGNORECASE).match(text, results[-1].end())
         start = results[-1].start()
         if match is None:
-            return _failed("single", text, "the last [RESULT] is not followed by a whole-number score", None)
+            return parse_failure(
+                "single", text, "the last [RESULT] is not followed by a whole-number score", None
+            )
     else:
         match = re.compile(_LOOSE_SCORE.format(high=high), re.IGNORECASE).search(text)
         if match is None:
-            return _failed("single", text, "no [RESULT] score found", finish_reason)
+            return parse_failure("single", text, "no [RESULT] score found", finish_reason)
         start = match.start()
     value = int(match.group(1))
     if not low <= value <= high:
-        return _failed("single", text, f"score {value} is outside {low}-{high}", None)
+        return parse_failure("single", text, f"score {value} is outside {low}-{high}", None)
     return Judgment(kind="single", status="ok", raw=text, critique=text[:start].strip(), rating=float(value))
 
 
@@ -132,11 +129,13 @@ def parse_relative(text: str, finish_reason: FinishReason | None = None) -> Judg
         start = results[-1].start()
         if match is None:
             shown = text[results[-1].end() :][:30].strip()
-            return _failed("pairwise", text, f"the last [RESULT] names neither A nor B: {shown!r}", None)
+            return parse_failure(
+                "pairwise", text, f"the last [RESULT] names neither A nor B: {shown!r}", None
+            )
     else:
         match = _LOOSE_CHOICE.search(text)
         if match is None:
-            return _failed("pairwise", text, "no [RESULT] A / B found", finish_reason)
+            return parse_failure("pairwise", text, "no [RESULT] A / B found", finish_reason)
         start = match.start()
     verdict = Verdict.RESPONSE_1 if match.group(1).upper() == "A" else Verdict.RESPONSE_2
     return Judgment(kind="pairwise", status="ok", raw=text, critique=text[:start].strip(), verdict=verdict)
