@@ -305,9 +305,16 @@ def test_report_refuses_a_file_that_mixes_setups(tmp_path: Path) -> None:
 # --- exit codes tell the truth -----------------------------------------------------------------
 
 
-def test_a_model_that_does_not_load_stops_the_run_with_that_reason(tmp_path: Path) -> None:
-    model = tmp_path / "not-a-model.gguf"
-    model.write_bytes(b"this is not a GGUF file\n")
+@pytest.mark.parametrize("kind", ["not-gguf", "truncated"])
+def test_a_model_that_does_not_load_stops_the_run_with_that_reason(tmp_path: Path, kind: str) -> None:
+    model = tmp_path / f"{kind}.gguf"
+    if kind == "truncated":  # a download cut off after its first 30 MB
+        from autoj.backends.llamacpp import embedded_model_path
+
+        with embedded_model_path().open("rb") as whole:
+            model.write_bytes(whole.read(30_000_000))
+    else:
+        model.write_bytes(b"this is not a GGUF file\n")
     out = tmp_path / "out.jsonl"
     for _ in range(2):  # nothing was counted as done: the second run says the same
         done = autoj(
