@@ -152,19 +152,23 @@ class PrometheusProtocol(JudgeProtocol):
     def _rubric(self, item: Item) -> Rubric:
         return item.rubric or packaged_rubrics()[DEFAULT_RUBRIC]
 
+    def _prompt(self, grading: str, item: Item, fields: dict[str, str]) -> Prompt:
+        """The `absolute` or `relative` grading prompt: the template with a reference answer when
+        the item has one, the one without otherwise, after the grading's system prompt."""
+        name = f"prometheus_{grading}_no_reference.txt"
+        if item.reference_answer is not None:
+            name = f"prometheus_{grading}.txt"
+            fields = {**fields, "reference_answer": item.reference_answer}
+        system = load_template(f"prometheus_{grading}_system.txt")
+        return Prompt(text=mistral_wrap(system, fill(load_template(name), fields)))
+
     def single_prompt(self, item: SingleItem) -> Prompt:
         fields = {
             "instruction": instruction_of(item),
             "response": item.response,
             "rubric": absolute_rubric(self._rubric(item), item.id),
         }
-        if item.reference_answer is not None:
-            template = load_template("prometheus_absolute.txt")
-            fields["reference_answer"] = item.reference_answer
-        else:
-            template = load_template("prometheus_absolute_no_reference.txt")
-        system = load_template("prometheus_absolute_system.txt")
-        return Prompt(text=mistral_wrap(system, fill(template, fields)))
+        return self._prompt("absolute", item, fields)
 
     def pairwise_prompt(self, item: PairItem) -> Prompt:
         fields = {
@@ -173,13 +177,7 @@ class PrometheusProtocol(JudgeProtocol):
             "response_B": item.response_2,
             "rubric": relative_rubric(self._rubric(item)),
         }
-        if item.reference_answer is not None:
-            template = load_template("prometheus_relative.txt")
-            fields["reference_answer"] = item.reference_answer
-        else:
-            template = load_template("prometheus_relative_no_reference.txt")
-        system = load_template("prometheus_relative_system.txt")
-        return Prompt(text=mistral_wrap(system, fill(template, fields)))
+        return self._prompt("relative", item, fields)
 
     def parse_pairwise(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
         return parse_relative(text, finish_reason)

@@ -111,18 +111,24 @@ def _top(entry: TokenLogprob) -> Mapping[str, float]:
     return dict(entry.top) or {entry.token: entry.logprob}
 
 
-def _label_offset(text: str, contract: VerdictContract) -> int | None:
-    """Where the label starts in `text`: after the last marker, or at the start of a first line."""
-    if contract.first_line:
-        offset = 0
-    else:
-        matches = list(contract.marker_pattern.finditer(text))
-        if not matches:
-            return None
-        offset = matches[-1].end()
+def _past_noise(text: str, offset: int) -> int | None:
+    """The first offset from `offset` on that is not decoration; None when only decoration is left."""
     while offset < len(text) and text[offset] in _NOISE:
         offset += 1
     return offset if offset < len(text) else None
+
+
+def _after_marker(text: str, marker: re.Pattern[str]) -> int | None:
+    """Where the answer starts in `text`: past the last marker and the decoration after it."""
+    matches = list(marker.finditer(text))
+    return _past_noise(text, matches[-1].end()) if matches else None
+
+
+def _label_offset(text: str, contract: VerdictContract) -> int | None:
+    """Where the label starts in `text`: after the last marker, or at the start of a first line."""
+    if contract.first_line:
+        return _past_noise(text, 0)
+    return _after_marker(text, contract.marker_pattern)
 
 
 def _split(
@@ -194,13 +200,8 @@ def expected_rating(logprobs: Sequence[TokenLogprob], contract: Contract) -> flo
     if not logprobs or not isinstance(contract, RatingContract):
         return None
     text, starts = _spans(logprobs)
-    matches = list(contract.marker_pattern.finditer(text))
-    if not matches:
-        return None
-    offset = matches[-1].end()
-    while offset < len(text) and text[offset] in _NOISE:
-        offset += 1
-    if offset >= len(text):
+    offset = _after_marker(text, contract.marker_pattern)
+    if offset is None:
         return None
     weights: dict[int, float] = {}
     for token, lp in _top(logprobs[_token_at(starts, offset)]).items():
