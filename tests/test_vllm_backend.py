@@ -126,3 +126,20 @@ def test_missing_vllm_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
         pytest.skip("vllm is installed here")
     with pytest.raises(MissingExtraError, match=r"pip install 'autoj\[vllm\]'"):
         registry.create_backend("vllm:m")
+
+
+def test_engine_options_that_change_outputs_are_part_of_the_identity(fake_vllm: types.ModuleType) -> None:
+    """A resume (and the cache) must not mix a float16 or AWQ engine's judgments with another's."""
+    plain = registry.create_backend("vllm:GAIR/autoj-13b@abc123", tensor_parallel_size=2, dtype="auto")
+    assert plain.identity() == {"backend": "vllm", "model": "GAIR/autoj-13b", "revision": "abc123"}
+    tuned = registry.create_backend(
+        "vllm:GAIR/autoj-13b@abc123", dtype="float16", quantization="awq", max_model_len=2048
+    )
+    assert tuned.identity() == {
+        "backend": "vllm",
+        "model": "GAIR/autoj-13b",
+        "revision": "abc123",
+        "dtype": "float16",
+        "quantization": "awq",
+        "max_model_len": 2048,
+    }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from autoj.backends.base import Backend, Capability, known_options
@@ -32,8 +32,12 @@ class HFBackend(Backend):
         model_id: str = "",
         revision: str | None = None,
         max_batch: int = 8,
+        settings: Mapping[str, Any] | None = None,
     ) -> None:
+        """`settings`: the load options that change what the model writes (dtype, quantization),
+        as given; they are part of the identity."""
         self._model = model
+        self._settings = dict(settings or {})
         self._tokenizer = tokenizer
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
@@ -76,13 +80,17 @@ class HFBackend(Backend):
         except (OSError, ValueError) as exc:
             raise AutojError(f"cannot load the transformers model {model_id!r}: {exc}") from None
         model.eval()
-        return cls(model, tokenizer, model_id=model_id, revision=revision, max_batch=max_batch)
+        settings = {k: v for k, v in (("dtype", dtype), ("quantization", quantization)) if v and v != "auto"}
+        return cls(
+            model, tokenizer, model_id=model_id, revision=revision, max_batch=max_batch, settings=settings
+        )
 
     def count_tokens(self, text: str) -> int:
         return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def identity(self) -> dict[str, Any]:
-        return {"backend": self.name, "model": self.model_id, "revision": self.revision}
+        """The model and revision, and the load options given that change its outputs."""
+        return {"backend": self.name, "model": self.model_id, "revision": self.revision, **self._settings}
 
     def _text_of(self, prompt: Prompt) -> str:
         if prompt.text is not None:

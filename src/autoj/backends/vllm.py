@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from autoj.backends.base import Backend, Capability, known_options
@@ -26,8 +26,18 @@ class VLLMBackend(Backend):
     max_batch = 256
     max_concurrency = 1
 
-    def __init__(self, llm: Any, vllm_module: Any, model_id: str, revision: str | None = None) -> None:
+    def __init__(
+        self,
+        llm: Any,
+        vllm_module: Any,
+        model_id: str,
+        revision: str | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> None:
+        """`settings`: the engine options that change what the model writes (dtype, quantization,
+        context length), as given; they are part of the identity."""
         self._llm = llm
+        self._settings = dict(settings or {})
         self._vllm = vllm_module
         self.model_id = model_id
         self.revision = revision or ""
@@ -63,10 +73,20 @@ class VLLMBackend(Backend):
             llm = vllm.LLM(**options)
         except (OSError, ValueError, RuntimeError) as exc:
             raise AutojError(f"vLLM could not load {model_id!r}: {exc}") from None
-        return cls(llm, vllm, model_id, revision)
+        settings = {
+            key: value
+            for key, value in (
+                ("dtype", dtype),
+                ("quantization", quantization),
+                ("max_model_len", max_model_len),
+            )
+            if value and value != "auto"
+        }
+        return cls(llm, vllm, model_id, revision, settings)
 
     def identity(self) -> dict[str, Any]:
-        return {"backend": self.name, "model": self.model_id, "revision": self.revision}
+        """The model and revision, and the engine options given that change its outputs."""
+        return {"backend": self.name, "model": self.model_id, "revision": self.revision, **self._settings}
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.get_tokenizer().encode(text, add_special_tokens=False))
