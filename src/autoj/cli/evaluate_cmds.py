@@ -87,7 +87,7 @@ def _groups_table(rows: list[LeaderboardRow]) -> Table | None:
     if not groups:
         return None
     table = Table(title="win rate by scenario group (n)")
-    table.add_column("model")
+    table.add_column("model", no_wrap=True)
     for group in groups:
         table.add_column(group, justify="right")
     for r in rows:
