@@ -328,7 +328,13 @@ def unstorable(value: Any, where: str = "") -> tuple[str | None, str] | None:
             return None
         return where, f"{value!r} is not a valid value (JSON has no NaN or Infinity): use null or a number"
     if isinstance(value, str):
-        found = _SURROGATE.search(value)
+        if value.isascii():
+            return None
+        try:
+            value.encode("utf-8")  # at C speed; only a lone surrogate fails, then it is looked for
+            return None
+        except UnicodeEncodeError:
+            found = _SURROGATE.search(value)
         if found is None:
             return None
         return where, (
