@@ -62,8 +62,8 @@ def classify_cmd(
     mode: Annotated[
         str,
         typer.Option(
-            help="`encoder` (shipped fine-tuned MiniLM), `linear` (shipped TF-IDF, ~15x faster), "
-            "`hybrid` (extra: embeddings) or `llm`"
+            help="`encoder` (shipped fine-tuned MiniLM + TF-IDF), `linear` (shipped TF-IDF alone, "
+            "faster) or `llm`"
         ),
     ] = "encoder",
     judge: Annotated[
@@ -134,10 +134,6 @@ def _predict(queries: list[str], mode: str, judge: str | None, backend_option: l
         from autoj.scenarios import Classifier
 
         return list(Classifier(kind="encoder" if mode == "encoder" else "tfidf").predict(queries))
-    if mode == "hybrid":
-        from autoj.scenarios import EmbeddingClassifier
-
-        return list(EmbeddingClassifier().predict(queries))
     if mode == "llm":
         if not judge:
             raise AutojError(
@@ -148,7 +144,7 @@ def _predict(queries: list[str], mode: str, judge: str | None, backend_option: l
 
         config = judge_config(judge, backend_option=backend_option)
         return list(LLMClassifier(create_backend(config.judge, **config.options)).predict(queries))
-    raise AutojError(f"unknown --mode {mode!r}: use encoder, linear, hybrid or llm")
+    raise AutojError(f"unknown --mode {mode!r}: use encoder, linear or llm")
 
 
 def _fields(prediction: Any) -> dict[str, Any]:

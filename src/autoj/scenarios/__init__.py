@@ -4,9 +4,9 @@
   the retired `rejecting` / `peer_review` raise unless `map_retired=True`).
 - Criteria: `criteria_for(scenario)`, `format_criteria(scenario)` from our YAML files;
   `load_authors_criteria(dir)` reads the authors' own files.
-- Classifier: `Classifier().predict(queries)` (shipped fine-tuned MiniLM run by numpy, CPU,
-  offline; `Classifier(kind="tfidf")`: the shipped TF-IDF + linear model, ~15x faster),
-  `EmbeddingClassifier()` (hybrid with MiniLM embeddings; extra `embeddings`),
+- Classifier: `Classifier().predict(queries)` (shipped: all-MiniLM-L6-v2 from its package plus
+  our fine-tuned top layers, averaged with the TF-IDF model, run by numpy on the CPU, offline;
+  `Classifier(kind="tfidf")`: the TF-IDF + linear model alone, much faster),
   `LLMClassifier(backend)` (the authors' prompt through any backend), `evaluate_classifier`.
 """
 
@@ -23,7 +23,6 @@ from autoj.scenarios._criteria import (
     load_criteria_tree,
 )
 from autoj.scenarios._criterion import CRITERION_TYPES, Criterion
-from autoj.scenarios._embedding import EmbeddingClassifier
 from autoj.scenarios._errors import (
     CriteriaCycleError,
     CriteriaError,
@@ -69,7 +68,6 @@ __all__ = [
     "CriteriaTree",
     "Criterion",
     "DuplicateCriterionError",
-    "EmbeddingClassifier",
     "LLMClassifier",
     "LabelledQuery",
     "ModelFileError",

@@ -98,22 +98,9 @@ class LinearModel:
             intercept = arrays["intercept"].astype(np.float32)
         return cls(tuple(meta["labels"]), blocks, coef, intercept, float(meta["scale"]), meta["info"])
 
-    @property
-    def dense_dim(self) -> int:
-        """Trailing weights for dense features (sentence embeddings) after the TF-IDF blocks."""
-        return int(self.info.get("dense_dim", 0))
-
-    def probabilities(self, queries: Sequence[str], dense: np.ndarray | None = None) -> np.ndarray:
-        """Softmax over labels for each query, shape (n_queries, n_labels).
-
-        A hybrid model also needs `dense`, one embedding row per query.
-        """
-        n_sparse = self.coef.shape[1] - self.dense_dim
-        scores = np.asarray(transform_all(self.blocks, queries) @ self.coef[:, :n_sparse].T)
-        if self.dense_dim:
-            if dense is None or dense.shape != (len(queries), self.dense_dim):
-                raise ValueError(f"this model needs {self.dense_dim}-dim embeddings per query")
-            scores = scores + dense @ self.coef[:, n_sparse:].T
+    def probabilities(self, queries: Sequence[str]) -> np.ndarray:
+        """Softmax over labels for each query, shape (n_queries, n_labels)."""
+        scores = np.asarray(transform_all(self.blocks, queries) @ self.coef.T)
         return softmax((scores + self.intercept) * self.scale)
 
 
@@ -132,13 +119,41 @@ class ScenarioModel(Protocol):
     @property
     def info(self) -> dict[str, Any]: ...
 
-    def probabilities(self, queries: Sequence[str], dense: np.ndarray | None = None) -> np.ndarray: ...
+    def probabilities(self, queries: Sequence[str]) -> np.ndarray: ...
+
+
+class EnsembleModel:
+    """Two models' probabilities averaged, `weight` on the second; columns matched by label."""
+
+    def __init__(self, first: ScenarioModel, second: ScenarioModel, weight: float) -> None:
+        missing = set(first.labels) - set(second.labels)
+        if missing:
+            raise ModelFileError(f"the ensemble's second model lacks the labels {sorted(missing)}")
+        self.first, self.second, self.weight = first, second, weight
+        self._columns = [second.labels.index(label) for label in first.labels]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.first.labels
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return self.first.info
+
+    def probabilities(self, queries: Sequence[str]) -> np.ndarray:
+        second = self.second.probabilities(queries)[:, self._columns]
+        return np.asarray((1.0 - self.weight) * self.first.probabilities(queries) + self.weight * second)
 
 
 def load_model(directory: Path) -> ScenarioModel:
-    """The model in `directory`: an encoder (encoder.json) or a TF-IDF model (classifier.json)."""
+    """The model in `directory`: an encoder (encoder.json, averaged with the TF-IDF model its
+    file names, if any) or a TF-IDF model (classifier.json)."""
     if (directory / "encoder.json").is_file():
-        return EncoderModel.load(directory)
+        encoder = EncoderModel.load(directory)
+        if not encoder.ensemble:
+            return encoder
+        partner = LinearModel.load((directory / str(encoder.ensemble["model"])).resolve())
+        return EnsembleModel(encoder, partner, float(encoder.ensemble["weight"]))
     return LinearModel.load(directory)
 
 
@@ -170,12 +185,8 @@ class Classifier:
         results: list[ScenarioPrediction] = []
         for start in range(0, len(queries), batch_size):
             batch = queries[start : start + batch_size]
-            results.extend(self._best(self.model.probabilities(batch, self._dense(batch))))
+            results.extend(self._best(self.model.probabilities(batch)))
         return results
-
-    def _dense(self, queries: Sequence[str]) -> np.ndarray | None:
-        """Dense features for a hybrid model; the plain TF-IDF model has none."""
-        return None
 
     def _best(self, probs: np.ndarray) -> list[ScenarioPrediction]:
         results = []
