@@ -115,7 +115,7 @@ def embedding_rows(path: Path, train: list[str], test: list[str], y: list[str], 
     size = (MINILM_BYTES + n_features * len(set(y)) * 2) / 1e6
     rows.append(
         Row(
-            "hybrid (extra): shipped tfidf + MiniLM embeddings, SVM (balanced)",
+            "tfidf + MiniLM embeddings, SVM (balanced)",
             s.accuracy,
             s.macro_f1,
             trained,

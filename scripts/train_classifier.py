@@ -100,7 +100,7 @@ def fit(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--features", type=int, default=0, help="n-grams kept (0: all)")
+    parser.add_argument("--features", type=int, default=40000, help="n-grams kept (0: all)")
     parser.add_argument("--val-fraction", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-extra", action="store_true", help="the authors' classifier split only")

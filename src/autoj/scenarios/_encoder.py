@@ -202,8 +202,8 @@ class EncoderModel:
         self._norm0 = (get("embeddings.LayerNorm.weight"), get("embeddings.LayerNorm.bias"))
         query_scale = 1.0 / float(np.sqrt(int(config["hidden"]) // self.heads))
         self._layers = [_layer(get, f"{_PREFIX}{n}.", query_scale) for n in range(int(config["layers"]))]
-        self._head = np.ascontiguousarray(get("head.weight").T)
-        self._head_bias = get("head.bias")
+        self.head = np.ascontiguousarray(get("head.weight").T)  # (hidden, labels), on pooled()
+        self.head_bias = get("head.bias")
         self._tokenizer = tokenizer
         self._pad = 0
 
@@ -245,7 +245,7 @@ class EncoderModel:
 
     def probabilities(self, queries: Sequence[str]) -> np.ndarray:
         """Softmax over labels for each query, shape (n_queries, n_labels)."""
-        scores = self.pooled(queries) @ self._head + self._head_bias
+        scores = self.pooled(queries) @ self.head + self.head_bias
         scores = np.exp(scores - scores.max(axis=1, keepdims=True))
         return np.asarray(scores / scores.sum(axis=1, keepdims=True))
 
@@ -253,7 +253,7 @@ class EncoderModel:
         """The mean-pooled encoder output of each query, shape (n_queries, hidden)."""
         encoded = self._tokenizer.encode_batch(list(queries))
         ids = [e.ids for e in encoded]
-        out = np.zeros((len(ids), self._head.shape[0]), dtype=np.float32)
+        out = np.zeros((len(ids), self.head.shape[0]), dtype=np.float32)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))  # similar lengths pad little
         for start in range(0, len(order), BATCH):
             chosen = order[start : start + BATCH]
@@ -267,7 +267,7 @@ class EncoderModel:
         for row, ids in enumerate(batch):
             tokens[row, : len(ids)] = ids
             mask[row, : len(ids)] = 1.0
-        x = (self._words[tokens] + self._positions[:width] + self._type0).reshape(-1, self._head.shape[0])
+        x = (self._words[tokens] + self._positions[:width] + self._type0).reshape(-1, self.head.shape[0])
         x = _layer_norm(x, *self._norm0, self.eps)
         blocked = (1.0 - mask)[:, None, None, :] * np.float32(-1e9)  # padding takes no attention
         for layer in self._layers:

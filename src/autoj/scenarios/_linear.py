@@ -1,10 +1,11 @@
 """The shipped scenario classifiers and the `Classifier` that runs them.
 
 Two models ship, both read with numpy only (no pickle, so upgrading scikit-learn or torch cannot
-break them): the default `model/encoder/` (a fine-tuned MiniLM, see _encoder) and the TF-IDF +
-linear model `model/classifier.json` (labels, analyzers, vocabularies) beside
-`model/classifier.npz` (weights, biases, IDFs), about 15x faster and 9 points less accurate.
-Each directory's `metrics.json` records its test figures.
+break them): the TF-IDF + linear model `model/classifier.json` (labels, analyzers, vocabularies)
+beside `model/classifier.npz` (weights, biases, IDFs), and the default `model/encoder/` (a
+fine-tuned MiniLM, see _encoder), whose `encoder.json` names the TF-IDF model and the weight its
+probabilities get in the average (`EnsembleModel`). Each directory's `metrics.json` records its
+test figures.
 """
 
 from __future__ import annotations
