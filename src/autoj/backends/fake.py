@@ -41,6 +41,7 @@ _FAMILIES: tuple[tuple[str, Callable[[int], str]], ...] = (
     ("[The Start of Assistant B's Answer]", lambda n: f"[[{'AB'[n % 2]}]]"),
     ("[The Start of Assistant 2's Answer]", lambda n: f"{(8, 6, 7)[n % 3]} {(6, 8, 7)[n % 3]}\n{_REASONS}"),
     ("### Response 2:", lambda n: f"{('1', '2', 'Tie')[n % 3]}\n\n### Reason: {_REASONS}"),
+    ("# Which is better, Output (a) or Output (b)?", lambda n: f"Output ({'ab'[n % 2]})"),
 )
 
 

@@ -11,6 +11,7 @@
 - `compassjudger`: CompassJudger ([[A>>B]] ... [[B>>A]])
 - `con-j`: Con-J (a JSON verdict)
 - `judgelm`: JudgeLM ("8 6" first line), `pandalm`: PandaLM ("1" / "2" / "Tie" first line)
+- `offsetbias`: OffsetBias ("Output (a)" / "Output (b)")
 - `critique-compare`: which of two critiques of one answer is better (Eval-C)
 - `*+guard`: the injection guard around autoj, autoj-zh and chat
 """
@@ -27,6 +28,7 @@ from autoj.protocols.criteria import CriteriaChatProtocol
 from autoj.protocols.critique import CritiqueComparisonProtocol
 from autoj.protocols.first_line import JudgeLMProtocol, PandaLMProtocol
 from autoj.protocols.mtbench import MTBenchProtocol
+from autoj.protocols.offsetbias import OffsetBiasProtocol
 from autoj.protocols.pairwise_judges import CompassJudgerProtocol, ConJProtocol, SkyworkCriticProtocol
 from autoj.protocols.prometheus import PrometheusLegacyProtocol, PrometheusProtocol
 from autoj.protocols.sanitize import register_guarded
@@ -44,6 +46,7 @@ _FACTORIES: dict[str, Callable[[], JudgeProtocol]] = {
     "con-j": ConJProtocol,
     "judgelm": JudgeLMProtocol,
     "pandalm": PandaLMProtocol,
+    "offsetbias": OffsetBiasProtocol,
     "critique-compare": CritiqueComparisonProtocol,
 }
 
@@ -83,6 +86,7 @@ __all__ = [
     "JudgeLMProtocol",
     "JudgeProtocol",
     "MTBenchProtocol",
+    "OffsetBiasProtocol",
     "PandaLMProtocol",
     "PrometheusLegacyProtocol",
     "PrometheusProtocol",
