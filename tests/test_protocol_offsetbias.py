@@ -17,7 +17,7 @@ from autoj.cli import judge_cmds  # noqa: F401  (registers `compare`)
 from autoj.cli.main import app
 from autoj.engine import Engine
 from autoj.protocols import get_protocol
-from autoj.protocols.base import ProtocolInputError
+from autoj.protocols.base import ProtocolInputError, load_template
 from autoj.protocols.verdict_scores import verdict_probabilities
 from autoj.types import GenerationParams, Message, PairItem, Prompt, SingleItem, TokenLogprob, Verdict
 
@@ -67,6 +67,7 @@ def test_the_shipped_template_is_the_authors_text() -> None:
     # prompt/offsetbias.py is 1,399 characters: `user = """` (10), the template, `"""` (3) and the
     # 89-character output_pattern block after it.
     assert len(OFFSETBIAS) == 1399 - 10 - 3 - 89
+    assert load_template("offsetbias_pairwise.txt") == OFFSETBIAS
 
 
 @pytest.mark.parametrize("swap", [False, True])
