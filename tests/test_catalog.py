@@ -33,8 +33,8 @@ FAMILIES = {
     "judgelm",
     "pandalm",
     "compassjudger",
+    "offsetbias",
 }
-WITHOUT_A_PROTOCOL_YET = {"offsetbias"}  # its "Output (a)/(b)" prompt is no agreed family
 
 #: The judges the catalog must know (issue: "a catalog of judges").
 REQUIRED = {
@@ -66,7 +66,7 @@ def test_the_catalog_knows_the_judges_the_issue_names() -> None:
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
 def test_every_entry_builds_a_judge_config_and_its_protocol_prompts(entry: CatalogEntry) -> None:
-    assert entry.protocol in FAMILIES | WITHOUT_A_PROTOCOL_YET
+    assert entry.protocol in FAMILIES
     config = JudgeConfig.load(entry.name)
     assert (config.judge, config.protocol, config.source) == (
         entry.backend,
@@ -75,8 +75,7 @@ def test_every_entry_builds_a_judge_config_and_its_protocol_prompts(entry: Catal
     )
     assert config.language == entry.language
     assert entry.context > 0 and entry.title
-    if entry.protocol not in protocol_names():
-        pytest.skip(f"protocol {entry.protocol!r} is not registered in autoj.protocols yet")
+    assert entry.protocol in protocol_names()
     protocol = get_protocol(entry.protocol)
     item = PairItem("Name the capital of Australia.", "Canberra.", "Sydney.", id="capital")
     prompt = str(protocol.prompt(item))
