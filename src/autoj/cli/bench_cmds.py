@@ -11,27 +11,19 @@ from rich.console import Console, RenderableType
 
 from autoj.cli.main import app
 from autoj.cli.options import (
-    DEFAULT_JUDGE,
-    BackendOptionOpt,
-    CacheOpt,
-    ConcurrencyOpt,
-    ContextOpt,
+    OPTIONAL_JUDGE,
     JsonOpt,
-    JudgeOpt,
     LabelConventionOpt,
     LabelResponse1Opt,
     LabelResponse2Opt,
     LabelTieOpt,
     Language,
-    LanguageOpt,
     LimitOpt,
-    MaxNewTokensOpt,
-    OptionalJudgeOpt,
     OutputOpt,
     OverwriteOpt,
-    ProtocolOpt,
-    judge_config,
+    judge_options,
 )
+from autoj.config import JudgeConfig
 from autoj.errors import AutojError
 from autoj.inputs import FieldMap, LabelMap, checked_items
 from autoj.outputs import check_output
@@ -53,6 +45,7 @@ def _emit(as_json: bool, payload: dict[str, Any], renderable: RenderableType) ->
 
 
 @bench.command("pairwise")
+@judge_options(without=("both_orders",), judge=OPTIONAL_JUDGE, keep=("language",))
 def pairwise_cmd(
     predictions: Path | None = typer.Option(
         None, help="score predictions made elsewhere (original order; 0/1/2, A/B/tie, null)"
@@ -62,19 +55,14 @@ def pairwise_cmd(
     ),
     prediction_field: str = typer.Option("output", help="field holding a prediction"),
     data: Path | None = typer.Option(None, help="labelled pairs (default: Eval-P in --language)"),
-    judge: OptionalJudgeOpt = None,
-    protocol: ProtocolOpt = None,
+    *,
+    config: JudgeConfig | None,
+    language: Language | None,
     output: OutputOpt = Path("bench-pairwise.jsonl"),
     overwrite: OverwriteOpt = False,
     limit: LimitOpt = None,
     per_scenario: int | None = typer.Option(None, min=0, help="at most N pairs per scenario (seeded)"),
     seed: int = typer.Option(0, help="seed of the sample and the bootstrap"),
-    language: LanguageOpt = None,
-    concurrency: ConcurrencyOpt = None,
-    max_new_tokens: MaxNewTokensOpt = None,
-    cache: CacheOpt = None,
-    backend_option: BackendOptionOpt = None,
-    n_ctx: ContextOpt = None,
     query_field: str = typer.Option("prompt", help="input field of the query"),
     response_1_field: str = typer.Option("response 1", help="input field of response 1"),
     response_2_field: str = typer.Option("response 2", help="input field of response 2"),
@@ -99,18 +87,6 @@ def pairwise_cmd(
     labels = LabelMap.from_options(
         label_convention.value if label_convention else None, label_response_1, label_response_2, label_tie
     )
-    config = None
-    if judge is not None:
-        config = judge_config(
-            judge,
-            protocol=protocol,
-            max_new_tokens=max_new_tokens,
-            language=language,
-            concurrency=concurrency,
-            cache=cache,
-            backend_option=backend_option,
-            n_ctx=n_ctx,
-        )
     if data is None:
         items = load_eval_p(config.language if config else (language or Language.en).value)
     else:
@@ -151,8 +127,10 @@ def pairwise_cmd(
 
 
 @bench.command("critique")
+@judge_options(without=("protocol", "both_orders"), judge=OPTIONAL_JUDGE)
 def critique_cmd(
-    judge: OptionalJudgeOpt = None,
+    *,
+    config: JudgeConfig | None,
     comparison: Path | None = typer.Option(
         None, help="a released-format comparison file (first line A:/B:/C:, meta.exchange)"
     ),
@@ -164,12 +142,6 @@ def critique_cmd(
     limit: LimitOpt = None,
     per_scenario: int | None = typer.Option(None, min=0, help="at most N items per scenario (seeded)"),
     seed: int = typer.Option(0, help="seed of the sample"),
-    language: LanguageOpt = None,
-    concurrency: ConcurrencyOpt = None,
-    max_new_tokens: MaxNewTokensOpt = None,
-    cache: CacheOpt = None,
-    backend_option: BackendOptionOpt = None,
-    n_ctx: ContextOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Which critic's critiques a judge prefers on Eval-C: win / tie / lose per group.
@@ -179,18 +151,9 @@ def critique_cmd(
     from autoj.bench.critique import bench_critique, load_eval_c, released_gpt4_report
     from autoj.bench.render import win_tie_lose_table
 
-    if judge is None:
+    if config is None:
         report = released_gpt4_report(comparison)
     else:
-        config = judge_config(
-            judge,
-            max_new_tokens=max_new_tokens,
-            language=language,
-            concurrency=concurrency,
-            cache=cache,
-            backend_option=backend_option,
-            n_ctx=n_ctx,
-        )
         report = bench_critique(
             load_eval_c(config.language, data),
             config,
@@ -207,10 +170,11 @@ def critique_cmd(
 
 
 @bench.command("ratings")
+@judge_options(without=("both_orders",))
 def ratings_cmd(
     data: Path = typer.Option(..., help="query + response + reference score per line"),
-    judge: JudgeOpt = DEFAULT_JUDGE,
-    protocol: ProtocolOpt = None,
+    *,
+    config: JudgeConfig,
     query_field: str = typer.Option("prompt", help="input field of the query"),
     response_field: str = typer.Option("response", help="input field of the response"),
     reference_field: str = typer.Option("score", help="field holding the reference score"),
@@ -221,12 +185,6 @@ def ratings_cmd(
     limit: LimitOpt = None,
     per_scenario: int | None = typer.Option(None, min=0, help="at most N items per scenario (seeded)"),
     seed: int = typer.Option(0, help="seed of the sample"),
-    language: LanguageOpt = None,
-    concurrency: ConcurrencyOpt = None,
-    max_new_tokens: MaxNewTokensOpt = None,
-    cache: CacheOpt = None,
-    backend_option: BackendOptionOpt = None,
-    n_ctx: ContextOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Pearson / Spearman / Kendall of the judge's ratings with reference scores; Best-of-N.
@@ -238,16 +196,6 @@ def ratings_cmd(
     from autoj.bench.ratings import bench_ratings
     from autoj.bench.render import best_of_n_table, correlation_table
 
-    config = judge_config(
-        judge,
-        protocol=protocol,
-        max_new_tokens=max_new_tokens,
-        language=language,
-        concurrency=concurrency,
-        cache=cache,
-        backend_option=backend_option,
-        n_ctx=n_ctx,
-    )
     fields = FieldMap(
         query=query_field,
         response=response_field,
@@ -278,8 +226,10 @@ def ratings_cmd(
 
 
 @bench.command("ranking")
+@judge_options(without=("both_orders",))
 def ranking_cmd(
-    judge: JudgeOpt = DEFAULT_JUDGE,
+    *,
+    config: JudgeConfig,
     reference: str = typer.Option(
         "alpacaeval-1", help="systems to rate: alpacaeval-1 (26), arena-elo (38) or both"
     ),
@@ -287,13 +237,6 @@ def ranking_cmd(
     output: OutputOpt = Path("bench-ranking.jsonl"),
     overwrite: OverwriteOpt = False,
     seed: int = typer.Option(0, help="seed of the instruction sample"),
-    protocol: ProtocolOpt = None,
-    language: LanguageOpt = None,
-    concurrency: ConcurrencyOpt = None,
-    max_new_tokens: MaxNewTokensOpt = None,
-    cache: CacheOpt = None,
-    backend_option: BackendOptionOpt = None,
-    n_ctx: ContextOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Correlate systems' mean ratings with AlpacaEval 1 win rates and Chatbot Arena Elo.
@@ -304,16 +247,6 @@ def ranking_cmd(
     from autoj.bench.ranking import bench_ranking
     from autoj.bench.render import correlation_table
 
-    config = judge_config(
-        judge,
-        protocol=protocol,
-        max_new_tokens=max_new_tokens,
-        language=language,
-        concurrency=concurrency,
-        cache=cache,
-        backend_option=backend_option,
-        n_ctx=n_ctx,
-    )
     report = bench_ranking(
         config,
         _output(output),

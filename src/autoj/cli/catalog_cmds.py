@@ -6,6 +6,7 @@ are added to `judges_app` by other modules.
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Annotated
 
@@ -15,17 +16,8 @@ from rich.table import Table
 
 from autoj import catalog
 from autoj.cli.main import app
-from autoj.cli.options import (
-    BackendOptionOpt,
-    BothOrdersOpt,
-    CacheOpt,
-    ConcurrencyOpt,
-    ContextOpt,
-    LanguageOpt,
-    MaxNewTokensOpt,
-    ProtocolOpt,
-    judge_config,
-)
+from autoj.cli.options import judge_options
+from autoj.config import JudgeConfig
 from autoj.protocols import protocol_names
 
 console = Console()
@@ -36,6 +28,12 @@ judges_app = typer.Typer(
     no_args_is_help=False,
 )
 app.add_typer(judges_app, name="judges")
+
+
+#: `judges show` takes the judge as its argument, not as `-j`.
+NameArg = Annotated[
+    str, typer.Argument(metavar="NAME|FILE|SPEC", help="catalog name, judge YAML file or spec")
+]
 
 
 @judges_app.callback(invoke_without_command=True)
@@ -77,32 +75,13 @@ def _figure(figure: catalog.Figure) -> str:
 
 
 @judges_app.command("show")
+@judge_options(judge=(NameArg, inspect.Parameter.empty))
 def show_cmd(
-    judge: Annotated[
-        str, typer.Argument(metavar="NAME|FILE|SPEC", help="catalog name, judge YAML file or spec")
-    ],
-    protocol: ProtocolOpt = None,
-    max_new_tokens: MaxNewTokensOpt = None,
-    language: LanguageOpt = None,
-    concurrency: ConcurrencyOpt = None,
-    cache: CacheOpt = None,
-    both_orders: BothOrdersOpt = None,
-    backend_option: BackendOptionOpt = None,
-    n_ctx: ContextOpt = None,
+    *,
+    config: JudgeConfig,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of YAML")] = False,
 ) -> None:
     """Print the resolved judge config (YAML, or --json): what `-j NAME|FILE` and the flags make."""
-    config = judge_config(
-        judge,
-        protocol=protocol,
-        max_new_tokens=max_new_tokens,
-        language=language,
-        concurrency=concurrency,
-        cache=cache,
-        both_orders=both_orders,
-        backend_option=backend_option,
-        n_ctx=n_ctx,
-    )
     if as_json:
         typer.echo(json.dumps(config.to_dict(), indent=2, ensure_ascii=False))
     else:

@@ -19,15 +19,8 @@ from autoj.backends.registry import backend_entries
 from autoj.cli.main import app
 from autoj.cli.options import (
     DEFAULT_FIELDS,
-    DEFAULT_JUDGE,
-    BackendOptionOpt,
-    BothOrdersOpt,
-    CacheOpt,
-    ConcurrencyOpt,
-    ContextOpt,
     ConversationFieldOpt,
     JsonOpt,
-    JudgeOpt,
     LabelConventionOpt,
     LabelResponse1Opt,
     LabelResponse2Opt,
@@ -35,15 +28,14 @@ from autoj.cli.options import (
     Language,
     LanguageOpt,
     LimitOpt,
-    MaxNewTokensOpt,
     OutputOpt,
     OverwriteOpt,
-    ProtocolOpt,
     ReferenceAnswerFieldOpt,
     RubricFieldOpt,
     RubricOpt,
-    judge_config,
+    judge_options,
 )
+from autoj.config import JudgeConfig
 from autoj.engine import Engine
 from autoj.errors import AutojError
 from autoj.inputs import FieldMap, LabelMap, checked_items, needs_known_scenarios
@@ -238,12 +230,12 @@ def _judge_file(
 
 
 @app.command()
+@judge_options()
 def compare(
     input_path: Annotated[Path | None, typer.Argument(metavar="INPUT", help=INPUT_HELP)] = None,
     output: OutputOpt = None,
-    judge: JudgeOpt = DEFAULT_JUDGE,
-    protocol: ProtocolOpt = None,
-    both_orders: BothOrdersOpt = None,
+    *,
+    config: JudgeConfig,
     query: Annotated[str | None, typer.Option(help="inline: the user's query")] = None,
     response_1: Annotated[str | None, typer.Option("--response-1", help="inline: response 1")] = None,
     response_2: Annotated[str | None, typer.Option("--response-2", help="inline: response 2")] = None,
@@ -265,28 +257,10 @@ def compare(
     allow_empty: AllowEmptyOpt = False,
     overwrite: OverwriteOpt = False,
     limit: LimitOpt = None,
-    language: LanguageOpt = None,
-    max_new_tokens: MaxNewTokensOpt = None,
-    concurrency: ConcurrencyOpt = None,
-    n_ctx: ContextOpt = None,
     as_json: JsonOpt = False,
-    cache: CacheOpt = None,
-    backend_option: BackendOptionOpt = None,
 ) -> None:
     """Compare two responses per item: which is better, or a tie, with the judge's reasons."""
-    j = Judge(
-        judge_config(
-            judge,
-            protocol=protocol,
-            max_new_tokens=max_new_tokens,
-            language=language,
-            concurrency=concurrency,
-            cache=cache,
-            both_orders=both_orders,
-            backend_option=backend_option,
-            n_ctx=n_ctx,
-        )
-    )
+    j = Judge(config)
     if query is not None or response_1 is not None or response_2 is not None:
         if input_path is not None or query is None or response_1 is None or response_2 is None:
             raise AutojError("inline use needs all of --query, --response-1, --response-2 and no INPUT")
@@ -326,11 +300,12 @@ def compare(
 
 
 @app.command()
+@judge_options(without=("both_orders",))
 def rate(
     input_path: Annotated[Path | None, typer.Argument(metavar="INPUT", help=INPUT_HELP)] = None,
     output: OutputOpt = None,
-    judge: JudgeOpt = DEFAULT_JUDGE,
-    protocol: ProtocolOpt = None,
+    *,
+    config: JudgeConfig,
     query: Annotated[str | None, typer.Option(help="inline: the user's query")] = None,
     response: Annotated[str | None, typer.Option(help="inline: the response to rate")] = None,
     query_field: Annotated[str, typer.Option(help="input field of the query")] = "prompt",
@@ -348,27 +323,10 @@ def rate(
     allow_empty: AllowEmptyOpt = False,
     overwrite: OverwriteOpt = False,
     limit: LimitOpt = None,
-    language: LanguageOpt = None,
-    max_new_tokens: MaxNewTokensOpt = None,
-    concurrency: ConcurrencyOpt = None,
-    n_ctx: ContextOpt = None,
     as_json: JsonOpt = False,
-    cache: CacheOpt = None,
-    backend_option: BackendOptionOpt = None,
 ) -> None:
     """Critique one response per item and rate it 1-10."""
-    j = Judge(
-        judge_config(
-            judge,
-            protocol=protocol,
-            max_new_tokens=max_new_tokens,
-            language=language,
-            concurrency=concurrency,
-            cache=cache,
-            backend_option=backend_option,
-            n_ctx=n_ctx,
-        )
-    )
+    j = Judge(config)
     if query is not None or response is not None:
         if input_path is not None or query is None or response is None:
             raise AutojError("inline use needs both --query and --response and no INPUT")

@@ -5,18 +5,23 @@
 `--both-orders/--one-order`, `-B`, `--n-ctx`) change that config only when they are given, so a
 judge file's settings hold unless a flag says otherwise. Bad values are usage errors (exit 2).
 
-A command declares the ones it takes and hands them to `judge_config`:
+A command takes them all at once with `judge_options`, and gets the one JudgeConfig they make:
 
-    def compare(judge: JudgeOpt = DEFAULT_JUDGE, protocol: ProtocolOpt = None, ...):
-        config = judge_config(judge, protocol=protocol, max_new_tokens=max_new_tokens, ...)
+    @app.command()
+    @judge_options(without=("both_orders",))
+    def rate(input_path: ..., config: JudgeConfig, limit: LimitOpt = None, ...):
+        ...
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -140,6 +145,80 @@ def judge_config(
         options=options or None,
         source="flags" if base.source == "spec" else None,
     )
+
+
+#: The judge flags `judge_options` adds, in the order help shows them: (annotation, default).
+JUDGE_PARAMS: Mapping[str, tuple[Any, Any]] = {
+    "judge": (JudgeOpt, DEFAULT_JUDGE),
+    "protocol": (ProtocolOpt, None),
+    "both_orders": (BothOrdersOpt, None),
+    "language": (LanguageOpt, None),
+    "max_new_tokens": (MaxNewTokensOpt, None),
+    "concurrency": (ConcurrencyOpt, None),
+    "cache": (CacheOpt, None),
+    "backend_option": (BackendOptionOpt, None),
+    "n_ctx": (ContextOpt, None),
+}
+
+#: `-j` for commands where no judge means something else (scoring given predictions).
+OPTIONAL_JUDGE = (OptionalJudgeOpt, None)
+
+R = TypeVar("R")
+
+
+def judge_options(
+    *,
+    without: Collection[str] = (),
+    only: Collection[str] | None = None,
+    judge: tuple[Any, Any] = JUDGE_PARAMS["judge"],
+    keep: Collection[str] = (),
+) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """Give a typer command the judge flags, declared once here, and hand it one `config`.
+
+    The command declares `*, config: JudgeConfig` where the flags belong; they take its place in
+    the signature typer reads. `without` names the flags a command does not take (or `only` those
+    it takes besides `-j`); `judge` is `-j`'s (annotation, default) where it differs (an argument;
+    optional: no judge, config None); `keep` names flags the command also gets as given (it
+    declares them plainly, e.g. `language: Language | None`; the flag stays declared here).
+    """
+    if only is not None:
+        without = [*without, *(name for name in JUDGE_PARAMS if name not in {"judge", *only})]
+    named = {*without, *keep, *(only or ())}
+    if named - set(JUDGE_PARAMS) or "judge" in without or set(keep) & set(without):
+        raise ValueError(f"judge_options: bad flag names in {sorted(named)}")
+    names = [name for name in JUDGE_PARAMS if name not in without]
+    specs = {**JUDGE_PARAMS, "judge": judge}
+
+    def decorate(command: Callable[..., R]) -> Callable[..., R]:
+        signature = inspect.signature(command, eval_str=True)
+        if not set(keep) <= set(signature.parameters):
+            raise ValueError(f"judge_options: {command.__name__} must declare {sorted(keep)} to keep them")
+        own = [p for p in signature.parameters.values() if p.name not in keep]
+        at = [p.name for p in own].index("config")
+        added = [
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, annotation=specs[name][0], default=specs[name][1]
+            )
+            for name in names
+        ]
+        rest = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own[at + 1 :]]
+        params = [*own[:at], *added, *rest]
+
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> R:
+            given = {name: kwargs.pop(name) for name in names if name not in keep}
+            given |= {name: kwargs[name] for name in keep}
+            spec = given.pop("judge")
+            kwargs["config"] = None if spec is None else judge_config(spec, **given)
+            return command(*args, **kwargs)
+
+        wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in params} | {
+            "return": signature.return_annotation
+        }
+        return wrapper
+
+    return decorate
 
 
 def _check_takes(spec: str, option: str, flag: str) -> None:

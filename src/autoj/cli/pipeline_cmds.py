@@ -15,22 +15,16 @@ import typer
 
 from autoj.cli.main import app
 from autoj.cli.options import (
-    DEFAULT_JUDGE,
-    BackendOptionOpt,
-    CacheOpt,
-    ConcurrencyOpt,
-    ContextOpt,
-    JudgeOpt,
     LabelConventionOpt,
     LabelResponse1Opt,
     LabelResponse2Opt,
     LabelTieOpt,
     Language,
     LanguageOpt,
-    MaxNewTokensOpt,
     OverwriteOpt,
-    judge_config,
+    judge_options,
 )
+from autoj.config import JudgeConfig
 from autoj.errors import AutojError
 from autoj.labels import LabelMap
 from autoj.pipeline import files
@@ -158,16 +152,12 @@ def balance_cmd(
 
 
 @pipeline.command("teacher")
+@judge_options(without=("protocol", "both_orders"))
 def teacher_cmd(
     source: Annotated[Path, typer.Argument(help="balanced samples JSONL")],
     output: Output,
-    judge: JudgeOpt = DEFAULT_JUDGE,
-    max_new_tokens: MaxNewTokensOpt = None,
-    concurrency: ConcurrencyOpt = None,
-    n_ctx: ContextOpt = None,
-    language: LanguageOpt = None,
-    cache: CacheOpt = None,
-    backend_option: BackendOptionOpt = None,
+    *,
+    config: JudgeConfig,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="estimate tokens, call nothing")] = False,
     overwrite: OverwriteOpt = False,
 ) -> None:
@@ -175,15 +165,6 @@ def teacher_cmd(
 
     The teacher's protocol is the criteria-guided Auto-J one; a judge file's protocol is not used.
     """
-    config = judge_config(
-        judge,
-        max_new_tokens=max_new_tokens,
-        language=language,
-        concurrency=concurrency,
-        cache=cache,
-        backend_option=backend_option,
-        n_ctx=n_ctx,
-    )
     _emit(files.teacher_file(source, output, config, dry_run, overwrite))
 
 

@@ -24,21 +24,13 @@ from rich.table import Table
 
 from autoj.cli.main import app
 from autoj.cli.options import (
-    DEFAULT_JUDGE,
-    BackendOptionOpt,
-    CacheOpt,
-    ConcurrencyOpt,
-    ContextOpt,
     JsonOpt,
-    JudgeOpt,
-    LanguageOpt,
     LimitOpt,
-    MaxNewTokensOpt,
     OutputOpt,
     OverwriteOpt,
-    ProtocolOpt,
-    judge_config,
+    judge_options,
 )
+from autoj.config import JudgeConfig
 from autoj.engine import Engine
 from autoj.errors import AutojError, InputError, RunFailure
 from autoj.judge import Judge
@@ -184,6 +176,7 @@ def _show(records: list[dict[str, Any]], summary: RunSummary, as_json: bool) -> 
 
 
 @app.command()
+@judge_options(without=("both_orders",))
 def rank(
     input_path: Annotated[
         Path, typer.Argument(metavar="INPUT", help="one record per query: JSONL, JSON, CSV, TSV, Parquet")
@@ -202,8 +195,8 @@ def rank(
             show_default="OUT.judgments.jsonl",
         ),
     ] = None,
-    judge: JudgeOpt = DEFAULT_JUDGE,
-    protocol: ProtocolOpt = None,
+    *,
+    config: JudgeConfig,
     query_field: Annotated[str, typer.Option(help="input field of the query")] = "prompt",
     candidates_field: Annotated[
         str, typer.Option(help="input field of the list of candidates")
@@ -217,13 +210,7 @@ def rank(
     id_field: Annotated[str, typer.Option(help="input field of the query id")] = "id",
     overwrite: OverwriteOpt = False,
     limit: LimitOpt = None,
-    language: LanguageOpt = None,
-    max_new_tokens: MaxNewTokensOpt = None,
-    concurrency: ConcurrencyOpt = None,
-    n_ctx: ContextOpt = None,
     as_json: JsonOpt = False,
-    cache: CacheOpt = None,
-    backend_option: BackendOptionOpt = None,
 ) -> None:
     """Order N candidate responses per query, best first, with the evidence for the order.
 
@@ -248,16 +235,6 @@ def rank(
         raise InputError(problems, hint="nothing was judged; fix the records or map field names")
     if limit is not None:
         queries = queries[:limit]
-    config = judge_config(
-        judge,
-        protocol=protocol,
-        max_new_tokens=max_new_tokens,
-        language=language,
-        concurrency=concurrency,
-        cache=cache,
-        backend_option=backend_option,
-        n_ctx=n_ctx,
-    )
     j = Judge(config)
     chosen: Method = "pairwise" if method is RankMethod.pairwise else "rate"
     per_query = [rank_items(chosen, q.query, q.candidates, _item_prefix(q)) for q in queries]

@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from autoj.cli.main import app
-from autoj.cli.options import BackendOptionOpt, LimitOpt, judge_config
+from autoj.cli.options import LimitOpt, judge_options
+from autoj.config import JudgeConfig
 from autoj.errors import AutojError, InputError, InputProblem
 from autoj.outputs import check_output
 
@@ -51,7 +52,21 @@ def criteria_cmd(
     typer.echo(format_criteria(scenario, source))
 
 
+#: classify's judge is for --mode llm only, and may be named `--backend` too.
+ClassifierJudgeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--judge",
+        "-j",
+        "--backend",
+        help="for --mode llm: a backend spec (e.g. openai:MODEL@URL), judge YAML file or catalog name",
+        show_default="none",
+    ),
+]
+
+
 @app.command("classify")
+@judge_options(only=("backend_option",), judge=(ClassifierJudgeOpt, None))
 def classify_cmd(
     input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="JSONL, JSON or CSV file")],
     output: Annotated[Path, typer.Option("-o", "--output", help="JSONL file to write")],
@@ -66,17 +81,8 @@ def classify_cmd(
             "faster) or `llm`"
         ),
     ] = "encoder",
-    judge: Annotated[
-        str | None,
-        typer.Option(
-            "--judge",
-            "-j",
-            "--backend",
-            help="for --mode llm: a backend spec (e.g. openai:MODEL@URL), judge YAML file or catalog name",
-            show_default="none",
-        ),
-    ] = None,
-    backend_option: BackendOptionOpt = None,
+    *,
+    config: JudgeConfig | None,
     limit: LimitOpt = None,
 ) -> None:
     """Label each record's query with a scenario, its group and a confidence."""
@@ -84,7 +90,7 @@ def classify_cmd(
     records, queries = _read_queries(input_path, query_field)
     if limit is not None:
         records, queries = records[:limit], queries[:limit]
-    predictions = _predict(queries, mode, judge, backend_option)
+    predictions = _predict(queries, mode, config)
     counts: dict[str, int] = {}
     with output.open("w", encoding="utf-8") as handle:
         for record, prediction in zip(records, predictions, strict=True):
@@ -129,20 +135,19 @@ def _query_of(record: dict[str, Any], query_field: str | None) -> str | None:
     return None
 
 
-def _predict(queries: list[str], mode: str, judge: str | None, backend_option: list[str] | None) -> list[Any]:
+def _predict(queries: list[str], mode: str, config: JudgeConfig | None) -> list[Any]:
     if mode in ("encoder", "linear"):
         from autoj.scenarios import Classifier
 
         return list(Classifier(kind="encoder" if mode == "encoder" else "tfidf").predict(queries))
     if mode == "llm":
-        if not judge:
+        if config is None:
             raise AutojError(
                 "--mode llm needs --judge/--backend SPEC (e.g. vllm:GAIR/autoj-scenario-classifier)"
             )
         from autoj.backends import create_backend
         from autoj.scenarios._llm import LLMClassifier
 
-        config = judge_config(judge, backend_option=backend_option)
         return list(LLMClassifier(create_backend(config.judge, **config.options)).predict(queries))
     raise AutojError(f"unknown --mode {mode!r}: use encoder, linear or llm")
 

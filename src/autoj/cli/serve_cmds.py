@@ -7,33 +7,16 @@ from typing import Annotated
 import typer
 
 from autoj.cli.main import app
-from autoj.cli.options import (
-    DEFAULT_JUDGE,
-    BackendOptionOpt,
-    BothOrdersOpt,
-    CacheOpt,
-    ConcurrencyOpt,
-    ContextOpt,
-    JudgeOpt,
-    LanguageOpt,
-    MaxNewTokensOpt,
-    ProtocolOpt,
-    judge_config,
-)
+from autoj.cli.options import judge_options
+from autoj.config import JudgeConfig
 from autoj.errors import AutojError
 
 
 @app.command()
+@judge_options()
 def serve(
-    judge: JudgeOpt = DEFAULT_JUDGE,
-    protocol: ProtocolOpt = None,
-    max_new_tokens: MaxNewTokensOpt = None,
-    language: LanguageOpt = None,
-    concurrency: ConcurrencyOpt = None,
-    cache: CacheOpt = None,
-    both_orders: BothOrdersOpt = None,
-    backend_option: BackendOptionOpt = None,
-    n_ctx: ContextOpt = None,
+    *,
+    config: JudgeConfig,
     host: Annotated[
         str, typer.Option(help="address to listen on; loopback unless you mean it")
     ] = "127.0.0.1",
@@ -56,17 +39,6 @@ def serve(
     from autoj.serve import ServeSettings, create_app
     from autoj.serve.server import serve as run_server
 
-    config = judge_config(
-        judge,
-        protocol=protocol,
-        max_new_tokens=max_new_tokens,
-        language=language,
-        concurrency=concurrency,
-        cache=cache,
-        both_orders=both_orders,
-        backend_option=backend_option,
-        n_ctx=n_ctx,
-    )
     try:
         settings = ServeSettings(
             judge=config.judge,
