@@ -12,22 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from autoj.cli.main import app
-from autoj.cli.options import (
-    DEFAULT_JUDGE,
-    BackendOptionOpt,
-    BothOrdersOpt,
-    CacheOpt,
-    ConcurrencyOpt,
-    ContextOpt,
-    JsonOpt,
-    JudgeOpt,
-    LanguageOpt,
-    LimitOpt,
-    MaxNewTokensOpt,
-    OverwriteOpt,
-    ProtocolOpt,
-    judge_config,
-)
+from autoj.cli.options import JsonOpt, LimitOpt, OverwriteOpt, judge_options
+from autoj.config import JudgeConfig
 from autoj.errors import AutojError
 from autoj.evaluate.leaderboard import LeaderboardRow
 from autoj.outputs import check_output
@@ -130,6 +116,7 @@ def _reliability_line(data: dict[str, object]) -> str:
 
 
 @app.command()
+@judge_options(keep=("both_orders",))
 def evaluate(
     outputs: Annotated[
         list[Path] | None,
@@ -199,15 +186,9 @@ def evaluate(
         Path | None,
         typer.Option(help="the judge's `autoj bench pairwise` results: show its Eval-P agreement and biases"),
     ] = None,
-    judge: JudgeOpt = DEFAULT_JUDGE,
-    protocol: ProtocolOpt = None,
-    both_orders: BothOrdersOpt = None,
-    max_new_tokens: MaxNewTokensOpt = None,
-    language: LanguageOpt = None,
-    concurrency: ConcurrencyOpt = None,
-    n_ctx: ContextOpt = None,
-    cache: CacheOpt = None,
-    backend_option: BackendOptionOpt = None,
+    *,
+    config: JudgeConfig,
+    both_orders: bool | None,
     overwrite: OverwriteOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -249,17 +230,8 @@ def evaluate(
             raise AutojError(
                 f"two OUTPUTS files name the same model ({', '.join(names)}): give each model once"
             )
-        config = judge_config(
-            judge,
-            protocol=protocol,
-            max_new_tokens=max_new_tokens,
-            language=language,
-            concurrency=concurrency,
-            cache=cache,
-            both_orders=True if both_orders is None and mode is Mode.pairwise else both_orders,
-            backend_option=backend_option,
-            n_ctx=n_ctx,
-        )
+        if both_orders is None and mode is Mode.pairwise:
+            config = config.with_changes(both_orders=True)  # pairwise evaluation: both orders
         run = evaluate_outputs(
             models,
             config,
