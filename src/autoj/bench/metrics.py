@@ -33,7 +33,7 @@ def _check_aligned(*sequences: Sequence[object]) -> int:
     return lengths.pop()
 
 
-def _share(hits: Sequence[bool]) -> float | None:
+def share_of(hits: Sequence[bool]) -> float | None:
     """The share of True values, or None when there is nothing to count (not 0.0)."""
     return float(np.mean(hits)) if len(hits) else None
 
@@ -61,7 +61,7 @@ def agreement(
     labels: Sequence[Verdict], original: Sequence[Prediction], swapped: Sequence[Prediction]
 ) -> float | None:
     """Share of pairs whose two predictions are equal and equal the human label (Auto-J paper)."""
-    return _share(paper_agreement_hits(labels, original, swapped))
+    return share_of(paper_agreement_hits(labels, original, swapped))
 
 
 def consistency_hits(original: Sequence[Prediction], swapped: Sequence[Prediction]) -> list[bool]:
@@ -71,13 +71,13 @@ def consistency_hits(original: Sequence[Prediction], swapped: Sequence[Predictio
 
 def consistency(original: Sequence[Prediction], swapped: Sequence[Prediction]) -> float | None:
     """Share of pairs whose original and mapped-back swapped predictions are equal."""
-    return _share(consistency_hits(original, swapped))
+    return share_of(consistency_hits(original, swapped))
 
 
 def single_order_agreement(labels: Sequence[Verdict], predictions: Sequence[Prediction]) -> float | None:
     """Share of pairs where one order's prediction equals the label (failures count as wrong)."""
     _check_aligned(labels, predictions)
-    return _share([p is not None and p == lab for lab, p in zip(labels, predictions, strict=True)])
+    return share_of([p is not None and p == lab for lab, p in zip(labels, predictions, strict=True)])
 
 
 def agreement_without_ties(
@@ -85,13 +85,13 @@ def agreement_without_ties(
 ) -> float | None:
     """The paper's agreement restricted to pairs whose human label is not a tie."""
     hits = paper_agreement_hits(labels, original, swapped)
-    return _share([h for h, lab in zip(hits, labels, strict=True) if lab is not Verdict.TIE])
+    return share_of([h for h, lab in zip(hits, labels, strict=True) if lab is not Verdict.TIE])
 
 
 def tie_rate(predictions: Sequence[Prediction]) -> float | None:
     """Share of parsed verdicts that are ties (parse failures are left out of the denominator)."""
     parsed = [p for p in predictions if p is not None]
-    return _share([p is Verdict.TIE for p in parsed])
+    return share_of([p is Verdict.TIE for p in parsed])
 
 
 def response_1_share(presented: Sequence[Prediction]) -> float | None:
@@ -101,12 +101,12 @@ def response_1_share(presented: Sequence[Prediction]) -> float | None:
     judge on a balanced both-orders run is near 0.5 of its non-tie verdicts.
     """
     parsed = [p for p in presented if p is not None and p is not Verdict.TIE]
-    return _share([p is Verdict.RESPONSE_1 for p in parsed])
+    return share_of([p is Verdict.RESPONSE_1 for p in parsed])
 
 
 def parse_failure_rate(predictions: Sequence[Prediction]) -> float | None:
     """Share of predictions that are parse failures (None)."""
-    return _share([p is None for p in predictions])
+    return share_of([p is None for p in predictions])
 
 
 def confusion_matrix(labels: Sequence[Verdict], predictions: Sequence[Prediction]) -> list[list[int]]:
@@ -214,7 +214,7 @@ def length_bias(
 
     judge = prefers_longer(predictions)
     human = prefers_longer(labels)
-    return LengthBias(_share(judge), _share(human), len(judge), len(human))
+    return LengthBias(share_of(judge), share_of(human), len(judge), len(human))
 
 
 def longer_wins_baseline(length_1: int, length_2: int) -> Verdict:

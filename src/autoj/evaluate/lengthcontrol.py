@@ -16,7 +16,7 @@ import numpy as np
 
 from autoj.evaluate.comparisons import Comparison
 from autoj.evaluate.glm import fit_soft_logistic, logistic
-from autoj.evaluate.winrate import DRAW
+from autoj.evaluate.winrate import DRAW, standard_error_of
 
 #: Weight of the gamed-baseline rows (two baselines share it), as in AlpacaEval's v1 model.
 REGULARIZE_TO_BASELINE = 0.2
@@ -86,7 +86,7 @@ def length_controlled(
     at_equal_length = features.copy()
     at_equal_length[:, 0] = 0.0
     predicted = logistic(at_equal_length @ fit.coef)
-    sem = float(predicted.std(ddof=1) / np.sqrt(len(predicted))) * 100 if len(predicted) > 1 else None
+    sem = None if (se := standard_error_of(predicted)) is None else se * 100
     return LengthControlled(
         winrate=float(predicted.mean() * 100),
         standard_error=sem,

@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from autoj.bench.metrics import longer_response
+from autoj.bench.metrics import length_bias, share_of
 from autoj.config import JudgeConfig
 from autoj.errors import AutojError
 from autoj.results import Result, read_results
@@ -49,10 +49,6 @@ class Reliability:
         return asdict(self)
 
 
-def _share(hits: Sequence[bool]) -> float | None:
-    return sum(hits) / len(hits) if hits else None
-
-
 def run_figures(results: Sequence[Result]) -> tuple[int, float | None, float | None, float | None]:
     """(pairs, consistency, "Response 1" share of every presented verdict, longer-wins share of
     the non-tie final verdicts) of pairwise results."""
@@ -61,18 +57,15 @@ def run_figures(results: Sequence[Result]) -> tuple[int, float | None, float | N
     presented = [
         j.verdict for r in pairs for j in (r.judgment, r.swapped) if j is not None and j.verdict is not None
     ]
-    longer = []
-    for result in pairs:
-        item = result.item
-        assert isinstance(item, PairItem)
-        side = longer_response(len(item.response_1), len(item.response_2))
-        if side is not None and result.verdict not in (None, Verdict.TIE):
-            longer.append(result.verdict == side)
+    lengths = [
+        (len(r.item.response_1), len(r.item.response_2)) for r in pairs if isinstance(r.item, PairItem)
+    ]
+    longer = length_bias(lengths, [None] * len(pairs), [r.verdict for r in pairs]).judge_prefers_longer
     return (
         len(pairs),
-        _share([bool(c) for c in consistent]),
-        _share([v is Verdict.RESPONSE_1 for v in presented]),
-        _share(longer),
+        share_of([bool(c) for c in consistent]),
+        share_of([v is Verdict.RESPONSE_1 for v in presented]),
+        longer,
     )
 
 
@@ -148,12 +141,8 @@ def human_prefers_longer() -> float | None:
         items = load_eval_p()
     except DatasetError:
         return None
-    hits = []
-    for item in items:
-        side = longer_response(len(item.response_1), len(item.response_2))
-        if side is not None and item.label not in (None, Verdict.TIE):
-            hits.append(item.label == side)
-    return _share(hits)
+    lengths = [(len(item.response_1), len(item.response_2)) for item in items]
+    return length_bias(lengths, [item.label for item in items], [None] * len(items)).human_prefers_longer
 
 
 def reliability(

@@ -40,7 +40,8 @@ def clean_preferences(preferences: Sequence[float | None]) -> np.ndarray:
     return values[(values >= 1.0) & (values <= 2.0)]
 
 
-def _sem(values: np.ndarray) -> float | None:
+def standard_error_of(values: np.ndarray) -> float | None:
+    """The standard error of the mean, None for fewer than two values."""
     if values.size < 2:
         return None
     return float(values.std(ddof=1) / math.sqrt(values.size))
@@ -59,7 +60,7 @@ def head_to_head(preferences: Sequence[float | None]) -> HeadToHead:
     discrete = np.where(draws, 0.5, np.round(values))
     return HeadToHead(
         win_rate=float(values.mean() * 100),
-        standard_error=None if (sem := _sem(values)) is None else sem * 100,
+        standard_error=None if (sem := standard_error_of(values)) is None else sem * 100,
         n_wins=int((values > 0.5).sum()),
         n_wins_base=int((values < 0.5).sum()),
         n_draws=int(draws.sum()),

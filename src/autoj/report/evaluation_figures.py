@@ -53,22 +53,18 @@ def leaderboard_bars(rows: Sequence[LeaderboardRow]) -> go.Figure | None:
         return fig
     raw = [r.win_rate for r in rows]
     lc = [r.length_controlled_winrate for r in rows]
-    fig.add_bar(
-        name="win rate",
-        x=models,
-        y=raw,
-        marker_color=colour(0),
-        error_y={"type": "data", "array": _errors(raw, [r.standard_error for r in rows])},
-        hovertemplate="%{x}: %{y:.1f}%<extra>win rate</extra>",
-    )
+    bars = [("win rate", "win rate", raw, [r.standard_error for r in rows])]
     if any(v is not None for v in lc):
+        lc_errors = [r.lc_standard_error for r in rows]
+        bars.append(("length-controlled win rate", "length-controlled", lc, lc_errors))
+    for n, (name, short, values, errors) in enumerate(bars):
         fig.add_bar(
-            name="length-controlled win rate",
+            name=name,
             x=models,
-            y=lc,
-            marker_color=colour(1),
-            error_y={"type": "data", "array": _errors(lc, [r.lc_standard_error for r in rows])},
-            hovertemplate="%{x}: %{y:.1f}%<extra>length-controlled</extra>",
+            y=values,
+            marker_color=colour(n),
+            error_y={"type": "data", "array": _errors(values, errors)},
+            hovertemplate=f"%{{x}}: %{{y:.1f}}%<extra>{short}</extra>",
         )
     fig.add_hline(y=50, line_dash="dash", line_color="#555", annotation_text="as good as the reference")
     reference = rows[0].reference or "the reference"
