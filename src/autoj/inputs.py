@@ -111,19 +111,19 @@ def load_items(
     each given scenario to be one of the taxonomy's (for protocols that prompt with its criteria).
     """
     path = Path(path)
-    given_fields = fields or FieldMap()
+    fields = fields or FieldMap()
     label_map = LabelMap.of(labels)
     loaded = Loaded()
     seen_ids: dict[str, int] = {}
-    label_field_problem = label_map.check_field(given_fields.label) if kind == "pairwise" else None
-    for number, raw_record in iter_records(path):
-        if isinstance(raw_record, InputProblem):
-            loaded.problems.append(raw_record)
+    label_field_problem = label_map.check_field(fields.label) if kind == "pairwise" else None
+    known = set(vars(fields).values())  # every mapped field; the rest of a record is meta
+    for number, record in iter_records(path):
+        if isinstance(record, InputProblem):
+            loaded.problems.append(record)
             continue
-        if is_result_record(raw_record):
-            _add_result_item(loaded, raw_record, kind, (str(path), number), seen_ids, known_scenarios)
+        if is_result_record(record):
+            _add_result_item(loaded, record, kind, (str(path), number), seen_ids, known_scenarios)
             continue
-        record, fields = raw_record, given_fields
         where = (str(path), number)
         query = _text(record, fields.query, where, "--query-field")
         if kind == "pairwise":
@@ -144,9 +144,7 @@ def load_items(
             )
         label: Verdict | None = None
         if kind == "pairwise" and record.get(fields.label) not in (None, ""):
-            parsed = label_map.parse(record[fields.label])
-            if fields is given_fields and label_field_problem is not None:
-                parsed = label_field_problem
+            parsed = label_field_problem or label_map.parse(record[fields.label])
             if isinstance(parsed, Verdict):
                 label = parsed
             else:
@@ -172,7 +170,6 @@ def load_items(
             loaded.problems.extend(bad)
             continue
         seen_ids[item_id] = number
-        known = set(vars(fields).values())
         meta = {k: v for k, v in record.items() if k not in known}
         strings = [t for t in texts if isinstance(t, str)]
         extra = judge_inputs if isinstance(judge_inputs, dict) else {}
