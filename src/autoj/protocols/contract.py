@@ -17,6 +17,11 @@ from autoj.types import Verdict
 Choices = tuple[tuple[str, Verdict], ...]
 
 
+def _marker_pattern(marker: str | None, prefix: str) -> re.Pattern[str]:
+    """The regex a parser looks for: the declared marker, else the prefix's own text."""
+    return re.compile(marker if marker is not None else re.escape(prefix.strip()))
+
+
 @dataclass(frozen=True)
 class VerdictContract:
     """A pairwise verdict: one of `choices`, written after `prefix` (or first, on its own line).
@@ -35,7 +40,7 @@ class VerdictContract:
 
     @property
     def marker_pattern(self) -> re.Pattern[str]:
-        return re.compile(self.marker if self.marker is not None else re.escape(self.prefix.strip()))
+        return _marker_pattern(self.marker, self.prefix)
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,7 @@ class RatingContract:
 
     @property
     def marker_pattern(self) -> re.Pattern[str]:
-        return re.compile(self.marker if self.marker is not None else re.escape(self.prefix.strip()))
+        return _marker_pattern(self.marker, self.prefix)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import TYPE_CHECKING
 
 from autoj.protocols.contract import Contract, RatingContract, ScorePairContract, VerdictContract
@@ -35,6 +36,7 @@ def _numbers(low: int, high: int) -> str:
     return "(" + " | ".join(_literal(str(n)) for n in range(high, low - 1, -1)) + ")"
 
 
+@cache  # a pure function of a frozen contract, asked for once per item
 def grammar(contract: Contract) -> str:
     """GBNF for an answer in the contract's shape (reasons free, the verdict or rating exact)."""
     if isinstance(contract, ScorePairContract):
@@ -58,6 +60,7 @@ def final_line_grammar(protocol: JudgeProtocol, item: Item) -> str:
     return grammar(protocol.contract_for(item))
 
 
+@cache  # a pure function of a frozen contract, asked for once per item
 def stop_patterns(contract: Contract) -> tuple[str, ...]:
     """Regexes that match once the answer's final verdict or rating is complete.
 
