@@ -43,7 +43,7 @@ def test_a_blocking_call_from_the_judges_own_loop_is_refused_not_a_deadlock() ->
         judge.rate("q", "r")
 
     with pytest.raises(RuntimeError, match="await the async form"):
-        judge._run(reentrant())
+        judge.run(reentrant())
     judge.close()
 
 

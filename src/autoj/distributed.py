@@ -30,7 +30,7 @@ class JudgeActor:
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         items: list[Item] = [pickle.loads(blob) for blob in batch["item"]]
-        results = self._judge._run(self._judge.engine().run(items))
+        results = self._judge.run(self._judge.engine().run(items))
         return {"index": list(batch["index"]), "result": [json.dumps(r.to_dict()) for r in results]}
 
 

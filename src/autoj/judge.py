@@ -120,8 +120,10 @@ class Judge:
             batcher=self._batcher,
         )
 
-    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run a coroutine to its end on the Judge's private loop thread (made on first use)."""
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine to its end on the Judge's own event loop (a private thread, made on
+        first use). Every blocking entry point judges through here, so the backend's connections
+        (an HTTP client's kept-alive sockets) are made, reused and closed on this one loop."""
         if self._loop is None:
             self._loop = LoopThread(name="autoj-judge")
         return self._loop.run(coro)
@@ -159,19 +161,19 @@ class Judge:
         `inputs` are the optional judge inputs (`reference_answer`, `rubric`, `conversation`: see
         `autoj.protocols.item_inputs.judge_inputs`); a protocol that cannot use one refuses it.
         """
-        return self._run(self.acompare(query, response_1, response_2, both_orders, **inputs))
+        return self.run(self.acompare(query, response_1, response_2, both_orders, **inputs))
 
     def rate(self, query: str, response: str, **inputs: Any) -> Result:
         """A critique and a rating of one response (optional judge inputs as for `compare`)."""
-        return self._run(self.arate(query, response, **inputs))
+        return self.run(self.arate(query, response, **inputs))
 
     def compare_many(self, items: Sequence[PairItem], both_orders: bool | None = None) -> list[Result]:
         """Compare many pairs concurrently, batched for the backend; results in the items' order."""
-        return self._run(self.ajudge_many(items, both_orders))
+        return self.run(self.ajudge_many(items, both_orders))
 
     def rate_many(self, items: Sequence[SingleItem]) -> list[Result]:
         """Rate many responses concurrently, batched for the backend; results in the items' order."""
-        return self._run(self.ajudge_many(items))
+        return self.run(self.ajudge_many(items))
 
     async def arank(self, query: str, candidates: Sequence[str], method: Method = "pairwise") -> Ranking:
         """Async `rank`."""
@@ -183,11 +185,12 @@ class Judge:
     def rank(self, query: str, candidates: Sequence[str], method: Method = "pairwise") -> Ranking:
         """Order N candidate responses best first: a both-orders pairwise tournament (every pair,
         wins plus half the ties), or `method="rate"` by ratings (Best-of-N); see autoj.ranking."""
-        return self._run(self.arank(query, candidates, method))
+        return self.run(self.arank(query, candidates, method))
 
     def close(self) -> None:
-        """Release the backend (model memory, connections), the cache file and the loop thread."""
-        self._run(self.backend.aclose())
+        """Release the backend (model memory, connections: on the loop that made them), the cache
+        file and the loop thread."""
+        self.run(self.backend.aclose())
         if self.cache is not None:
             self.cache.close()
         if self._loop is not None:

@@ -47,6 +47,9 @@ class LoopThread:
         """Stop the loop and its thread. Safe to call twice."""
         if self.loop.is_closed():
             return
+        # finalise async generators on the loop, as asyncio.run does: loop-bound resources
+        # (autoj.backends.loop_bound) close their connections there
+        asyncio.run_coroutine_threadsafe(self.loop.shutdown_asyncgens(), self.loop).result()
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join()
         self.loop.close()

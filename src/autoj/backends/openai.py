@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from autoj.backends.base import Backend, Capability, known_options
+from autoj.backends.loop_bound import LoopBound
 from autoj.errors import AutojError
 from autoj.redaction import redact_url
 from autoj.types import Completion, GenerationParams, Prompt, TokenLogprob
@@ -79,9 +80,8 @@ class OpenAIBackend(Backend):
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._headers = headers
         self._timeout = httpx.Timeout(timeout, connect=min(timeout, 10.0))
-        self._client: httpx.AsyncClient | None = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
-        self._semaphore: asyncio.Semaphore | None = None
+        # a client per event loop, closed on its own loop (its kept-alive sockets belong to it)
+        self._connections: LoopBound[_Connection] = LoopBound(self._connect, _disconnect)
 
     def identity(self) -> dict[str, Any]:
         return {"backend": self.name, "model": self.model_id, "base_url": self.public_url}
@@ -92,19 +92,14 @@ class OpenAIBackend(Backend):
             text = text.replace(secret, _REDACTED)
         return text
 
-    def _ensure_client(self) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
-        # A client belongs to one event loop; the sync API may run several loops over time.
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._client_loop is not loop or self._semaphore is None:
-            self._client = httpx.AsyncClient(
-                base_url=self.base_url,
-                headers=self._headers,
-                timeout=self._timeout,
-                limits=httpx.Limits(max_connections=self.max_concurrency),
-            )
-            self._client_loop = loop
-            self._semaphore = asyncio.Semaphore(self.max_concurrency)
-        return self._client, self._semaphore
+    def _connect(self) -> _Connection:
+        client = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=self._headers,
+            timeout=self._timeout,
+            limits=httpx.Limits(max_connections=self.max_concurrency),
+        )
+        return _Connection(client, asyncio.Semaphore(self.max_concurrency))
 
     def _request(self, prompt: Prompt, params: GenerationParams) -> tuple[str, dict[str, Any]]:
         body: dict[str, Any] = {
@@ -132,13 +127,13 @@ class OpenAIBackend(Backend):
 
     async def _post(self, path: str, body: dict[str, Any]) -> Any:
         """The decoded JSON answer, or a _Failed with the reason the request failed after retries."""
-        client, semaphore = self._ensure_client()
+        connection = await self._connections.get()
         reason = "no attempt made"
         for attempt in range(self.max_retries + 1):
             delay = self.backoff * (2**attempt) * (1 + random.random() / 2)
             try:
-                async with semaphore:
-                    response = await client.post(path, json=body)
+                async with connection.semaphore:
+                    response = await connection.client.post(path, json=body)
             except httpx.RequestError as exc:  # connection, protocol, timeout, undecodable body
                 reason = f"{type(exc).__name__}: {exc}"
             else:
@@ -172,9 +167,19 @@ class OpenAIBackend(Backend):
         return list(await asyncio.gather(*(self._one(p, params) for p in prompts)))
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self._connections.aclose()
+
+
+@dataclass(frozen=True)
+class _Connection:
+    """One event loop's HTTP client and the bound on its requests in flight."""
+
+    client: httpx.AsyncClient
+    semaphore: asyncio.Semaphore
+
+
+async def _disconnect(connection: _Connection) -> None:
+    await connection.client.aclose()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ the live form asks any judge, in both orders, with a comparison prompt of our ow
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -164,7 +163,7 @@ def critique_with(
     (a spec, judge file or catalog name)."""
     singles = [SingleItem(i.query, i.response, id=i.id, scenario=i.scenario) for i in items]
     with Judge(judge) as critic:
-        results = asyncio.run(run_items(critic.engine(), singles, output, overwrite))
+        results = critic.run(run_items(critic.engine(), singles, output, overwrite))
     by_id = {r.id: r.judgment for r in results}
     return [
         CritiqueItem(i.id, i.query, i.response, i.scenario, {**i.critiques, judge: by_id[i.id].raw})
@@ -201,7 +200,7 @@ def bench_critique(
             chosen = critique_with(chosen, critic, side, overwrite)
     pairs = comparison_items(chosen, critic_a, critic_b)
     with Judge(judge, protocol=CritiqueComparisonProtocol(), both_orders=True) as comparer:
-        results = asyncio.run(run_items(comparer.engine(), pairs, output, overwrite))
+        results = comparer.run(run_items(comparer.engine(), pairs, output, overwrite))
         config = comparer.config.to_dict()
     by_id = {r.id: r for r in results}
     outcomes = [outcome_of(by_id[p.id]) for p in pairs]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -118,7 +117,7 @@ def bench_pairwise(
     chosen = stratified_sample(items, scenario_of, limit=limit, per_stratum=per_scenario, seed=seed)
     started = time.perf_counter()
     with Judge(judge, protocol=protocol, both_orders=True) as j:
-        results = asyncio.run(run_items(j.engine(), chosen, output, overwrite))
+        results = j.run(run_items(j.engine(), chosen, output, overwrite))
         protocol_id = j.protocol.id
         config = j.config.to_dict()
     elapsed = time.perf_counter() - started

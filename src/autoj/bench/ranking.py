@@ -3,7 +3,6 @@ reference leaderboards (AlpacaEval 1 GPT-4 win rate; Chatbot Arena Elo from huma
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -198,7 +197,7 @@ def bench_ranking(
             )
     started = time.perf_counter()
     with Judge(judge) as j:
-        results = asyncio.run(run_items(j.engine(), items, output, overwrite))
+        results = j.run(run_items(j.engine(), items, output, overwrite))
         config = j.config.to_dict()
     ratings: dict[str, list[float | None]] = defaultdict(list)
     for result in results:

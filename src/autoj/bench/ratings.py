@@ -3,7 +3,6 @@ and pick the best of N candidates per query."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -98,7 +97,7 @@ def bench_ratings(
     )
     started = time.perf_counter()
     with Judge(judge, protocol=protocol) as j:
-        results = asyncio.run(run_items(j.engine(), chosen, output, overwrite))
+        results = j.run(run_items(j.engine(), chosen, output, overwrite))
         config = j.config.to_dict()
     by_id = {r.id: r for r in results}
     return ratings_report(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import replace
@@ -36,7 +35,6 @@ from autoj.cli.options import (
     judge_options,
 )
 from autoj.config import JudgeConfig
-from autoj.engine import Engine
 from autoj.errors import AutojError
 from autoj.inputs import FieldMap, LabelMap, checked_items, needs_known_scenarios
 from autoj.judge import Judge
@@ -63,15 +61,6 @@ OnInvalidOpt = Annotated[OnInvalid, typer.Option(help="fail (before any model ca
 AllowEmptyOpt = Annotated[
     bool, typer.Option("--allow-empty", help="accept empty responses (a model that answered nothing)")
 ]
-
-
-async def _run_and_close(
-    engine: Engine, items: list[Item], out: Path, overwrite: bool, source: Path
-) -> RunSummary:
-    try:
-        return await run_to_file(engine, items, out, overwrite=overwrite, inputs=[source])
-    finally:
-        await engine.backend.aclose()
 
 
 def _print_summary(summary: RunSummary, as_json: bool) -> None:
@@ -223,7 +212,10 @@ def _judge_file(
     selected: list[Item] = list(items[:limit] if limit is not None else items)
     _check_usable(selected, judge.protocol, input_path, fields)
     selected = _with_rubric(selected, run_rubric, input_path, fields)
-    summary = asyncio.run(_run_and_close(judge.engine(), selected, output, overwrite, input_path))
+    with judge:
+        summary = judge.run(
+            run_to_file(judge.engine(), selected, output, overwrite=overwrite, inputs=[input_path])
+        )
     _print_summary(summary, as_json)
     if not summary.complete:
         raise typer.Exit(1)

@@ -8,7 +8,6 @@ per query. Re-running resumes the judgments and rebuilds the rankings.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -31,7 +30,6 @@ from autoj.cli.options import (
     judge_options,
 )
 from autoj.config import JudgeConfig
-from autoj.engine import Engine
 from autoj.errors import AutojError, InputError, RunFailure
 from autoj.judge import Judge
 from autoj.outputs import check_output
@@ -122,15 +120,6 @@ def _write_atomically(path: Path, lines: list[str]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(name)
         raise RunFailure(f"cannot write {path}: {exc.strerror}") from None
-
-
-async def _judge_all(
-    engine: Engine, items: list[Item], judgments: Path, overwrite: bool, inputs: list[Path]
-) -> RunSummary:
-    try:
-        return await run_to_file(engine, items, judgments, overwrite=overwrite, inputs=inputs)
-    finally:
-        await engine.backend.aclose()
 
 
 def _results_for(path: Path, ids: set[str]) -> dict[str, Result]:
@@ -235,13 +224,15 @@ def rank(
         raise InputError(problems, hint="nothing was judged; fix the records or map field names")
     if limit is not None:
         queries = queries[:limit]
-    j = Judge(config)
     chosen: Method = "pairwise" if method is RankMethod.pairwise else "rate"
     per_query = [rank_items(chosen, q.query, q.candidates, _item_prefix(q)) for q in queries]
     items: list[Item] = [item for group in per_query for item in group]
-    summary = asyncio.run(
-        _judge_all(j.engine(both_orders=True), items, judgments, overwrite, [input_path, output])
-    )
+    with Judge(config) as j:
+        summary = j.run(
+            run_to_file(
+                j.engine(both_orders=True), items, judgments, overwrite=overwrite, inputs=[input_path, output]
+            )
+        )
     results = _results_for(judgments, {item.id for item in items})
     records = []
     for query, group in zip(queries, per_query, strict=True):

@@ -7,7 +7,6 @@ uses the cache, and refuses to continue a file written by another judge setup.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -210,7 +209,7 @@ def evaluate_outputs(
     started = time.perf_counter()
     with Judge(config) as judge:
         engine = judge.engine()
-        results = asyncio.run(run_items(engine, items, results_path, overwrite=overwrite))
+        results = judge.run(run_items(engine, items, results_path, overwrite=overwrite))
         setup = engine.setup()
         stats = engine.stats
     elapsed = time.perf_counter() - started

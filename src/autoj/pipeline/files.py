@@ -202,7 +202,8 @@ def teacher_file(
     if dry_run:
         estimate = estimate_tokens(TeacherProtocol(config.language), samples, config.params.max_new_tokens)
         return {"stage": "teacher", "dry_run": True, "judge": config.judge, "before": estimate.to_dict()}
-    report = run_teacher(teacher_judge(config), samples, output, overwrite, progress)
+    with teacher_judge(config) as teacher:
+        report = run_teacher(teacher, samples, output, overwrite, progress)
     setup = {k: v for k, v in config.to_dict().items() if k != "source"}
     record_stage(output, "teacher", fingerprint("teacher", [source], {"judge": setup}), report)
     return report

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,16 +12,6 @@ from autoj.pipeline.teacher import estimate_tokens
 from autoj.results import read_results
 from autoj.runner import run_to_file
 from autoj.types import Item
-
-
-async def _run(
-    judge: Judge, samples: Sequence[Item], output: Path, overwrite: bool, progress: bool | None
-) -> Any:
-    engine = judge.engine(both_orders=False)
-    try:
-        return await run_to_file(engine, samples, output, overwrite=overwrite, progress=progress)
-    finally:
-        await engine.backend.aclose()
 
 
 def run_teacher(
@@ -41,7 +30,9 @@ def run_teacher(
     estimate = estimate_tokens(
         judge.protocol, samples, judge.params.max_new_tokens, judge.backend.count_tokens
     )
-    summary = asyncio.run(_run(judge, samples, output, overwrite, progress))
+    summary = judge.run(
+        run_to_file(judge.engine(both_orders=False), samples, output, overwrite=overwrite, progress=progress)
+    )
     wanted = {s.id for s in samples}
     statuses = Counter(r.status for r in read_results(output) if r.id in wanted)
     return {
