@@ -17,7 +17,7 @@ import time
 
 from scipy.stats import spearmanr
 
-from autoj.datadir import data_path, missing_data_message
+from autoj.data.datadir import data_path, missing_data_message
 from autoj.evaluate import load_annotation_groups, score_groups
 
 LEADERBOARD = "alpaca_eval/leaderboards/data_AlpacaEval_2__weighted_alpaca_eval_gpt4_turbo_leaderboard.csv"

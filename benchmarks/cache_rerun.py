@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autoj.datadir import data_path
+from autoj.data.datadir import data_path
 
 
 def main() -> None:

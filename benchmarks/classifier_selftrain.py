@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from autoj.datadir import data_dir
+from autoj.data.datadir import data_dir
 from autoj.scenarios._encoder import ENCODER_DIR, EncoderModel
 from autoj.scenarios._evaluate import CLASSIFIER_TEST_DATA, default_data, load_labelled_queries, score
 from autoj.scenarios._linear import MODEL_DIR, LinearModel, softmax

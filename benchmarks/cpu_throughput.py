@@ -31,9 +31,9 @@ from llama_cpp import Llama
 
 from autoj.backends.llamacpp import DEFAULT_PARALLEL, LlamaCppBackend, _chat_formatter, _default_threads
 from autoj.backends.llamacpp_batch import _common_prefix
-from autoj.datadir import data_path
-from autoj.engine import Engine
+from autoj.data.datadir import data_path
 from autoj.protocols import get_protocol
+from autoj.run.engine import Engine
 from autoj.types import GenerationParams, PairItem
 
 

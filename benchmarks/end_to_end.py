@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from autoj.backends.llamacpp import embedded_model_path
-from autoj.datadir import data_path, missing_data_message
+from autoj.data.datadir import data_path, missing_data_message
 
 EVAL_P = "autoj/test/testdata_pairwise.jsonl"
 

@@ -34,10 +34,10 @@ from autoj import FakeBackend, Judge, PairItem, SingleItem, Verdict, create_back
 from autoj.backends.base import Backend
 from autoj.bench.data import load_eval_p
 from autoj.bench.sampling import stratified_sample
-from autoj.judge import default_protocol_name
+from autoj.io.results import Result, ResultsWriter
 from autoj.protocols import get_protocol
 from autoj.protocols.sanitize import GUARD
-from autoj.results import Result, ResultsWriter
+from autoj.run.judge import default_protocol_name
 from autoj.types import GenerationParams, Prompt
 
 NAMES = {Verdict.RESPONSE_1: "Response 1", Verdict.RESPONSE_2: "Response 2"}

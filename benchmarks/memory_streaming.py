@@ -33,9 +33,9 @@ def _items(count: int) -> Iterator[object]:
 
 async def _judge(count: int, output: Path) -> int:
     from autoj.backends.fake import FakeBackend
-    from autoj.engine import Engine
+    from autoj.io.results import ResultsWriter
     from autoj.protocols import get_protocol
-    from autoj.results import ResultsWriter
+    from autoj.run.engine import Engine
 
     class NoCallLog(FakeBackend):
         """The fake judge without its test-only log of every prompt (which grows per item)."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from autoj.cli.options import judge_config
-from autoj.datadir import data_path, missing_data_message
+from autoj.data.datadir import data_path, missing_data_message
 from autoj.errors import AutojError
 from autoj.pipeline import files
 from autoj.pipeline.distill import TrainingSample

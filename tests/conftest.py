@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from autoj.datadir import data_path, missing_data_message
+from autoj.data.datadir import data_path, missing_data_message
 
 
 def shared_file(relative: str) -> Path:

@@ -2,7 +2,7 @@
 exit code 2, no traceback, and no judging (the output is never created: no model was called).
 
 Each case is a file a careless or hostile user could hand over; the reader behind every command
-(autoj.inputs) is what these hold to account, on `compare`, `rate` and `pipeline ingest`.
+(autoj.io.items) is what these hold to account, on `compare`, `rate` and `pipeline ingest`.
 """
 
 from __future__ import annotations

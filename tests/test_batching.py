@@ -9,11 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from autoj.backends.fake import FakeBackend
-from autoj.batching import PromptBatcher, SharedBatcher
-from autoj.engine import Engine
-from autoj.judge import Judge
+from autoj.io.results import Result
 from autoj.protocols import get_protocol
-from autoj.results import Result
+from autoj.run.batching import PromptBatcher, SharedBatcher
+from autoj.run.engine import Engine
+from autoj.run.judge import Judge
 from autoj.types import Completion, GenerationParams, PairItem, Prompt
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from autoj import datadir
 from autoj.backends.fake import FakeBackend
 from autoj.bench.critique import (
     CritiqueComparisonProtocol,
@@ -17,6 +16,7 @@ from autoj.bench.critique import (
     released_gpt4_report,
 )
 from autoj.bench.data import critique_outcome
+from autoj.data import datadir
 from autoj.types import PairItem, Prompt, Verdict
 
 COMPARISON = "autoj/outputs/gpt-4-Eval_auto-j_vs_chatgpt.jsonl"

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from autoj import datadir
 from autoj.backends.fake import FakeBackend
 from autoj.bench.pairwise import bench_pairwise
 from autoj.bench.ranking import bench_ranking, ranking_report, reference_scores
 from autoj.bench.ratings import bench_ratings
 from autoj.bench.sampling import stratified_sample
+from autoj.data import datadir
 from autoj.types import PairItem, Prompt, SingleItem, Verdict
 
 R1, R2, TIE = Verdict.RESPONSE_1, Verdict.RESPONSE_2, Verdict.TIE

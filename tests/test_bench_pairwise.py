@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from autoj import datadir
 from autoj.bench.data import load_eval_p, load_pairs, load_predictions
 from autoj.bench.pairwise import score_predictions
 from autoj.bench.pairwise_report import PairwiseReport
+from autoj.data import datadir
 from autoj.errors import AutojError, InputError
-from autoj.inputs import FieldMap
+from autoj.io.items import FieldMap
 from autoj.types import PairItem, Verdict
 
 R1, R2, TIE = Verdict.RESPONSE_1, Verdict.RESPONSE_2, Verdict.TIE

@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 
 from autoj.backends.base import Backend
 from autoj.backends.fake import FakeBackend
-from autoj.cache import JudgmentCache, cache_key, default_cache_path, resolve_cache
-from autoj.engine import Engine
-from autoj.judge import Judge
 from autoj.protocols import get_protocol
+from autoj.run.cache import JudgmentCache, cache_key, default_cache_path, resolve_cache
+from autoj.run.engine import Engine
+from autoj.run.judge import Judge
 from autoj.types import Completion, GenerationParams, Message, PairItem, Prompt, TokenLogprob
 
 IDENTITY = {"backend": "llamacpp", "model": "m.gguf", "sha256": "ab" * 32}
@@ -244,11 +244,11 @@ def test_a_garbage_cache_file_warns_once_and_the_run_goes_on(
 ) -> None:
     path = tmp_path / "c.sqlite"
     _garbage(path)
-    with caplog.at_level(logging.WARNING, logger="autoj.cache"), JudgmentCache(path) as cache:
+    with caplog.at_level(logging.WARNING, logger="autoj.run.cache"), JudgmentCache(path) as cache:
         statuses = _run_items(cache) + _run_items(cache)
     assert statuses == ["ok"] * 12
     assert cache.disabled is not None and str(path) in cache.disabled
-    warnings = [r for r in caplog.records if r.name == "autoj.cache"]
+    warnings = [r for r in caplog.records if r.name == "autoj.run.cache"]
     assert len(warnings) == 1 and "carrying on without the cache" in warnings[0].getMessage()
 
 
@@ -258,13 +258,13 @@ def test_damaged_pages_found_by_a_lookup_turn_the_cache_off_with_one_warning(
     path = tmp_path / "c.sqlite"
     _damaged_pages(path)
     keys = [f"k{i}" for i in range(400)]
-    with caplog.at_level(logging.WARNING, logger="autoj.cache"), JudgmentCache(path) as cache:
+    with caplog.at_level(logging.WARNING, logger="autoj.run.cache"), JudgmentCache(path) as cache:
         assert _run_items(cache) == ["ok"] * 6
         found = [cache.get_many(keys[n : n + 50]) for n in range(0, 400, 50)]
         assert _run_items(cache) == ["ok"] * 6
     assert cache.disabled is not None and "malformed" in cache.disabled
     assert sum(c is not None for chunk in found for c in chunk) < 400
-    assert len([r for r in caplog.records if r.name == "autoj.cache"]) == 1
+    assert len([r for r in caplog.records if r.name == "autoj.run.cache"]) == 1
 
 
 def test_a_locked_cache_costs_one_short_wait_then_the_run_goes_on(
@@ -275,7 +275,7 @@ def test_a_locked_cache_costs_one_short_wait_then_the_run_goes_on(
     holder = sqlite3.connect(str(path), isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another process is writing and does not let go
     try:
-        with caplog.at_level(logging.WARNING, logger="autoj.cache"):
+        with caplog.at_level(logging.WARNING, logger="autoj.run.cache"):
             cache = JudgmentCache(path, busy_timeout=0.2)
             assert _run_items(cache) == ["ok"] * 6
             assert _run_items(cache) == ["ok"] * 6
@@ -284,14 +284,14 @@ def test_a_locked_cache_costs_one_short_wait_then_the_run_goes_on(
         holder.execute("ROLLBACK")
         holder.close()
     assert cache.disabled is not None and "locked" in cache.disabled
-    assert len([r for r in caplog.records if r.name == "autoj.cache"]) == 1
+    assert len([r for r in caplog.records if r.name == "autoj.run.cache"]) == 1
 
 
 def test_a_full_cache_stops_storing_and_the_run_goes_on(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     with (
-        caplog.at_level(logging.WARNING, logger="autoj.cache"),
+        caplog.at_level(logging.WARNING, logger="autoj.run.cache"),
         JudgmentCache(tmp_path / "c.sqlite") as cache,
     ):
         pages = cache._conn.execute("PRAGMA page_count").fetchone()[0]
@@ -300,7 +300,7 @@ def test_a_full_cache_stops_storing_and_the_run_goes_on(
         assert cache.put_many(big, IDENTITY, "p") == 0
         assert cache.disabled is not None and "full" in cache.disabled
         assert _run_items(cache) == ["ok"] * 6
-    assert len([r for r in caplog.records if r.name == "autoj.cache"]) == 1
+    assert len([r for r in caplog.records if r.name == "autoj.run.cache"]) == 1
 
 
 def test_a_text_with_a_lone_surrogate_is_stored_and_read_back(tmp_path: Path) -> None:

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import yaml
 
-from autoj import catalog
-from autoj.catalog import CatalogEntry, CatalogError, Variant, hub_ref, parse_entries, parse_entry
-from autoj.config import JudgeConfig
-from autoj.hub import HubFile, parse_ref
+from autoj.judges import catalog
+from autoj.judges.catalog import CatalogEntry, CatalogError, Variant, hub_ref, parse_entries, parse_entry
+from autoj.judges.config import JudgeConfig
+from autoj.judges.hub import HubFile, parse_ref
 from autoj.protocols import get_protocol, protocol_names
 from autoj.types import PairItem
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from autoj import catalog
 from autoj.backends.fake import FakeBackend
 from autoj.cli.options import judge_config
-from autoj.config import DEFAULT_CACHE, PARAM_CHECKS, ConfigError, JudgeConfig
 from autoj.errors import AutojError
-from autoj.judge import Judge
+from autoj.judges import catalog
+from autoj.judges.config import DEFAULT_CACHE, PARAM_CHECKS, ConfigError, JudgeConfig
+from autoj.run.judge import Judge
 from autoj.types import GenerationParams
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,10 +9,10 @@ import re
 import pytest
 
 from autoj.backends.fake import FakeBackend
-from autoj.engine import Engine
 from autoj.protocols import get_protocol
-from autoj.protocols.autoj import CONTRACTS
+from autoj.protocols.families.autoj import CONTRACTS
 from autoj.protocols.verdict_scores import expected_rating, final_line_grammar, verdict_probabilities
+from autoj.run.engine import Engine
 from autoj.types import Completion, GenerationParams, Judgment, PairItem, Prompt, SingleItem, TokenLogprob
 
 PAIR = PairItem("q", "a", "b", id="1")

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from autoj import datadir, datasets
-from autoj.datasets import DataFile, DatasetError
+from autoj.data import datadir
+from autoj.data import registry as datasets
+from autoj.data.registry import DataFile, DatasetError
 
 PAYLOAD = b'{"prompt": "hi"}\n'
 

@@ -8,8 +8,8 @@ import pytest
 
 from autoj import Judge
 from autoj.backends.fake import FakeBackend
-from autoj.engine import Engine
 from autoj.protocols import get_protocol
+from autoj.run.engine import Engine
 from autoj.types import GenerationParams, PairItem, Prompt, SingleItem, Verdict
 
 PAIR = PairItem("What is 2 + 2?", "4", "5", id="p1", label=Verdict.RESPONSE_1)

@@ -23,7 +23,7 @@ from autoj.evaluate.difficulty import (
     load_gamed,
     prepare_length_control,
 )
-from autoj.evaluate.lengthcontrol import length_controlled
+from autoj.stats.lengthcontrol import length_controlled
 
 LEADERBOARD = "alpaca_eval/leaderboards/data_AlpacaEval_2__weighted_alpaca_eval_gpt4_turbo_leaderboard.csv"
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from autoj.config import JudgeConfig
 from autoj.errors import AutojError
 from autoj.evaluate import ALPACA_COLUMNS, read_board, update_board
 from autoj.evaluate.outputs import OutputFields, common_keys, load_outputs, sample_keys
@@ -23,7 +22,8 @@ from autoj.evaluate.reliability import (
     warnings_for,
 )
 from autoj.evaluate.run import PREFERENCE, evaluate_outputs
-from autoj.results import Result, ResultsWriter, read_results
+from autoj.io.results import Result, ResultsWriter, read_results
+from autoj.judges.config import JudgeConfig
 from autoj.types import Judgment, PairItem, Verdict
 
 QUESTIONS = [f"Question number {i}: explain topic {i} briefly." for i in range(12)]

@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 from huggingface_hub.utils import _detect_agent
 
-from autoj import hub
 from autoj.backends.llamacpp import EMBEDDED_FILE, embedded_model_path
-from autoj.hub import HubError, HubFile, HubReferenceError, parse_ref
+from autoj.judges import hub
+from autoj.judges.hub import HubError, HubFile, HubReferenceError, parse_ref
 
 REPO = "loopback-org/smollm2-gguf"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"

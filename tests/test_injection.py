@@ -13,7 +13,7 @@ from types import ModuleType
 import pytest
 
 from autoj import FakeBackend, Judge, PairItem, SingleItem, Verdict, get_protocol
-from autoj.datadir import data_path
+from autoj.data.datadir import data_path
 from autoj.protocols.parsing import (
     CHINESE_RATING,
     CHINESE_VERDICT,

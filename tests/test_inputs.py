@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from autoj.errors import AutojError, InputError
-from autoj.inputs import FieldMap, LabelMap, checked_items, load_items
+from autoj.io.items import FieldMap, LabelMap, checked_items, load_items
 from autoj.types import PairItem, SingleItem, Verdict
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -297,7 +297,7 @@ def test_nan_reference_scores_are_not_numbers(tmp_path: Path) -> None:
 
 def test_a_results_file_is_read_back_as_the_items_it_judged(tmp_path: Path) -> None:
     from autoj import FakeBackend, Judge
-    from autoj.runner import run_to_file
+    from autoj.run.runner import run_to_file
 
     pairs = [
         PairItem("q1", "a", "b", "one", "chitchat", Verdict.TIE, {"source": "s"}),
@@ -319,7 +319,7 @@ def test_a_rating_results_file_is_read_back_as_its_singles(tmp_path: Path) -> No
     import asyncio
 
     from autoj import FakeBackend, Judge
-    from autoj.runner import run_to_file
+    from autoj.run.runner import run_to_file
 
     singles = [SingleItem("q1", "r1", "a", None, 7.0, {}), SingleItem("q2", "r2", "b", "chitchat", None, {})]
     out = tmp_path / "rated.jsonl"
@@ -416,7 +416,7 @@ def test_pipeline_ingest_reads_through_the_same_reader_and_labels(tmp_path: Path
 
 
 def test_an_unknown_scenario_is_an_input_problem_for_criteria_protocols(tmp_path: Path) -> None:
-    from autoj.inputs import needs_known_scenarios
+    from autoj.io.items import needs_known_scenarios
     from autoj.protocols import get_protocol
 
     rows = [{**PAIR, "id": "1", "scenario": "chitchat"}, {**PAIR, "id": "2", "scenario": "chit_chatt"}]

@@ -11,7 +11,7 @@ import pytest
 
 import autoj
 from autoj import FakeBackend, Judge, PairItem, SingleItem, results_frame
-from autoj.results import ResultsWriter
+from autoj.io.results import ResultsWriter
 
 
 def test_the_blocking_api_works_inside_a_running_event_loop() -> None:

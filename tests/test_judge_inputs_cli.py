@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 from autoj.cli import judge_cmds  # noqa: F401  (registers compare / rate)
 from autoj.cli.main import app
 from autoj.errors import AutojError
+from autoj.io.results import read_results
 from autoj.protocols import get_protocol
 from autoj.protocols.rubrics import packaged_rubrics, to_rubric
-from autoj.results import read_results
 from autoj.types import Message, PairItem, SingleItem
 
 RUBRIC = "[Is the arithmetic right?]\nScore 1: wrong\nScore 2: slips\nScore 3: right but unclear\n"

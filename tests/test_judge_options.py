@@ -10,7 +10,7 @@ import typer.main
 from typer.testing import CliRunner
 
 from autoj.cli.options import OPTIONAL_JUDGE, Language, judge_options
-from autoj.config import JudgeConfig
+from autoj.judges.config import JudgeConfig
 
 seen: dict[str, Any] = {}
 

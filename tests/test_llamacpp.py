@@ -8,8 +8,8 @@ import pytest
 
 from autoj import Judge
 from autoj.backends.llamacpp import embedded_model_path
-from autoj.engine import Engine
 from autoj.protocols import get_protocol
+from autoj.run.engine import Engine
 from autoj.types import GenerationParams, Message, PairItem, Prompt
 
 pytestmark = pytest.mark.model

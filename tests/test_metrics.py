@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autoj.bench import metrics as m
-from autoj.bench.correlation import Candidate, best_of_n, correlations, pick_best
 from autoj.bench.outcomes import tally
+from autoj.stats import metrics as m
+from autoj.stats.correlation import Candidate, best_of_n, correlations, pick_best
 from autoj.types import Verdict
 
 R1, R2, TIE = Verdict.RESPONSE_1, Verdict.RESPONSE_2, Verdict.TIE

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from autoj.datadir import data_path
+from autoj.data.datadir import data_path
+from autoj.io.results import Result
 from autoj.pipeline import distil, export_rows, ingest
 from autoj.protocols import AutoJProtocol
-from autoj.protocols.autoj import llama2_wrap
-from autoj.results import Result
+from autoj.protocols.families.autoj import llama2_wrap
 from autoj.types import PairItem, SingleItem, Verdict
 
 pytestmark = pytest.mark.data

@@ -9,13 +9,13 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from autoj.backends import FakeBackend
-from autoj.judge import Judge
 from autoj.pipeline import files
 from autoj.pipeline.records import read_samples, write_samples
 from autoj.pipeline.teacher import TeacherProtocol
 from autoj.pipeline.teacher_run import run_teacher
 from autoj.protocols import AutoJProtocol
-from autoj.protocols.autoj import llama2_wrap
+from autoj.protocols.families.autoj import llama2_wrap
+from autoj.run.judge import Judge
 from autoj.types import Prompt
 
 QUESTIONS = [

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import pytest
 
 from autoj.errors import AutojError
+from autoj.io.results import Result
 from autoj.pipeline import (
     TeacherProtocol,
     balance,
@@ -21,8 +22,7 @@ from autoj.pipeline import (
 from autoj.pipeline.distill import TrainingSample, swapped_sample
 from autoj.pipeline.scenario_support import ScenarioGuess
 from autoj.protocols import AutoJProtocol
-from autoj.protocols.autoj import llama2_wrap
-from autoj.results import Result
+from autoj.protocols.families.autoj import llama2_wrap
 from autoj.types import Item, Judgment, PairItem, SingleItem, Verdict
 
 PAIRWISE_TEXT = (

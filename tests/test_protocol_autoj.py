@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.conftest import read_jsonl, shared_file
 
 from autoj.protocols import get_protocol
-from autoj.protocols.autoj import AutoJProtocol, llama2_wrap
+from autoj.protocols.families.autoj import AutoJProtocol, llama2_wrap
 from autoj.types import PairItem, SingleItem
 
 SINGLE_PREFIX = (

@@ -11,10 +11,10 @@ import pytest
 
 from autoj.backends.base import UnsupportedFeature
 from autoj.backends.fake import FakeBackend
-from autoj.engine import Engine
 from autoj.protocols import get_protocol, protocol_names
 from autoj.protocols.base import ProtocolInputError
 from autoj.protocols.verdict_scores import expected_rating, final_line_grammar, verdict_probabilities
+from autoj.run.engine import Engine
 from autoj.types import GenerationParams, Item, PairItem, Prompt, SingleItem, TokenLogprob, Verdict
 
 PAIR = PairItem("q", "a", "b", id="1")

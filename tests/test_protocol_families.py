@@ -11,7 +11,7 @@ import pytest
 
 from autoj.protocols import get_protocol
 from autoj.protocols.base import ProtocolInputError
-from autoj.protocols.mtbench import judge_prompts
+from autoj.protocols.families.mtbench import judge_prompts
 from autoj.types import Message, PairItem, SingleItem, Verdict
 
 R1, R2, TIE = Verdict.RESPONSE_1, Verdict.RESPONSE_2, Verdict.TIE

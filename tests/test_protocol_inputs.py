@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from autoj.inputs import load_items
+from autoj.io.items import load_items
 from autoj.protocols import get_protocol
 from autoj.protocols.rubrics import RubricError, packaged_rubrics, parse_rubric_text, to_rubric
 from autoj.types import Message, PairItem, Rubric, SingleItem, split_conversation
@@ -247,9 +247,9 @@ def test_a_run_with_one_unusable_input_stops_before_its_first_call(tmp_path: Pat
     import asyncio
 
     from autoj.backends.fake import FakeBackend
-    from autoj.engine import Engine
     from autoj.protocols.base import ProtocolInputError
-    from autoj.runner import run_to_file
+    from autoj.run.engine import Engine
+    from autoj.run.runner import run_to_file
 
     items = [PairItem("q", "a", "b", id=str(n)) for n in range(3)]
     items.append(PairItem("q", "a", "b", id="3", rubric=parse_rubric_text(FIVE)))

@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 from autoj.backends.fake import FakeBackend, stopped
 from autoj.cli import judge_cmds  # noqa: F401  (registers `compare`)
 from autoj.cli.main import app
-from autoj.engine import Engine
 from autoj.protocols import get_protocol
 from autoj.protocols.base import ProtocolInputError, load_template
 from autoj.protocols.verdict_scores import verdict_probabilities
+from autoj.run.engine import Engine
 from autoj.types import GenerationParams, Message, PairItem, Prompt, SingleItem, TokenLogprob, Verdict
 
 R1, R2 = Verdict.RESPONSE_1, Verdict.RESPONSE_2

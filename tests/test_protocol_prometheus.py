@@ -14,7 +14,7 @@ from tests.conftest import shared_file
 
 from autoj.protocols import get_protocol
 from autoj.protocols.base import ProtocolInputError
-from autoj.protocols.prometheus import PrometheusLegacyProtocol, parse_absolute, parse_relative
+from autoj.protocols.families.prometheus import PrometheusLegacyProtocol, parse_absolute, parse_relative
 from autoj.protocols.rubrics import packaged_rubrics
 from autoj.types import Message, PairItem, Rubric, SingleItem, Verdict
 

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autoj.ranking import pairs_of, ranking_of
-from autoj.results import read_results
+from autoj.io.results import read_results
+from autoj.run.ranking import pairs_of, ranking_of
 
 ROOT = Path(__file__).resolve().parents[1]
 

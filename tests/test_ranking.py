@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from autoj import FakeBackend, Judge
-from autoj.ranking import (
+from autoj.io.rank_queries import RankFields, load_rank_queries
+from autoj.io.results import Result
+from autoj.run.ranking import (
     Outcome,
     by_ratings,
     pair_outcome,
@@ -18,8 +20,6 @@ from autoj.ranking import (
     ranking_of,
     tournament,
 )
-from autoj.ranking_inputs import RankFields, load_rank_queries
-from autoj.results import Result
 from autoj.types import Judgment, PairItem, Prompt, SingleItem, Verdict
 
 R1, R2, TIE = Verdict.RESPONSE_1, Verdict.RESPONSE_2, Verdict.TIE

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from autoj.backends.fake import FakeBackend
-from autoj.engine import Engine
 from autoj.protocols import get_protocol
+from autoj.run.engine import Engine
 from autoj.types import PairItem, SingleItem
 
 ray = pytest.importorskip("ray")

@@ -22,9 +22,9 @@ import pytest
 pytest.importorskip("plotly", reason="the report needs the `report` extra (plotly)")
 
 from autoj import FakeBackend, Judge, PairItem, SingleItem, Verdict
-from autoj.bench import metrics as m
+from autoj.io.results import ResultsWriter
 from autoj.report import load_run, load_runs, render
-from autoj.results import ResultsWriter
+from autoj.stats import metrics as m
 from autoj.types import Item
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / ".artifacts" / "test_report"

@@ -15,10 +15,10 @@ pytest.importorskip("plotly", reason="the report needs the `report` extra (plotl
 
 from tests.test_report import _chromium, _chromium_run, _near, _png_pixels
 
-from autoj.config import JudgeConfig
 from autoj.evaluate import update_board
 from autoj.evaluate.outputs import load_outputs
 from autoj.evaluate.run import evaluate_outputs
+from autoj.judges.config import JudgeConfig
 from autoj.report import load_runs, render
 from autoj.report.evaluation import is_evaluation_input, load_evaluation
 from autoj.report.evaluation_page import render_evaluation

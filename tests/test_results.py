@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from autoj.backends.fake import FakeBackend
-from autoj.engine import Engine
 from autoj.errors import AutojError, OutputBusy, RunFailure
-from autoj.outputs import check_output, check_page_output
+from autoj.io.outputs import check_output, check_page_output
+from autoj.io.results import Result, ResultsWriter, read_results, setup_differences, setups_in
 from autoj.protocols import get_protocol
-from autoj.results import Result, ResultsWriter, read_results, setup_differences, setups_in
+from autoj.run.engine import Engine
 from autoj.types import Judgment, PairItem, SingleItem, Verdict
 
 PAIRS = [PairItem(f"Question {n}?", f"A{n}", f"B{n}", id=f"p{n}", label=Verdict.RESPONSE_1) for n in range(6)]
@@ -170,7 +170,7 @@ def test_invalid_bytes_in_a_results_file_name_the_line(tmp_path: Path) -> None:
 def test_lines_are_read_one_at_a_time_with_a_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "big.jsonl"
     out.write_bytes(b"x" * 5000)  # no newline: what `-o /dev/zero` would look like, bounded
-    monkeypatch.setattr("autoj.results.MAX_LINE_BYTES", 1000)
+    monkeypatch.setattr("autoj.io.results.MAX_LINE_BYTES", 1000)
     with pytest.raises(RunFailure, match=r"big\.jsonl:1: a line over"):
         list(read_results(out))
     with pytest.raises(RunFailure, match="a line over"):
@@ -214,7 +214,7 @@ def test_a_failed_write_keeps_every_line_whole_and_the_next_run_resumes(
             raise OSError(code, os.strerror(code))
         return real_write(fd, data)
 
-    monkeypatch.setattr("autoj.results.os.write", failing_write)
+    monkeypatch.setattr("autoj.io.results.os.write", failing_write)
     with pytest.raises(RunFailure) as caught, ResultsWriter(out) as writer:
         for result in results:
             writer.write(result)
@@ -238,7 +238,7 @@ def test_a_rewrite_that_cannot_be_written_leaves_the_file_and_no_tmp(
     def read_only(*args: Any, **kwargs: Any) -> Any:
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(tmp_path))
 
-    monkeypatch.setattr("autoj.results.tempfile.mkstemp", read_only)
+    monkeypatch.setattr("autoj.io.results.tempfile.mkstemp", read_only)
     with pytest.raises(RunFailure, match="Read-only file system"):
         ResultsWriter(out)
     assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["r.jsonl"]

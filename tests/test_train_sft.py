@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch")
 
 from autoj.backends import backend_entries  # noqa: E402
 from autoj.protocols import AutoJProtocol  # noqa: E402
-from autoj.protocols.autoj import llama2_wrap  # noqa: E402
+from autoj.protocols.families.autoj import llama2_wrap  # noqa: E402
 from autoj.train import LoraSettings, TrainConfig, build_trainer, train  # noqa: E402
 from autoj.train.tiny import make_tiny_llama  # noqa: E402
 from autoj.types import GenerationParams, PairItem  # noqa: E402
@@ -104,7 +104,7 @@ def test_a_few_steps_lower_the_loss_and_the_checkpoint_judges(
     assert summary.losses[-1] < 0.25 * summary.losses[0]
     item = PairItem("What is 3 plus 3?", "It is 6.", "It is 7.")
     if "hf" in {entry.name for entry in backend_entries()}:
-        from autoj.judge import Judge
+        from autoj.run.judge import Judge
 
         judge = Judge(f"hf:{out}", protocol="autoj", params=GenerationParams(max_new_tokens=60))
         judgment = judge.compare(item.query, item.response_1, item.response_2).judgment

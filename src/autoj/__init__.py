@@ -10,14 +10,14 @@ print(result.verdict, result.critique)
 __version__ = "0.1.0"
 
 from autoj.backends import Backend, FakeBackend, create_backend
-from autoj.config import JudgeConfig
-from autoj.engine import Engine
 from autoj.errors import AutojError, InputError, MissingExtraError
-from autoj.frames import results_frame
-from autoj.judge import Judge
+from autoj.io.frames import results_frame
+from autoj.io.results import Result, ResultsWriter, read_results
+from autoj.judges.config import JudgeConfig
 from autoj.protocols import JudgeProtocol, get_protocol
-from autoj.ranking import Ranking
-from autoj.results import Result, ResultsWriter, read_results
+from autoj.run.engine import Engine
+from autoj.run.judge import Judge
+from autoj.run.ranking import Ranking
 from autoj.types import (
     Completion,
     GenerationParams,

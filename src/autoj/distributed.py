@@ -14,10 +14,10 @@ import pickle
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from autoj.config import JudgeConfig
 from autoj.errors import MissingExtraError
-from autoj.judge import Judge
-from autoj.results import Result
+from autoj.io.results import Result
+from autoj.judges.config import JudgeConfig
+from autoj.run.judge import Judge
 from autoj.types import GenerationParams, Item
 
 

@@ -494,7 +494,7 @@ OPTIONS = frozenset({"n_ctx", "n_threads", "n_batch", "n_parallel", "flash_attn"
 def create(arg: str, **options: Any) -> LlamaCppBackend:
     """`llamacpp` (embedded model), `llamacpp:/path/model.gguf`, or a GGUF file on the hub,
     `llamacpp:hf://OWNER/REPO/FILE.gguf[@REVISION][#sha256=HEX]`, fetched into the cache on first use."""
-    from autoj import hub  # the catalog's download path; a plain file path never needs it
+    from autoj.judges import hub  # the catalog's download path; a plain file path never needs it
 
     path = hub.resolve(arg) if hub.is_hub_ref(arg) else arg or None
     return LlamaCppBackend(path, **known_options(options, OPTIONS))

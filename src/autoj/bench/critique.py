@@ -2,7 +2,7 @@
 
 The released GPT-4 comparison file is scored as published (Auto-J vs ChatGPT: 171 / 5 / 56);
 the live form asks any judge, in both orders, with a comparison prompt of our own
-(`autoj.protocols.critique`).
+(`autoj.protocols.families.critique`).
 """
 
 from __future__ import annotations
@@ -13,19 +13,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autoj import datasets
 from autoj.backends.base import Backend
 from autoj.bench.data import load_critique_comparison
 from autoj.bench.grouping import GroupOf, taxonomy_group_of
 from autoj.bench.outcomes import Outcome, WinTieLose, tally
 from autoj.bench.runner import judge_name, run_items
 from autoj.bench.sampling import stratified_sample
-from autoj.config import JudgeConfig
+from autoj.data import registry as datasets
 from autoj.errors import AutojError, InputError, InputProblem
-from autoj.inputs import iter_records
-from autoj.judge import Judge
-from autoj.protocols.critique import CritiqueComparisonProtocol
-from autoj.results import Result
+from autoj.io.items import iter_records
+from autoj.io.results import Result
+from autoj.judges.config import JudgeConfig
+from autoj.protocols.families.critique import CritiqueComparisonProtocol
+from autoj.run.judge import Judge
 from autoj.types import PairItem, SingleItem, Verdict
 
 

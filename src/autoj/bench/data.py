@@ -1,6 +1,6 @@
 """Loaders for benchmark inputs: labelled pairs, released predictions, critique comparisons.
 
-Files are read through the dataset registry (autoj.datasets) unless a path is given; every bad
+Files are read through the dataset registry (autoj.data.registry) unless a path is given; every bad
 record is reported with its file, line and field.
 """
 
@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from autoj import datasets
-from autoj.bench.metrics import Prediction
 from autoj.bench.outcomes import Outcome
+from autoj.data import registry as datasets
 from autoj.errors import InputError, InputProblem
-from autoj.inputs import DEFAULT_LABELS, FieldMap, LabelMap, iter_records, parse_label
+from autoj.io.items import DEFAULT_LABELS, FieldMap, LabelMap, iter_records, parse_label
+from autoj.stats.metrics import Prediction
 from autoj.types import PairItem, Verdict
 
 #: Values that a predictions file may use for "no verdict" (a parse failure upstream).

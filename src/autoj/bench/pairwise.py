@@ -10,15 +10,15 @@ from typing import Any
 
 from autoj.backends.base import Backend
 from autoj.bench.grouping import UNKNOWN, GroupOf, taxonomy_group_of
-from autoj.bench.metrics import Prediction
 from autoj.bench.pairwise_report import PairwiseReport, ScoredPair, pairwise_report
 from autoj.bench.runner import judge_name, run_items
 from autoj.bench.sampling import stratified_sample
-from autoj.config import JudgeConfig
 from autoj.errors import AutojError
-from autoj.judge import Judge
-from autoj.results import Result
+from autoj.io.results import Result
+from autoj.judges.config import JudgeConfig
+from autoj.run.judge import Judge
 from autoj.scenarios import classify_query
+from autoj.stats.metrics import Prediction
 from autoj.types import PairItem
 
 

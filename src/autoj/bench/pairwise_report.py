@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from autoj.bench import metrics as m
 from autoj.bench.grouping import UNKNOWN, GroupOf
+from autoj.stats import metrics as m
 from autoj.types import Verdict
 
 
@@ -57,7 +57,7 @@ class PairwiseScores:
 
 
 def score_pairs(pairs: Sequence[ScoredPair], *, seed: int = 0) -> PairwiseScores:
-    """All pairwise metrics for `pairs` (see autoj.bench.metrics for each definition)."""
+    """All pairwise metrics for `pairs` (see autoj.stats.metrics for each definition)."""
     labels = [p.label for p in pairs]
     original = [p.original for p in pairs]
     swapped = [p.swapped for p in pairs]

@@ -10,16 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autoj import datasets
 from autoj.backends.base import Backend
-from autoj.bench.correlation import Correlations, correlations
 from autoj.bench.data import read_json
 from autoj.bench.runner import judge_name, run_items
 from autoj.bench.sampling import stratified_sample
-from autoj.config import JudgeConfig
+from autoj.data import registry as datasets
 from autoj.errors import AutojError, InputError, InputProblem
-from autoj.inputs import iter_records
-from autoj.judge import Judge
+from autoj.io.items import iter_records
+from autoj.judges.config import JudgeConfig
+from autoj.run.judge import Judge
+from autoj.stats.correlation import Correlations, correlations
 from autoj.types import SingleItem
 
 ELO_COLUMNS = ("Arena Elo\n[Feb 2, 2024]", "Arena Elo\n[April 18, 2024]")

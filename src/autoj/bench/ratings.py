@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from autoj.backends.base import Backend
-from autoj.bench.correlation import BestOfN, Candidate, Correlations, best_of_n, correlations
 from autoj.bench.runner import judge_name, run_items
 from autoj.bench.sampling import stratified_sample
-from autoj.config import JudgeConfig
 from autoj.errors import AutojError
-from autoj.judge import Judge
+from autoj.judges.config import JudgeConfig
+from autoj.run.judge import Judge
+from autoj.stats.correlation import BestOfN, Candidate, Correlations, best_of_n, correlations
 from autoj.types import SingleItem
 
 #: Item meta field holding a log-probability score used to break rating ties in Best-of-N.

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from rich.console import Group
 from rich.table import Table
 
-from autoj.bench.correlation import BestOfN, Correlations
-from autoj.bench.metrics import VERDICT_ORDER, Interval
 from autoj.bench.outcomes import WinTieLose
 from autoj.bench.pairwise_report import PairwiseReport, PairwiseScores
+from autoj.stats.correlation import BestOfN, Correlations
+from autoj.stats.metrics import VERDICT_ORDER, Interval
 
 
 def pct(value: float | None) -> str:

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from autoj.backends.base import Backend
-from autoj.config import JudgeConfig
-from autoj.engine import Engine
 from autoj.errors import RunFailure
-from autoj.results import Result, read_results
-from autoj.runner import run_to_file
+from autoj.io.results import Result, read_results
+from autoj.judges.config import JudgeConfig
+from autoj.run.engine import Engine
+from autoj.run.runner import run_to_file
 from autoj.types import Item
 
 

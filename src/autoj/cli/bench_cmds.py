@@ -23,10 +23,10 @@ from autoj.cli.options import (
     OverwriteOpt,
     judge_options,
 )
-from autoj.config import JudgeConfig
 from autoj.errors import AutojError
-from autoj.inputs import FieldMap, LabelMap, checked_items
-from autoj.outputs import check_output
+from autoj.io.items import FieldMap, LabelMap, checked_items
+from autoj.io.outputs import check_output
+from autoj.judges.config import JudgeConfig
 from autoj.types import SingleItem
 
 bench = typer.Typer(

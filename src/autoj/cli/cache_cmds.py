@@ -10,9 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from autoj.cache import JudgmentCache, default_cache_path
 from autoj.cli.main import app
 from autoj.errors import AutojError
+from autoj.run.cache import JudgmentCache, default_cache_path
 
 console = Console()
 cache_app = typer.Typer(

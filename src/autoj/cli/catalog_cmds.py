@@ -14,10 +14,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from autoj import catalog
 from autoj.cli.main import app
 from autoj.cli.options import judge_options
-from autoj.config import JudgeConfig
+from autoj.judges import catalog
+from autoj.judges.config import JudgeConfig
 from autoj.protocols import protocol_names
 
 console = Console()

@@ -13,10 +13,10 @@ from rich.table import Table
 
 from autoj.cli.main import app
 from autoj.cli.options import JsonOpt, LimitOpt, OverwriteOpt, judge_options
-from autoj.config import JudgeConfig
 from autoj.errors import AutojError
 from autoj.evaluate.leaderboard import LeaderboardRow
-from autoj.outputs import check_output
+from autoj.io.outputs import check_output
+from autoj.judges.config import JudgeConfig
 
 err_console = Console(stderr=True)
 

@@ -34,16 +34,16 @@ from autoj.cli.options import (
     RubricOpt,
     judge_options,
 )
-from autoj.config import JudgeConfig
 from autoj.errors import AutojError
-from autoj.inputs import FieldMap, LabelMap, checked_items, needs_known_scenarios
-from autoj.judge import Judge
-from autoj.outputs import check_output
+from autoj.io.items import FieldMap, LabelMap, checked_items, needs_known_scenarios
+from autoj.io.outputs import check_output
+from autoj.io.results import Result
+from autoj.judges.config import JudgeConfig
 from autoj.protocols import JudgeProtocol, get_protocol, protocols_using
 from autoj.protocols.base import OPTIONAL_INPUTS
 from autoj.protocols.rubrics import to_rubric
-from autoj.results import Result
-from autoj.runner import RunSummary, Tally, run_to_file
+from autoj.run.judge import Judge
+from autoj.run.runner import RunSummary, Tally, run_to_file
 from autoj.types import Item, Message, PairItem, Rubric, SingleItem, check_history, messages_from
 
 console = Console()

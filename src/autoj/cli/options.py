@@ -26,9 +26,9 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from autoj.backends.registry import parse_backend_options, split_spec
-from autoj.config import DEFAULT_CACHE, DEFAULT_JUDGE, JudgeConfig, backend_option_names
 from autoj.errors import AutojError
-from autoj.inputs import FieldMap
+from autoj.io.items import FieldMap
+from autoj.judges.config import DEFAULT_CACHE, DEFAULT_JUDGE, JudgeConfig, backend_option_names
 from autoj.protocols import protocol_names, protocols_using
 from autoj.protocols.rubrics import packaged_rubrics
 from autoj.types import GenerationParams
@@ -228,7 +228,7 @@ def _check_takes(spec: str, option: str, flag: str) -> None:
         raise AutojError(f"{flag}: the {split_spec(spec)[0]!r} backend takes no {option!r} option")
 
 
-# --- labels: read the same way by every command that reads them (autoj.labels.LabelMap) ----------
+# --- labels: read the same way by every command that reads them (autoj.io.labels.LabelMap) ----------
 
 
 class LabelConvention(str, Enum):

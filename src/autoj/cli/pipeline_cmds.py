@@ -24,9 +24,9 @@ from autoj.cli.options import (
     OverwriteOpt,
     judge_options,
 )
-from autoj.config import JudgeConfig
 from autoj.errors import AutojError
-from autoj.labels import LabelMap
+from autoj.io.labels import LabelMap
+from autoj.judges.config import JudgeConfig
 from autoj.pipeline import files
 from autoj.pipeline.balance import PAPER_CAP
 from autoj.pipeline.export import ExportFormat

@@ -29,14 +29,14 @@ from autoj.cli.options import (
     OverwriteOpt,
     judge_options,
 )
-from autoj.config import JudgeConfig
 from autoj.errors import AutojError, InputError, RunFailure
-from autoj.judge import Judge
-from autoj.outputs import check_output
-from autoj.ranking import Method, Ranking, pairs_of, rank_items, ranking_of
-from autoj.ranking_inputs import RankFields, RankQuery, load_rank_queries
-from autoj.results import Result, read_results
-from autoj.runner import RunSummary, run_to_file
+from autoj.io.outputs import check_output
+from autoj.io.rank_queries import RankFields, RankQuery, load_rank_queries
+from autoj.io.results import Result, read_results
+from autoj.judges.config import JudgeConfig
+from autoj.run.judge import Judge
+from autoj.run.ranking import Method, Ranking, pairs_of, rank_items, ranking_of
+from autoj.run.runner import RunSummary, run_to_file
 from autoj.types import Item
 
 console = Console()

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from autoj.cli.main import app
-from autoj.outputs import check_page_output
+from autoj.io.outputs import check_page_output
 
 
 @app.command()

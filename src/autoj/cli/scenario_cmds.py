@@ -12,9 +12,9 @@ from rich.table import Table
 
 from autoj.cli.main import app
 from autoj.cli.options import LimitOpt, judge_options
-from autoj.config import JudgeConfig
 from autoj.errors import AutojError, InputError, InputProblem
-from autoj.outputs import check_output
+from autoj.io.outputs import check_output
+from autoj.judges.config import JudgeConfig
 
 console = Console()
 QUERY_FIELDS = ("query", "prompt", "instruction")
@@ -103,7 +103,7 @@ def classify_cmd(
 
 
 def _read_queries(path: Path, query_field: str | None) -> tuple[list[dict[str, Any]], list[str]]:
-    from autoj.inputs import iter_records
+    from autoj.io.items import iter_records
 
     records: list[dict[str, Any]] = []
     queries: list[str] = []

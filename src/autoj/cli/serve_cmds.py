@@ -8,8 +8,8 @@ import typer
 
 from autoj.cli.main import app
 from autoj.cli.options import judge_options
-from autoj.config import JudgeConfig
 from autoj.errors import AutojError
+from autoj.judges.config import JudgeConfig
 
 
 @app.command()

@@ -11,10 +11,10 @@
 from autoj.evaluate.annotations import load_annotation_groups, score_groups
 from autoj.evaluate.comparisons import Comparison, read_annotations
 from autoj.evaluate.leaderboard import ALPACA_COLUMNS, LeaderboardRow, read_board, update_board
-from autoj.evaluate.lengthcontrol import LengthControlled, length_controlled
 from autoj.evaluate.outputs import OutputFields, load_outputs
 from autoj.evaluate.run import EvaluationRun, evaluate_outputs
-from autoj.evaluate.winrate import HeadToHead, head_to_head
+from autoj.stats.lengthcontrol import LengthControlled, length_controlled
+from autoj.stats.winrate import HeadToHead, head_to_head
 
 __all__ = [
     "ALPACA_COLUMNS",

@@ -11,7 +11,7 @@ from autoj.evaluate.comparisons import Comparison, by_model, read_annotations, s
 from autoj.evaluate.difficulty import prepare_length_control
 from autoj.evaluate.leaderboard import LeaderboardRow, score_comparisons
 from autoj.evaluate.scenarios import group_profile, with_scenarios
-from autoj.evaluate.winrate import head_to_head
+from autoj.stats.winrate import head_to_head
 
 NameFrom = Literal["generator", "file"]
 

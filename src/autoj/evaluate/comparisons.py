@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autoj.errors import AutojError, InputError, InputProblem
-from autoj.inputs import iter_records
+from autoj.io.items import iter_records
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,11 @@ from urllib.parse import urlsplit
 import numpy as np
 from scipy import sparse
 
-from autoj import hub
 from autoj.errors import AutojError
 from autoj.evaluate.comparisons import Comparison
-from autoj.evaluate.glm import fit_soft_logistic
-from autoj.evaluate.lengthcontrol import GamedRows, preference_01, std_delta_len, synthetic_gamed
+from autoj.judges import hub
+from autoj.stats.glm import fit_soft_logistic
+from autoj.stats.lengthcontrol import GamedRows, preference_01, std_delta_len, synthetic_gamed
 
 HUB_REPO = "tatsu-lab/alpaca_eval"
 DIFFICULTY_FILE = "instruction_difficulty.csv"

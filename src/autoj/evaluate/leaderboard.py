@@ -19,8 +19,8 @@ from typing import Any
 from autoj.errors import AutojError
 from autoj.evaluate.comparisons import Comparison
 from autoj.evaluate.difficulty import LengthControlSetup
-from autoj.evaluate.lengthcontrol import length_controlled
-from autoj.evaluate.winrate import head_to_head
+from autoj.stats.lengthcontrol import length_controlled
+from autoj.stats.winrate import head_to_head
 
 #: AlpacaEval's leaderboard columns, in its order.
 ALPACA_COLUMNS = (

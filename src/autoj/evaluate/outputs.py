@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autoj.errors import AutojError, InputError, InputProblem
-from autoj.inputs import iter_records
+from autoj.io.items import iter_records
 
 EXAMPLES = 3
 

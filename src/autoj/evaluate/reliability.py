@@ -15,10 +15,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from autoj.bench.metrics import length_bias, share_of
-from autoj.config import JudgeConfig
 from autoj.errors import AutojError
-from autoj.results import Result, read_results
+from autoj.io.results import Result, read_results
+from autoj.judges.config import JudgeConfig
+from autoj.stats.metrics import length_bias, share_of
 from autoj.types import PairItem, Verdict
 
 #: Below this share of both-order agreement, or above this share for one position, a judge's
@@ -95,7 +95,7 @@ def bench_figures(path: str | Path) -> dict[str, Any]:
 
 def catalog_figures(config: JudgeConfig) -> list[dict[str, Any]]:
     """Published figures of the catalog entry this judge is (by name, else by backend spec)."""
-    from autoj import catalog
+    from autoj.judges import catalog
 
     name = config.source.removeprefix("catalog:") if config.source.startswith("catalog:") else None
     entry = catalog.get_entry(name) if name else None
@@ -135,7 +135,7 @@ def human_prefers_longer() -> float | None:
     """How often people prefer the longer response on Eval-P's decided (non-tie) pairs, the
     human yardstick for a judge's length preference; None when the data is not at hand."""
     from autoj.bench.data import load_eval_p
-    from autoj.datasets import DatasetError
+    from autoj.data.registry import DatasetError
 
     try:
         items = load_eval_p()

@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from autoj.bench.metrics import bootstrap_ci
 from autoj.bench.runner import run_items
-from autoj.config import JudgeConfig
 from autoj.errors import AutojError
 from autoj.evaluate.annotations import score_groups
 from autoj.evaluate.comparisons import Comparison
@@ -24,7 +22,9 @@ from autoj.evaluate.leaderboard import LeaderboardRow, now
 from autoj.evaluate.outputs import ModelOutputs, common_keys, item_id, sample_keys
 from autoj.evaluate.reliability import reliability
 from autoj.evaluate.scenarios import classify_instructions
-from autoj.results import Result, read_results
+from autoj.io.results import Result, read_results
+from autoj.judges.config import JudgeConfig
+from autoj.stats.metrics import bootstrap_ci
 from autoj.types import Item, PairItem, SingleItem, Verdict
 
 Mode = Literal["pairwise", "rate"]
@@ -192,7 +192,7 @@ def evaluate_outputs(
     judge's reliability: this run's own both-order figures, `bench` (an
     `autoj bench pairwise` results file of the same judge) and the catalog's published figures.
     """
-    from autoj.judge import Judge
+    from autoj.run.judge import Judge
 
     against = reference if mode == "pairwise" else None
     if mode == "pairwise" and against is None:

@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from autoj.bench.grouping import UNKNOWN, taxonomy_group_of
-from autoj.bench.metrics import bootstrap_ci
 from autoj.evaluate.comparisons import Comparison
-from autoj.evaluate.winrate import clean_preferences
+from autoj.stats.metrics import bootstrap_ci
+from autoj.stats.winrate import clean_preferences
 
 
 def classify_instructions(instructions: Iterable[str]) -> dict[str, str]:

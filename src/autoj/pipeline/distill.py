@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from autoj.io.results import Result
 from autoj.pipeline.swap import swap_references
-from autoj.protocols.autoj import AutoJProtocol
-from autoj.results import Result
+from autoj.protocols.families.autoj import AutoJProtocol
 from autoj.types import PairItem, SingleItem, TaskKind
 
 Augmentation = Literal["none", "swap", "copy"]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from autoj.pipeline.distill import TrainingSample
-from autoj.protocols.autoj import llama2_wrap
+from autoj.protocols.families.autoj import llama2_wrap
 
 ExportFormat = Literal["messages", "prompt-completion"]
 EXPORT_FORMATS: tuple[str, ...] = ("messages", "prompt-completion")

@@ -12,9 +12,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from autoj.config import JudgeConfig
-from autoj.labels import LabelMap
-from autoj.outputs import check_output
+from autoj.io.labels import LabelMap
+from autoj.io.outputs import check_output
+from autoj.io.results import read_results
+from autoj.judges.config import JudgeConfig
 from autoj.pipeline.balance import balance
 from autoj.pipeline.classify import classify
 from autoj.pipeline.distill import TrainingSample, distil
@@ -27,7 +28,6 @@ from autoj.pipeline.sources import SourceFields
 from autoj.pipeline.stage import fingerprint, record_stage, stored_report
 from autoj.pipeline.teacher import TeacherProtocol, estimate_tokens, teacher_judge
 from autoj.pipeline.teacher_run import run_teacher
-from autoj.results import read_results
 
 Report = dict[str, Any]
 

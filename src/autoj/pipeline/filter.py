@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from autoj.results import Result
+from autoj.io.results import Result
 from autoj.types import PairItem
 
 DropReason = Literal["disagreement", "parse_failure", "backend_error", "no_human_label"]

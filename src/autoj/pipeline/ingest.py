@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from autoj.errors import AutojError, InputError, InputProblem
-from autoj.inputs import iter_records
-from autoj.labels import LabelMap
+from autoj.io.items import iter_records
+from autoj.io.labels import LabelMap
 from autoj.pipeline.sources import CONVERTERS, FieldProblem, RowContext, Skip, SourceFields
 from autoj.types import Item, PairItem
 
@@ -60,7 +60,7 @@ def ingest(
 ) -> tuple[list[Item], IngestReport]:
     """Samples of one source file. `limit` stops after that many samples (first rows first).
 
-    The file is read by the reader every command uses (`autoj.inputs`), labels by `labels`.
+    The file is read by the reader every command uses (`autoj.io.items`), labels by `labels`.
     """
     if fmt not in CONVERTERS:
         raise AutojError(f"unknown source format {fmt!r}: known formats are {', '.join(sorted(CONVERTERS))}")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from autoj.errors import AutojError, InputProblem
-from autoj.inputs import iter_records
+from autoj.io.items import iter_records
 from autoj.types import Item, PairItem, SingleItem, Verdict
 
 

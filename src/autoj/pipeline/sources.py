@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from autoj.inputs import FieldMap
-from autoj.labels import LabelMap
+from autoj.io.items import FieldMap
+from autoj.io.labels import LabelMap
 from autoj.protocols.base import load_template
 from autoj.types import Item, PairItem, SingleItem, Verdict
 
@@ -68,7 +68,7 @@ class SourceFields(FieldMap):
 class RowContext:
     """What a converter needs besides the row: the sample id, the mappings and the seed.
 
-    Labels are read like every command reads them (`autoj.labels`): Auto-J 0/1/2 or a chosen
+    Labels are read like every command reads them (`autoj.io.labels`): Auto-J 0/1/2 or a chosen
     convention, A/B, win/lose from response 1's side, Chatbot Arena's winner field.
     """
 

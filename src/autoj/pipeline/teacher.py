@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from autoj.config import JudgeConfig
-from autoj.judge import Judge
+from autoj.judges.config import JudgeConfig
 from autoj.pipeline.scenario_support import criteria_text
-from autoj.protocols.autoj import AutoJProtocol
 from autoj.protocols.base import JudgeProtocol
 from autoj.protocols.contract import OutputContract
+from autoj.protocols.families.autoj import AutoJProtocol
+from autoj.run.judge import Judge
 from autoj.types import FinishReason, Item, Judgment, Message, PairItem, Prompt, SingleItem
 
 # Dry runs estimate tokens from characters: ~4 characters per token for English BPE vocabularies.

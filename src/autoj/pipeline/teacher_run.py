@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from autoj.judge import Judge
+from autoj.io.results import read_results
 from autoj.pipeline.teacher import estimate_tokens
-from autoj.results import read_results
-from autoj.runner import run_to_file
+from autoj.run.judge import Judge
+from autoj.run.runner import run_to_file
 from autoj.types import Item
 
 

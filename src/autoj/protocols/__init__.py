@@ -21,16 +21,20 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from autoj.errors import AutojError
-from autoj.protocols.autoj import AutoJProtocol
 from autoj.protocols.base import JudgeProtocol, ProtocolInputError
-from autoj.protocols.chat import ChatProtocol
-from autoj.protocols.criteria import CriteriaChatProtocol
-from autoj.protocols.critique import CritiqueComparisonProtocol
-from autoj.protocols.first_line import JudgeLMProtocol, PandaLMProtocol
-from autoj.protocols.mtbench import MTBenchProtocol
-from autoj.protocols.offsetbias import OffsetBiasProtocol
-from autoj.protocols.pairwise_judges import CompassJudgerProtocol, ConJProtocol, SkyworkCriticProtocol
-from autoj.protocols.prometheus import PrometheusLegacyProtocol, PrometheusProtocol
+from autoj.protocols.families.autoj import AutoJProtocol
+from autoj.protocols.families.chat import ChatProtocol
+from autoj.protocols.families.criteria import CriteriaChatProtocol
+from autoj.protocols.families.critique import CritiqueComparisonProtocol
+from autoj.protocols.families.first_line import JudgeLMProtocol, PandaLMProtocol
+from autoj.protocols.families.mtbench import MTBenchProtocol
+from autoj.protocols.families.offsetbias import OffsetBiasProtocol
+from autoj.protocols.families.pairwise_judges import (
+    CompassJudgerProtocol,
+    ConJProtocol,
+    SkyworkCriticProtocol,
+)
+from autoj.protocols.families.prometheus import PrometheusLegacyProtocol, PrometheusProtocol
 from autoj.protocols.sanitize import register_guarded
 
 _FACTORIES: dict[str, Callable[[], JudgeProtocol]] = {

@@ -12,7 +12,7 @@ from importlib import resources
 from typing import Any
 
 from autoj.errors import AutojError
-from autoj.input_files import unstorable
+from autoj.io.readers import unstorable
 from autoj.protocols.contract import Contract, OutputContract
 from autoj.protocols.verdict_scores import stop_patterns
 from autoj.types import FinishReason, Item, Judgment, Message, PairItem, Prompt, Rubric, SingleItem, Verdict

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autoj.bench import metrics as m
 from autoj.bench.grouping import GroupOf, taxonomy_group_of
 from autoj.bench.pairwise_report import Breakdown, ScoredPair, breakdown, longer_wins
 from autoj.errors import AutojError
-from autoj.results import Result, read_results, setup_differences, setups_in
+from autoj.io.results import Result, read_results, setup_differences, setups_in
+from autoj.stats import metrics as m
 from autoj.types import PairItem, SingleItem, Verdict
 
 #: Relative length difference (len1 - len2) / (len1 + len2) bin edges for the length-bias curve.

@@ -16,7 +16,7 @@ from autoj.errors import AutojError
 from autoj.evaluate.annotations import score_groups
 from autoj.evaluate.leaderboard import LeaderboardRow, read_board
 from autoj.evaluate.run import comparisons_of, rating_rows
-from autoj.results import MAX_LINE_BYTES, Result, read_results
+from autoj.io.results import MAX_LINE_BYTES, Result, read_results
 from autoj.types import PairItem
 
 BOARD_SUFFIXES = (".csv",)

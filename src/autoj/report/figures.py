@@ -9,8 +9,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from autoj.bench.grouping import taxonomy_group_of
-from autoj.bench.metrics import VERDICT_ORDER
 from autoj.report.data import Run
+from autoj.stats.metrics import VERDICT_ORDER
 
 PALETTE = ("#3366cc", "#dc7633", "#2e9d5b", "#b03a8c", "#7f8c8d", "#c0392b", "#16a2b8", "#8e6c3a")
 _LAYOUT: dict[str, Any] = {

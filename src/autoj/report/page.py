@@ -18,10 +18,10 @@ from plotly.offline import get_plotlyjs
 
 from autoj import __version__
 from autoj.bench.grouping import taxonomy_group_of
+from autoj.io.results import Result
 from autoj.report import figures
 from autoj.report.assets import BROWSER_JS, CSS
 from autoj.report.data import Run
-from autoj.results import Result
 from autoj.types import PairItem
 
 #: Characters of each text kept in the item browser (the results file has the rest).

@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autoj.datadir import data_path, missing_data_message
+from autoj.data.datadir import data_path, missing_data_message
 from autoj.errors import AutojError, InputProblem
-from autoj.inputs import iter_records
+from autoj.io.items import iter_records
 from autoj.scenarios._prediction import ClassificationFailure, ScenarioPrediction
 from autoj.scenarios._taxonomy import GROUPS, RETIRED, SCENARIOS, normalize_scenario
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from autoj.errors import AutojError, InputProblem
-from autoj.inputs import iter_records
+from autoj.io.items import iter_records
 from autoj.scenarios._evaluate import (
     CLASSIFIER_TEST_DATA,
     CLASSIFIER_TRAIN_DATA,

@@ -24,9 +24,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from autoj import __version__
-from autoj.config import JudgeConfig
-from autoj.judge import Judge
+from autoj.judges.config import JudgeConfig
 from autoj.protocols.base import OPTIONAL_INPUTS
+from autoj.run.judge import Judge
 from autoj.serve.routes import api, public
 from autoj.serve.service import Busy, JudgeService, ServiceError
 from autoj.serve.settings import ServeSettings

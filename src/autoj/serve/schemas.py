@@ -11,8 +11,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from autoj.protocols.rubrics import RubricError, packaged_rubrics, parse_rubric_text, rubric_from_mapping
-from autoj.ranking import Method as RankMethod
-from autoj.ranking import Outcome as PairOutcome
+from autoj.run.ranking import Method as RankMethod
+from autoj.run.ranking import Outcome as PairOutcome
 from autoj.types import Message, Rubric
 
 VerdictName = Literal["response_1", "response_2", "tie"]

@@ -14,10 +14,10 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from autoj import ranking
-from autoj.judge import Judge
+from autoj.io.results import Result
 from autoj.protocols.base import ProtocolInputError
-from autoj.results import Result
+from autoj.run import ranking
+from autoj.run.judge import Judge
 from autoj.serve import schemas as s
 from autoj.serve.settings import ServeSettings
 from autoj.types import Item, PairItem, SingleItem

@@ -12,7 +12,7 @@ from typing import Any
 
 from autoj.errors import AutojError
 from autoj.pipeline.records import read_jsonl
-from autoj.protocols.autoj import llama2_wrap
+from autoj.protocols.families.autoj import llama2_wrap
 from autoj.train.config import Template
 
 

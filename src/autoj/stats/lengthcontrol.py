@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from autoj.evaluate.comparisons import Comparison
-from autoj.evaluate.glm import fit_soft_logistic, logistic
-from autoj.evaluate.winrate import DRAW, standard_error_of
+from autoj.stats.glm import fit_soft_logistic, logistic
+from autoj.stats.winrate import DRAW, standard_error_of
 
 #: Weight of the gamed-baseline rows (two baselines share it), as in AlpacaEval's v1 model.
 REGULARIZE_TO_BASELINE = 0.2

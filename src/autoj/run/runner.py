@@ -16,8 +16,8 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from autoj.engine import Engine
-from autoj.results import Result, ResultsWriter, read_results
+from autoj.io.results import Result, ResultsWriter, read_results
+from autoj.run.engine import Engine
 from autoj.types import Item, Verdict
 
 # Below this many judgments a lopsided share says little: no degeneracy warning.

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from autoj.errors import AutojError, RunFailure
-from autoj.outputs import check_output, lock_output
+from autoj.io.outputs import check_output, lock_output
 from autoj.types import Item, Judgment, JudgmentStatus, Message, PairItem, Rubric, SingleItem, Verdict
 
 RESULT_FORMAT = 2  # 2: `verdict_code` and `item.human_label` (1 called both "label")

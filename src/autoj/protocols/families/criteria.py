@@ -7,7 +7,7 @@ The scenario comes from the item; an item without one is placed by the shipped s
 from __future__ import annotations
 
 from autoj.protocols.base import load_template
-from autoj.protocols.chat import ChatProtocol
+from autoj.protocols.families.chat import ChatProtocol
 from autoj.scenarios import classify_query, format_criteria
 from autoj.types import Item, Message, PairItem, Prompt, SingleItem
 

@@ -17,7 +17,7 @@ def _candidates() -> list[Path]:
     configured = os.environ.get(ENV_VAR)
     if configured:
         found.append(Path(configured).expanduser())
-    project_root = Path(__file__).resolve().parents[2]
+    project_root = Path(__file__).resolve().parents[3]  # src/autoj/data/datadir.py
     found.append(project_root.parent / "shared" / "data")
     found.append(Path.cwd().parent / "shared" / "data")
     return found

@@ -16,12 +16,12 @@ from typing import Any
 
 from autoj import __version__
 from autoj.backends.base import Backend
-from autoj.batching import PromptBatcher, SharedBatcher
-from autoj.cache import JudgmentCache, cache_key
+from autoj.io.results import Result
 from autoj.protocols.base import JudgeProtocol
 from autoj.protocols.verdict_scores import expected_rating, final_line_grammar, verdict_probabilities
-from autoj.results import Result
-from autoj.truncation import fit_item
+from autoj.run.batching import PromptBatcher, SharedBatcher
+from autoj.run.cache import JudgmentCache, cache_key
+from autoj.run.truncation import fit_item
 from autoj.types import Completion, GenerationParams, Item, Judgment, PairItem, Prompt, TaskKind
 
 # Tokens kept free besides the generation budget, for the BOS token and template differences.

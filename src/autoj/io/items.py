@@ -1,6 +1,6 @@
 """Reading items to judge from any input file, with field mapping and per-record validation.
 
-The one reader for every command: files are read by `autoj.input_files` (JSONL, JSON, CSV, TSV,
+The one reader for every command: files are read by `autoj.io.readers` (JSONL, JSON, CSV, TSV,
 Parquet and their `.gz`), labels are mapped by a `LabelMap`, and autoj's own results files are
 read back as the items they judged. Every bad record is reported with its file, line and field, so
 a user can fix the file before any model call is made (`on_invalid="fail"`), or skip the bad
@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from autoj.errors import AutojError, InputError, InputProblem
-from autoj.input_files import iter_records
-from autoj.labels import CONVENTIONS, WORD_LABELS, LabelMap
+from autoj.io.labels import CONVENTIONS, WORD_LABELS, LabelMap
+from autoj.io.readers import iter_records
 from autoj.protocols.rubrics import RubricError, to_rubric
 from autoj.types import PairItem, SingleItem, Verdict, check_history, messages_from
 
@@ -251,7 +251,7 @@ def _add_result_item(
     known_scenarios: bool,
 ) -> None:
     """The item a results line judged, read as the results module wrote it (any format version)."""
-    from autoj.results import Result
+    from autoj.io.results import Result
 
     path, number = where
     if record.get("kind") != kind:
@@ -280,7 +280,7 @@ def _add_result_item(
 
 def needs_known_scenarios(protocol: JudgeProtocol) -> bool:
     """Whether `protocol` prompts with the item's scenario criteria, so the scenario must exist."""
-    from autoj.protocols.criteria import CriteriaChatProtocol
+    from autoj.protocols.families.criteria import CriteriaChatProtocol
     from autoj.protocols.sanitize import GuardedProtocol
 
     inner = protocol.inner if isinstance(protocol, GuardedProtocol) else protocol

@@ -14,17 +14,17 @@ from typing import Any, TypeVar
 
 from autoj.backends.base import Backend, UnsupportedFeature, check_request
 from autoj.backends.registry import create_backend
-from autoj.batching import SharedBatcher
-from autoj.cache import CacheOption, JudgmentCache, resolve_cache
-from autoj.config import DEFAULT_JUDGE, JudgeConfig
-from autoj.engine import Engine
 from autoj.errors import AutojError
-from autoj.loop_thread import LoopThread
+from autoj.io.results import Result
+from autoj.judges.config import DEFAULT_JUDGE, JudgeConfig
 from autoj.protocols import JudgeProtocol, get_protocol
 from autoj.protocols.item_inputs import judge_inputs
-from autoj.ranking import Method, Ranking, rank_items, ranking_of
 from autoj.redaction import redact_url
-from autoj.results import Result
+from autoj.run.batching import SharedBatcher
+from autoj.run.cache import CacheOption, JudgmentCache, resolve_cache
+from autoj.run.engine import Engine
+from autoj.run.loop_thread import LoopThread
+from autoj.run.ranking import Method, Ranking, rank_items, ranking_of
 from autoj.types import GenerationParams, Item, PairItem, SingleItem
 
 T = TypeVar("T")
@@ -54,7 +54,7 @@ class Judge:
     (`Judge("my-judge.yaml")`), a catalog name, a `JudgeConfig`, or a ready Backend.
 
     Keyword arguments change the config they are given with (None leaves a field as it is). The
-    cache is on by default, as on the command line (`autoj.config.DEFAULT_CACHE`): finished
+    cache is on by default, as on the command line (`autoj.judges.config.DEFAULT_CACHE`): finished
     generations are kept in the default cache file, so asking again costs a lookup; `cache=False`
     turns it off and a path or a JudgmentCache picks another file. A ready Backend gets no cache
     unless asked: an object's outputs can depend on state its identity does not show.
@@ -184,7 +184,7 @@ class Judge:
 
     def rank(self, query: str, candidates: Sequence[str], method: Method = "pairwise") -> Ranking:
         """Order N candidate responses best first: a both-orders pairwise tournament (every pair,
-        wins plus half the ties), or `method="rate"` by ratings (Best-of-N); see autoj.ranking."""
+        wins plus half the ties), or `method="rate"` by ratings (Best-of-N); see autoj.run.ranking."""
         return self.run(self.arank(query, candidates, method))
 
     def close(self) -> None:

@@ -1,6 +1,6 @@
 """Reading ranking queries from a file: one record per query with a list of candidate responses.
 
-Records are read by the one input reader (`autoj.input_files`: JSONL, JSON, CSV, TSV, Parquet and
+Records are read by the one input reader (`autoj.io.readers`: JSONL, JSON, CSV, TSV, Parquet and
 their `.gz`). A candidate is a string or an object with the text under `text` and an optional
 `name` (a model or system name, shown in the ranking); a CSV/TSV cell holds the list as a JSON
 array. Every bad record is reported with its file, line and field before any model call.
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from autoj.errors import InputProblem
-from autoj.input_files import iter_records
+from autoj.io.readers import iter_records
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ final markers as Auto-J ("So, the final decision is ...", "Rating: [[n]]") so on
 
 from __future__ import annotations
 
-from autoj.protocols.autoj import CONTRACTS
 from autoj.protocols.base import JudgeProtocol, fill, load_template
 from autoj.protocols.contract import OutputContract
+from autoj.protocols.families.autoj import CONTRACTS
 from autoj.protocols.parsing import (
     ENGLISH_RATING,
     ENGLISH_VERDICT,

@@ -179,7 +179,7 @@ def names() -> list[str]:
 
 @cache
 def _builtin() -> tuple[CatalogEntry, ...]:
-    text = resources.files("autoj").joinpath("catalog.yaml").read_text(encoding="utf-8")
+    text = resources.files("autoj.judges").joinpath("catalog.yaml").read_text(encoding="utf-8")
     return tuple(parse_entries(yaml.safe_load(text), "catalog.yaml (built-in)", "built-in"))
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from itertools import combinations
 from typing import Any, Literal
 
-from autoj.results import Result
+from autoj.io.results import Result
 from autoj.types import Item, PairItem, SingleItem, Verdict
 
 Method = Literal["pairwise", "rate"]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autoj.errors import MissingExtraError
-from autoj.results import Result, read_results
+from autoj.io.results import Result, read_results
 
 if TYPE_CHECKING:
     import pandas as pd

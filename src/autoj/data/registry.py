@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autoj import datadir
+from autoj.data import datadir
 from autoj.errors import AutojError
 
 OFFLINE_ENV_VAR = "AUTOJ_OFFLINE"

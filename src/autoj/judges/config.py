@@ -27,9 +27,9 @@ from typing import Any
 
 import yaml
 
-from autoj import catalog
 from autoj.backends.registry import backend_entries, backend_options, split_spec
 from autoj.errors import AutojError
+from autoj.judges import catalog
 from autoj.types import GenerationParams
 
 #: The judge used when none is named: the embedded CPU model.

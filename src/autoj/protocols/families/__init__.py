@@ -1,0 +1,1 @@
+"""One module per judge family: its prompt builder, its output contract and its parser."""
