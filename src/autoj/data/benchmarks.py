@@ -95,9 +95,10 @@ def _turns(record: Mapping[str, Any]) -> list[str] | str:
     if not isinstance(turns, list) or not turns:
         return "turns is a non-empty list of texts"
     found = [t.get("content") if isinstance(t, Mapping) else t for t in turns]
-    if not all(isinstance(t, str) and t.strip() for t in found):
+    texts = [t for t in found if isinstance(t, str) and t.strip()]
+    if len(texts) < len(found):
         return "each turn is a non-empty text (or a {content: text} message)"
-    return found
+    return texts
 
 
 def _from_records(
