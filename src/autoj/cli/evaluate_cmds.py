@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,9 +14,13 @@ from rich.table import Table
 from autoj.cli.main import app
 from autoj.cli.options import JsonOpt, LimitOpt, OverwriteOpt, judge_options
 from autoj.errors import AutojError
-from autoj.evaluate.leaderboard import LeaderboardRow
+from autoj.evaluate.leaderboard import LeaderboardRow, update_board
+from autoj.evaluate.outputs import OutputFields
 from autoj.io.outputs import check_output
 from autoj.judges.config import JudgeConfig
+
+if TYPE_CHECKING:
+    from autoj.evaluate.run import EvaluationRun
 
 err_console = Console(stderr=True)
 
@@ -194,50 +198,30 @@ def evaluate(
 ) -> None:
     """Win rates of models against a reference's outputs (both orders, ties half a win), the
     length-controlled win rate and a scenario profile; or score alpaca_eval annotations."""
-    from autoj.evaluate import annotations as scoring
-    from autoj.evaluate.leaderboard import update_board
-    from autoj.evaluate.outputs import OutputFields, load_outputs
-    from autoj.evaluate.run import evaluate_outputs
-
-    summary: dict[str, object] = {}
     inputs = [*(outputs or []), *([reference] if reference else [])]
     if leaderboard is not None:
-        if leaderboard.suffix.lower() != ".csv":
-            raise AutojError(f"--leaderboard {leaderboard}: a board is a .csv file; name one")
-        check_output(leaderboard, inputs, flag="--leaderboard")  # never over an input
+        _check_board(leaderboard, inputs)
+    summary: dict[str, object] = {}
     if annotations:
-        if not outputs or reference:
-            raise AutojError(
-                "--annotations FILE... scores judgments made elsewhere: give the files, no --reference"
-            )
-        groups = scoring.load_annotation_groups(outputs, name_from=name_from.value)
-        rows = scoring.score_groups(
-            groups, difficulty=instruction_difficulty or "auto", gamed=gamed_annotations, classify=classify
+        rows = _score_annotations(
+            outputs,
+            reference,
+            name_from,
+            difficulty=instruction_difficulty or "auto",
+            gamed=gamed_annotations,
+            classify=classify,
         )
     else:
-        if not outputs:
-            raise AutojError("give model OUTPUTS files (and --reference), or --annotations FILE...")
-        if mode is Mode.pairwise and reference is None:
-            raise AutojError(
-                "pairwise evaluation needs --reference REF (the baseline's outputs), or use --mode rate"
-            )
-        check_output(output, [*inputs, *([leaderboard] if leaderboard else [])])
-        fields = OutputFields(instruction_field, output_field, generator_field, id_field, scenario_field)
-        models = [load_outputs(path, fields) for path in outputs]
-        base = load_outputs(reference, fields) if reference is not None else None
-        names = [m.model for m in models]
-        if len(set(names)) != len(names):
-            raise AutojError(
-                f"two OUTPUTS files name the same model ({', '.join(names)}): give each model once"
-            )
         if both_orders is None and mode is Mode.pairwise:
             config = config.with_changes(both_orders=True)  # pairwise evaluation: both orders
-        run = evaluate_outputs(
-            models,
+        check_output(output, [*inputs, *([leaderboard] if leaderboard else [])])
+        run = _judge_outputs(
+            outputs,
+            reference,
             config,
             output,
-            reference=base,
-            mode=mode.value,
+            mode,
+            OutputFields(instruction_field, output_field, generator_field, id_field, scenario_field),
             limit=limit,
             seed=seed,
             intersection=intersection,
@@ -253,9 +237,92 @@ def evaluate(
         typer.echo(
             json.dumps({"leaderboard": [r.to_dict() for r in board], "run": summary}, indent=2, default=str)
         )
-        return
+    else:
+        _show(board, rows, summary, leaderboard)
+
+
+def _check_board(board: Path, inputs: list[Path]) -> None:
+    """A board is a CSV that is none of the inputs."""
+    if board.suffix.lower() != ".csv":
+        raise AutojError(f"--leaderboard {board}: a board is a .csv file; name one")
+    check_output(board, inputs, flag="--leaderboard")  # never over an input
+
+
+def _score_annotations(
+    files: list[Path] | None,
+    reference: Path | None,
+    name_from: NameFrom,
+    *,
+    difficulty: str,
+    gamed: str | None,
+    classify: bool,
+) -> list[LeaderboardRow]:
+    """Annotations mode: score judgments made elsewhere, one row per model."""
+    from autoj.evaluate import annotations as scoring
+
+    if not files or reference:
+        raise AutojError(
+            "--annotations FILE... scores judgments made elsewhere: give the files, no --reference"
+        )
+    groups = scoring.load_annotation_groups(files, name_from=name_from.value)
+    return scoring.score_groups(groups, difficulty=difficulty, gamed=gamed, classify=classify)
+
+
+def _judge_outputs(
+    files: list[Path] | None,
+    reference: Path | None,
+    config: JudgeConfig,
+    output: Path,
+    mode: Mode,
+    fields: OutputFields,
+    *,
+    limit: int | None,
+    seed: int,
+    intersection: bool,
+    overwrite: bool,
+    difficulty: str,
+    gamed: str | None,
+    classify: bool,
+    bench: Path | None,
+) -> EvaluationRun:
+    """Judging mode: load every model's outputs (and the reference's) and judge them."""
+    from autoj.evaluate.outputs import load_outputs
+    from autoj.evaluate.run import evaluate_outputs
+
+    if not files:
+        raise AutojError("give model OUTPUTS files (and --reference), or --annotations FILE...")
+    if mode is Mode.pairwise and reference is None:
+        raise AutojError(
+            "pairwise evaluation needs --reference REF (the baseline's outputs), or use --mode rate"
+        )
+    models = [load_outputs(path, fields) for path in files]
+    names = [m.model for m in models]
+    if len(set(names)) != len(names):
+        raise AutojError(f"two OUTPUTS files name the same model ({', '.join(names)}): give each model once")
+    base = load_outputs(reference, fields) if reference is not None else None
+    return evaluate_outputs(
+        models,
+        config,
+        output,
+        reference=base,
+        mode=mode.value,
+        limit=limit,
+        seed=seed,
+        intersection=intersection,
+        overwrite=overwrite,
+        difficulty=difficulty,
+        gamed=gamed,
+        classify=classify,
+        bench=bench,
+    )
+
+
+def _show(
+    board: list[LeaderboardRow], rows: list[LeaderboardRow], summary: dict[str, object], path: Path | None
+) -> None:
+    """The board as tables on stdout; the judge's reliability, warnings and run figures on stderr."""
     console = Console(width=max(Console().width, 140))
-    title = f"leaderboard{f' ({leaderboard})' if leaderboard else ''}: judge {board[0].judge}"
+    title = f"leaderboard{f' ({path})' if path else ''}: judge {board[0].judge}"
     if board[0].reference:
         title += f", reference {board[0].reference}"
     console.print(_table(board, title))
