@@ -24,6 +24,8 @@ CACHE_ENV_VAR = "AUTOJ_CACHE_DIR"
 _AUTOJ = "https://raw.githubusercontent.com/GAIR-NLP/auto-j/2ae17a3"
 _ALPACA = "https://raw.githubusercontent.com/tatsu-lab/alpaca_eval/cd543a1"
 _HH = "https://raw.githubusercontent.com/anthropics/hh-rlhf/354e5c3"
+_ARENA_HARD = "https://raw.githubusercontent.com/lmarena/arena-hard-auto/196f6b8"
+_FASTCHAT = "https://raw.githubusercontent.com/lm-sys/FastChat/0e6d3e4/fastchat/llm_judge/data/mt_bench"
 
 
 class DatasetError(AutojError):
@@ -107,6 +109,12 @@ _ALPACA_OUTPUT_SHA256 = {
     "wizardlm-70b": "45eba776b72367384b5912b135b84d21be2cad6699014c8610e8a007480fae07",
     "zephyr-7b-alpha": "9cb3b8729131747b3cad9562fb9cb57c817f392a7f3d1177f7e4c38f0475fca6",
     "zephyr-7b-beta": "bc6795b00c6cf6a1315f8b71738356adc7fcb8816d2199faf1a8ab56d982726d",
+}
+
+_ARENA_HARD_ANSWER_SHA256 = {
+    "gpt-4-0314": "0f6abc84de4600fde987d9db70f838f4ecdbd27a2f1f4058c12aa322a6f791b2",
+    "gpt-4-0613": "055c37c6b230c87413f080c916deba18c6cace3d44b3d456009f1a3d3834a04b",
+    "gpt-3.5-turbo-0125": "5cfec14570206ec251c3506d36951db87ca869757be75d6075a20120c3cbb616",
 }
 
 _PAIR_FIELDS = {
@@ -283,6 +291,52 @@ DATASETS: dict[str, Dataset] = {
                 ),
             },
             {"first column / Model": "system", "win_rate / Arena Elo": "reference score"},
+        ),
+        Dataset(
+            "arena-hard",
+            "Arena-Hard-Auto v0.1: 500 hard Chatbot Arena prompts, three models' answers (gpt-4-0314 "
+            "is the baseline), the published leaderboard",
+            {
+                "questions": DataFile(
+                    "arena_hard/question.jsonl.gz",
+                    "2650242d2883f22b2abd498f273b6a7e02253cce533f5c91a858e1d44aa3002f",
+                    f"{_ARENA_HARD}/data/arena-hard-v0.1/question.jsonl",
+                    gzipped_here=True,
+                ),
+                **{
+                    name: DataFile(
+                        f"arena_hard/model_answer_{name}.jsonl.gz",
+                        sha,
+                        f"{_ARENA_HARD}/data/arena-hard-v0.1/model_answer/{name}.jsonl",
+                        gzipped_here=True,
+                    )
+                    for name, sha in _ARENA_HARD_ANSWER_SHA256.items()
+                },
+                "leaderboard": DataFile(
+                    "arena_hard/arena_hard_leaderboard_20240731.csv",
+                    "dcc532f251a307f9cb23cb9ac04711e142157f32b934ee752a5456d336a6fe33",
+                    f"{_ARENA_HARD}/leaderboard/arena_hard_leaderboard_20240731.csv",
+                ),
+            },
+            {"uid": "id", "prompt": "instruction", "messages[-1].content.answer": "output"},
+        ),
+        Dataset(
+            "mt-bench",
+            "MT-Bench: 80 two-turn questions in 8 categories, GPT-4's reference answers for math, "
+            "reasoning and coding",
+            {
+                "questions": DataFile(
+                    "mt_bench/question.jsonl",
+                    "119565adbab82227089cefdb44c8d7e2cf04dc0a0ec233634c82e7d4e2a944f7",
+                    f"{_FASTCHAT}/question.jsonl",
+                ),
+                "reference": DataFile(
+                    "mt_bench/reference_answer_gpt-4.jsonl",
+                    "f957a5bc977badb66885ec970e6cd08527845780313f0995764260e5777b9b3f",
+                    f"{_FASTCHAT}/reference_answer/gpt-4.jsonl",
+                ),
+            },
+            {"question_id": "id", "turns": "the user's turns", "choices[0].turns": "reference answers"},
         ),
         Dataset(
             "hh-rlhf-harmless-test",
