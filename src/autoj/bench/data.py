@@ -32,8 +32,11 @@ def load_pairs(
     path: str | Path,
     fields: FieldMap | None = None,
     labels: LabelMap | Mapping[str, Verdict] | None = None,
+    *,
+    require_labels: bool = True,
 ) -> list[PairItem]:
-    """Labelled pairs from any JSONL/JSON/CSV file; every pair must carry a valid label.
+    """Labelled pairs from any JSONL/JSON/CSV file; every pair must carry a valid label unless
+    `require_labels` is False (calibration: people labelled some pairs), when a pair may have none.
 
     Unlike judging input, an empty response is accepted: benchmark sets contain some (Eval-P
     line 569), and dropping them would change the published figures.
@@ -63,13 +66,14 @@ def load_pairs(
         raw_label = record.get(fields.label)
         parsed = field_problem or label_map.parse(raw_label) if raw_label not in (None, "") else None
         label = parsed if isinstance(parsed, Verdict) else None
-        if label is None:
-            problem(fields.label, parsed if isinstance(parsed, str) else "missing label")
+        bad_label = parsed if parsed is not None and label is None else None
+        if bad_label is not None or (label is None and require_labels):
+            problem(fields.label, bad_label or "missing label")
         item_id = str(record.get(fields.id) or number)
         if item_id in seen:
             problem(fields.id, f"duplicate id {item_id!r} (first at line {seen[item_id]})")
         seen[item_id] = number
-        if len(texts) != 3 or label is None:
+        if len(texts) != 3 or bad_label is not None or (label is None and require_labels):
             continue
         if not texts[0].strip():
             problem(fields.query, "empty query")

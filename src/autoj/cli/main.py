@@ -50,6 +50,7 @@ def _register() -> None:
     from autoj.cli import (
         bench_cmds,  # noqa: F401
         cache_cmds,  # noqa: F401
+        calibrate_cmds,  # noqa: F401
         catalog_cmds,  # noqa: F401
         evaluate_cmds,  # noqa: F401
         judge_cmds,  # noqa: F401
