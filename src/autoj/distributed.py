@@ -18,7 +18,7 @@ from autoj.errors import MissingExtraError
 from autoj.io.results import Result
 from autoj.judges.config import JudgeConfig
 from autoj.run.judge import Judge
-from autoj.types import GenerationParams, Item
+from autoj.types import Item
 
 
 class JudgeActor:
@@ -30,36 +30,27 @@ class JudgeActor:
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         items: list[Item] = [pickle.loads(blob) for blob in batch["item"]]
-        results = self._judge.run(self._judge.engine().run(items))
+        results = self._judge.judge_many(items)
         return {"index": list(batch["index"]), "result": [json.dumps(r.to_dict()) for r in results]}
 
 
 def run_with_ray(
     items: Iterable[Item],
     judge: JudgeConfig | str,
-    protocol: str | None = None,
-    params: GenerationParams | None = None,
-    both_orders: bool | None = None,
     num_workers: int = 2,
     batch_size: int = 8,
     cpus_per_worker: float = 1.0,
     gpus_per_worker: float = 0.0,
-    cache: bool | str | None = None,
-    **backend_options: Any,
+    **settings: Any,
 ) -> list[Result]:
     """Judge `items` on `num_workers` Ray actors; results come back in the order of the items.
 
-    `judge` is a config, spec, judge file or catalog name; the other judge arguments change it
-    (None leaves a field as it is). Connects to a running Ray cluster when there is one
-    (RAY_ADDRESS), else starts a local one.
+    `judge` is a config, spec, judge file or catalog name; `settings` change it as `Judge(...)`'s
+    keywords do (`protocol=`, `both_orders=`, `max_new_tokens=`, backend options; None leaves a
+    setting as it is). Connects to a running Ray cluster when there is one (RAY_ADDRESS), else
+    starts a local one.
     """
-    config = JudgeConfig.load(judge).with_changes(
-        protocol=protocol,
-        params=params,
-        both_orders=both_orders,
-        cache=cache,
-        options=backend_options or None,
-    )
+    config = JudgeConfig.load(judge).with_changes(**settings)
     try:
         import ray
     except ImportError:

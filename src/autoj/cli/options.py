@@ -2,7 +2,8 @@
 
 `-j/--judge` takes a backend spec, a judge YAML file or a catalog name; the judge flags
 (`--protocol`, `--max-new-tokens`, `--language`, `--concurrency`, `--cache/--no-cache`,
-`--both-orders/--one-order`, `-B`, `--n-ctx`) change that config only when they are given, so a
+`--both-orders/--one-order`, `--stop-early/--no-stop-early`, `--constrain/--no-constrain`, `-B`,
+`--n-ctx`) change that config only when they are given, so a
 judge file's settings hold unless a flag says otherwise. Bad values are usage errors (exit 2).
 
 A command takes them all at once with `judge_options`, and gets the one JudgeConfig they make:
@@ -18,7 +19,6 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -106,6 +106,22 @@ BothOrdersOpt = Annotated[
         show_default="one-order, or the judge file's",
     ),
 ]
+StopEarlyOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--stop-early/--no-stop-early",
+        help=JudgeConfig.model_fields["stop_early"].description,
+        show_default="stop-early, or the judge file's",
+    ),
+]
+ConstrainOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--constrain/--no-constrain",
+        help=JudgeConfig.model_fields["constrain"].description,
+        show_default="no-constrain, or the judge file's",
+    ),
+]
 ContextOpt = Annotated[
     int | None,
     typer.Option("--n-ctx", min=1, help="context window in tokens (llamacpp)", show_default="the model's"),
@@ -125,6 +141,8 @@ def judge_config(
     concurrency: int | None = None,
     cache: bool | None = None,
     both_orders: bool | None = None,
+    stop_early: bool | None = None,
+    constrain: bool | None = None,
     backend_option: list[str] | None = None,
     n_ctx: int | None = None,
 ) -> JudgeConfig:
@@ -134,14 +152,15 @@ def judge_config(
     if n_ctx is not None:
         _check_takes(base.judge, "n_ctx", "--n-ctx")
         options["n_ctx"] = n_ctx
-    params = None if max_new_tokens is None else replace(base.params, max_new_tokens=max_new_tokens)
     return base.with_changes(
         protocol=protocol,
-        params=params,
+        max_new_tokens=max_new_tokens,
         language=language.value if isinstance(language, Language) else language,
         concurrency=concurrency,
         cache=cache,
         both_orders=both_orders,
+        stop_early=stop_early,
+        constrain=constrain,
         options=options or None,
         source="flags" if base.source == "spec" else None,
     )
@@ -156,6 +175,8 @@ JUDGE_PARAMS: Mapping[str, tuple[Any, Any]] = {
     "max_new_tokens": (MaxNewTokensOpt, None),
     "concurrency": (ConcurrencyOpt, None),
     "cache": (CacheOpt, None),
+    "stop_early": (StopEarlyOpt, None),
+    "constrain": (ConstrainOpt, None),
     "backend_option": (BackendOptionOpt, None),
     "n_ctx": (ContextOpt, None),
 }

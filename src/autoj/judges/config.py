@@ -13,6 +13,8 @@ A YAML judge file:
     params: {max_new_tokens: 512, temperature: 0.0}  # optional: GenerationParams fields
     options: {n_ctx: 4096, n_threads: 8}             # optional: backend options
     both_orders: true                                # optional
+    stop_early: true                                 # optional: stop at the verdict line
+    constrain: false                                 # optional: grammar-constrained verdicts
     cache: false                                     # optional: true, false or a file path
 """
 
@@ -26,6 +28,7 @@ from types import MappingProxyType
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from autoj.backends.registry import backend_entries, backend_options, split_spec
 from autoj.errors import AutojError
@@ -42,8 +45,20 @@ DEFAULT_CACHE = True
 
 LANGUAGES = ("en", "zh")
 
-#: Keys a YAML judge file may have; anything else is a mistake worth a clear error.
-FILE_KEYS = ("judge", "protocol", "params", "options", "both_orders", "cache", "concurrency", "language")
+#: Keys a YAML judge file may have (the JudgeConfig fields but `source`); anything else is a
+#: mistake worth a clear error.
+FILE_KEYS = (
+    "judge",
+    "protocol",
+    "params",
+    "options",
+    "both_orders",
+    "stop_early",
+    "constrain",
+    "cache",
+    "concurrency",
+    "language",
+)
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -128,6 +143,19 @@ def _language(value: Value) -> Value:
     return value
 
 
+#: The plain JudgeConfig fields and how each is checked.
+FIELD_CHECKS: dict[str, Check] = {
+    "judge": _text(),
+    "protocol": _text(optional=True),
+    "both_orders": _flag,
+    "stop_early": _flag,
+    "constrain": _flag,
+    "cache": _cache,
+    "concurrency": _int(1, optional=True),
+    "language": _language,
+    "source": _text(),
+}
+
 #: GenerationParams fields and how each is checked.
 PARAM_CHECKS: dict[str, Check] = {
     "max_new_tokens": _int(1),
@@ -185,48 +213,84 @@ class _Lines:
         return cls(top, nested, duplicate)
 
 
-@dataclass(frozen=True)
-class JudgeConfig:
+def _checked_options(where: str, judge: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """Backend options, each a plain value and one the judge's backend takes."""
+    checked = {str(k): _checked(where, f"options.{k}", v, _option_value) for k, v in options.items()}
+    allowed = backend_option_names(judge) if checked and _spec_problem(judge) is None else None
+    unknown = sorted(set(checked) - allowed) if allowed is not None else []
+    if unknown:
+        names = ", ".join(sorted(allowed or ())) or "none"
+        raise ConfigError(
+            f"{where}: unknown key 'options.{unknown[0]}': the {split_spec(judge)[0]!r} backend takes {names}"
+        )
+    return checked
+
+
+class JudgeConfig(BaseModel):
     """A frozen, serialisable description of a judge; `Judge(config)` builds it.
 
-    `judge` is a backend spec; `options` go to the backend's factory; `cache` is True (the default
-    file), False, or a file path; `concurrency` bounds judgments in flight (None: the backend's
-    own); `source` says where the config came from ("spec", "flags", "file:PATH", "catalog:NAME")
-    and is not part of what a judge is.
+    Every field is one setting that can change a judgment (besides `source`); the same field is a
+    YAML key, a `Judge(...)` keyword and, where a command takes it, a CLI flag. Values are checked
+    on construction, and a mistake is a ConfigError naming the field (never a pydantic trace).
     """
 
-    judge: str = DEFAULT_JUDGE
-    protocol: str | None = None
-    params: GenerationParams = field(default_factory=GenerationParams)
-    options: Mapping[str, Any] = field(default_factory=dict)
-    both_orders: bool = False
-    cache: bool | str = DEFAULT_CACHE
-    concurrency: int | None = None
-    language: str = "en"
-    source: str = "spec"
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
-    def __post_init__(self) -> None:
-        where = f"judge config ({self.source})"
-        _checked(where, "judge", self.judge, _text())
-        _checked(where, "protocol", self.protocol, _text(optional=True))
-        _checked(where, "both_orders", self.both_orders, _flag)
-        _checked(where, "cache", self.cache, _cache)
-        _checked(where, "concurrency", self.concurrency, _int(1, optional=True))
-        _checked(where, "language", self.language, _language)
-        if not isinstance(self.params, GenerationParams):
-            raise ConfigError(f"{where}: 'params': expected GenerationParams")
-        for name, check in PARAM_CHECKS.items():
-            _checked(where, f"params.{name}", getattr(self.params, name), check)
-        options = {str(k): _checked(where, f"options.{k}", v, _option_value) for k, v in self.options.items()}
-        allowed = backend_option_names(self.judge) if options and _spec_problem(self.judge) is None else None
-        unknown = sorted(set(options) - allowed) if allowed is not None else []
+    judge: str = DEFAULT_JUDGE
+    """What judges: a backend spec (`llamacpp`, `openai:MODEL@URL`, `fake:3`)."""
+    protocol: str | None = None
+    """The judge protocol (prompt and answer format); None: the one that fits the model."""
+    params: GenerationParams = Field(default_factory=GenerationParams)
+    """Decoding settings; as keywords one by one too (`max_new_tokens=64`)."""
+    options: Mapping[str, Any] = Field(default_factory=dict)
+    """Options of the backend's factory (`n_ctx`, `n_threads`, ...); only those it takes."""
+    both_orders: bool = False
+    """Judge each pair as given and swapped; a verdict that flips with the order is a tie."""
+    stop_early: bool = True
+    """Stop generating once the verdict or rating line is complete, where the backend can."""
+    constrain: bool = False
+    """Constrain decoding by a grammar so the answer ends in a valid verdict or rating line."""
+    cache: bool | str = DEFAULT_CACHE
+    """Reuse finished generations: true (the default file), false, or a cache file path."""
+    concurrency: int | None = None
+    """Judgments in flight at once; None: the backend's own bound."""
+    language: str = "en"
+    """Prompt (and data) language: en or zh."""
+    source: str = "spec"
+    """Where the config came from ("spec", "flags", "file:PATH", "catalog:NAME"); not part of
+    what a judge is."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check(cls, data: Any) -> Any:
+        """Each value checked with a message naming its field, before pydantic sees it."""
+        if not isinstance(data, Mapping):
+            raise ConfigError("judge config: expected a mapping of fields")
+        data = dict(data)
+        where = f"judge config ({data.get('source', 'spec')})"
+        unknown = [str(k) for k in data if k not in cls.model_fields]
         if unknown:
-            names = ", ".join(sorted(allowed or ())) or "none"
-            raise ConfigError(
-                f"{where}: unknown key 'options.{unknown[0]}': the {split_spec(self.judge)[0]!r} backend "
-                f"takes {names}"
-            )
-        object.__setattr__(self, "options", MappingProxyType(options))
+            raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(FILE_KEYS)})")
+        for key, check in FIELD_CHECKS.items():
+            if key in data:
+                data[key] = _checked(where, key, data[key], check)
+        params = data.get("params")
+        if params is not None:
+            if not isinstance(params, GenerationParams):
+                raise ConfigError(f"{where}: 'params': expected GenerationParams")
+            for name, check in PARAM_CHECKS.items():
+                _checked(where, f"params.{name}", getattr(params, name), check)
+        if "options" in data:
+            data["options"] = _checked_options(where, data.get("judge", DEFAULT_JUDGE), data["options"])
+        return data
+
+    @field_validator("options", mode="after")
+    @classmethod
+    def _read_only(cls, options: Mapping[str, Any]) -> Mapping[str, Any]:
+        return MappingProxyType(dict(options))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a JudgeConfig is frozen: make a changed one with with_changes({name}=...)")
 
     # -- building ------------------------------------------------------------------------------
 
@@ -313,32 +377,50 @@ class JudgeConfig:
         if problem is not None:
             raise ConfigError(f"{at('judge')}: 'judge': {problem}")
         if entry is not None:  # `judge: CATALOG-NAME` in a file: the entry, then the file's changes
-            base = replace(
-                cls.from_dict(entry.config_fields(), source=f"catalog:{entry.name}"), source=source
+            base = cls.from_dict(entry.config_fields(), source=f"catalog:{entry.name}")._replaced(
+                source=source
             )
         changes: dict[str, Any] = {}
-        for key, check in (
-            ("protocol", _text(optional=True)),
-            ("both_orders", _flag),
-            ("cache", _cache),
-            ("concurrency", _int(1, optional=True)),
-            ("language", _language),
-        ):
-            if key in data:
+        for key, check in FIELD_CHECKS.items():
+            if key in data and key != "judge":
                 changes[key] = _checked(at(key), key, data[key], check)
         if "params" in data:
             changes["params"] = _params(base.params, data["params"], at)
         if "options" in data:
             changes["options"] = {**base.options, **_options(base.judge, data["options"], at)}
-        return replace(base, **changes)
+        return base._replaced(**changes)
+
+    def _replaced(self, **changes: Any) -> JudgeConfig:
+        """This config with the fields given replaced (None included), checked again."""
+        return type(self).model_validate({**dict(self), **changes})
 
     def with_changes(self, **changes: Any) -> JudgeConfig:
-        """This config with the fields given replaced; None leaves a field as it is, and `options`
-        are added to the config's (a key given replaces that key)."""
+        """This config with the settings given replaced; None leaves a setting as it is.
+
+        A keyword names a field (`both_orders=True`), a decoding setting (`max_new_tokens=64`,
+        changing `params`) or a backend option (`n_ctx=4096`, added to `options`); `options` given
+        are added to the config's (a key given replaces that key).
+        """
         given = {k: v for k, v in changes.items() if v is not None}
-        if "options" in given:
-            given["options"] = {**self.options, **given["options"]}
-        return replace(self, **given)
+        fields_ = {k: given.pop(k) for k in list(given) if k in type(self).model_fields}
+        decoding = {k: given.pop(k) for k in list(given) if k in PARAM_CHECKS}
+        options = {**fields_.pop("options", {}), **given}
+        where = f"judge config ({fields_.get('source', self.source)})"
+        if decoding:
+            fields_["params"] = _params(fields_.get("params", self.params), decoding, lambda *_: where)
+        if given:
+            allowed = backend_option_names(fields_.get("judge", self.judge))
+            stray = sorted(set(given) - allowed) if allowed is not None else []
+            if stray:
+                raise ConfigError(
+                    f"{where}: unknown setting {stray[0]!r}: not a JudgeConfig field "
+                    f"({', '.join(FILE_KEYS)}), a decoding setting ({', '.join(PARAM_CHECKS)}) or a "
+                    f"{split_spec(fields_.get('judge', self.judge))[0]!r} backend option "
+                    f"({', '.join(sorted(allowed or ())) or 'none'})"
+                )
+        if options:
+            fields_["options"] = {**self.options, **options}
+        return self._replaced(**fields_)
 
     # -- serialising ---------------------------------------------------------------------------
 
@@ -350,6 +432,8 @@ class JudgeConfig:
             "params": self.params.to_dict(),
             "options": _plain(dict(self.options)),
             "both_orders": self.both_orders,
+            "stop_early": self.stop_early,
+            "constrain": self.constrain,
             "cache": self.cache,
             "concurrency": self.concurrency,
             "language": self.language,

@@ -16,7 +16,7 @@ from autoj.backends.base import Backend, UnsupportedFeature, check_request
 from autoj.backends.registry import create_backend
 from autoj.errors import AutojError
 from autoj.io.results import Result
-from autoj.judges.config import DEFAULT_JUDGE, JudgeConfig
+from autoj.judges.config import DEFAULT_JUDGE, PARAM_CHECKS, JudgeConfig
 from autoj.protocols import JudgeProtocol, get_protocol
 from autoj.protocols.item_inputs import judge_inputs
 from autoj.redaction import redact_url
@@ -25,7 +25,7 @@ from autoj.run.cache import CacheOption, JudgmentCache, resolve_cache
 from autoj.run.engine import Engine
 from autoj.run.loop_thread import LoopThread
 from autoj.run.ranking import Method, Ranking, rank_items, ranking_of
-from autoj.types import GenerationParams, Item, PairItem, SingleItem
+from autoj.types import Item, PairItem, SingleItem
 
 T = TypeVar("T")
 
@@ -53,39 +53,37 @@ class Judge:
     """A judge: `Judge("llamacpp")`, `Judge("openai:MODEL@URL")`, `Judge("fake")`, a judge file
     (`Judge("my-judge.yaml")`), a catalog name, a `JudgeConfig`, or a ready Backend.
 
-    Keyword arguments change the config they are given with (None leaves a field as it is). The
-    cache is on by default, as on the command line (`autoj.judges.config.DEFAULT_CACHE`): finished
-    generations are kept in the default cache file, so asking again costs a lookup; `cache=False`
-    turns it off and a path or a JudgmentCache picks another file. A ready Backend gets no cache
-    unless asked: an object's outputs can depend on state its identity does not show.
+    Keyword arguments change the config they are given with, as `JudgeConfig.with_changes` does
+    (None leaves a setting as it is): a field (`both_orders=True`, `stop_early=False`), a decoding
+    setting (`max_new_tokens=64`) or a backend option (`n_ctx=4096`). The cache is on by default, as
+    on the command line (`autoj.judges.config.DEFAULT_CACHE`): finished generations are kept in the
+    default cache file, so asking again costs a lookup; `cache=False` turns it off and a path or a
+    JudgmentCache picks another file. A ready Backend gets no cache unless asked: an object's
+    outputs can depend on state its identity does not show.
     """
 
     def __init__(
         self,
         judge: JudgeConfig | str | Backend = DEFAULT_JUDGE,
         protocol: str | JudgeProtocol | None = None,
-        params: GenerationParams | None = None,
-        both_orders: bool | None = None,
-        concurrency: int | None = None,
-        language: str | None = None,
         cache: CacheOption = None,
-        **backend_options: Any,
+        **settings: Any,
     ) -> None:
         ready: Backend | None = None
         if isinstance(judge, Backend):
-            if backend_options:
-                raise AutojError("backend options apply to a backend spec, not to a ready Backend")
+            known = {*JudgeConfig.model_fields, *PARAM_CHECKS} - {"options"}
+            stray = sorted(set(settings) - known)
+            if stray:
+                raise AutojError(
+                    f"backend options ({', '.join(stray)}) apply to a backend spec, not to a ready Backend"
+                )
             ready, base = judge, JudgeConfig(judge=judge.name, cache=False, source="backend")
         else:
             base = JudgeConfig.load(judge)
         self.config: JudgeConfig = base.with_changes(
             protocol=protocol.name if isinstance(protocol, JudgeProtocol) else protocol,  # recorded
-            params=params,
-            both_orders=both_orders,
-            concurrency=concurrency,
-            language=language,
             cache=_cache_field(cache),
-            options=backend_options or None,
+            **settings,
         )
         config = self.config
         self.spec = config.judge
@@ -101,6 +99,11 @@ class Judge:
             check_request(self.backend, self.params)
         except UnsupportedFeature as exc:
             raise UnsupportedFeature(f"judge config ({config.source}) params: {exc}") from None
+        if config.constrain and "grammar" not in self.backend.capabilities:
+            raise UnsupportedFeature(
+                f"judge config ({config.source}) constrain: the {self.backend.name} backend takes no "
+                "grammar; turn constrain off (--no-constrain) or pick one that takes one (llamacpp, vllm)"
+            )
         self.both_orders = config.both_orders
         self.concurrency = config.concurrency
         self.cache = resolve_cache(cache if isinstance(cache, JudgmentCache) else config.cache)
@@ -117,6 +120,8 @@ class Judge:
             concurrency=self.concurrency,
             judge_spec=redact_url(self.spec),
             cache=self.cache,
+            stop_early=self.config.stop_early,
+            constrain=self.config.constrain,
             batcher=self._batcher,
         )
 
@@ -169,6 +174,10 @@ class Judge:
 
     def compare_many(self, items: Sequence[PairItem], both_orders: bool | None = None) -> list[Result]:
         """Compare many pairs concurrently, batched for the backend; results in the items' order."""
+        return self.run(self.ajudge_many(items, both_orders))
+
+    def judge_many(self, items: Iterable[Item], both_orders: bool | None = None) -> list[Result]:
+        """Judge pairs and/or single items concurrently; results in the order of the items."""
         return self.run(self.ajudge_many(items, both_orders))
 
     def rate_many(self, items: Sequence[SingleItem]) -> list[Result]:

@@ -14,7 +14,6 @@ import logging
 import math
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -198,7 +197,7 @@ def _settings_config(settings: ServeSettings) -> JudgeConfig:
     base = JudgeConfig.load(settings.judge)
     return base.with_changes(
         protocol=settings.protocol,
-        params=replace(base.params, max_new_tokens=settings.max_new_tokens),
+        max_new_tokens=settings.max_new_tokens,
         cache=settings.cache or False,
         both_orders=settings.both_orders,
     )
