@@ -1,4 +1,5 @@
-"""`autoj calibrate`: what people would decide, from a judge's verdicts and a few human labels."""
+"""`autoj calibrate`: what people would decide, from a judge's verdicts and a few human labels;
+`autoj trust`: where the judge can be trusted, group by group."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from autoj.bench.render import ci, pct
 from autoj.cli.main import app
 from autoj.cli.options import (
     JsonOpt,
@@ -22,6 +24,7 @@ from autoj.errors import AutojError
 from autoj.io.items import FieldMap, LabelMap
 from autoj.stats.ppi import MeanInterval
 from autoj.trust.calibration import Calibration
+from autoj.trust.trustmap import NOT_RELIABLE, GroupTrust
 
 
 def _interval(found: MeanInterval, digits: int = 3) -> str:
@@ -142,3 +145,85 @@ def calibrate(
         Console(width=max(Console().width, 120)).print(calibration_table(found, level))
     if all(item.result is None for item in found):
         raise AutojError(f"no estimate: {found[0].reason} (label more items, in the items or with --labels)")
+
+
+def trust_table(groups: list[GroupTrust], judge: str) -> Table:
+    """Agreement per scenario group beside longer-wins, the groups not to trust marked."""
+    table = Table(title=f"where {judge} can be trusted: agreement with people by scenario group (%)")
+    for name in ("group", "n", "agreement", "95% CI", "longer-wins", "margin", "margin 95% CI", ""):
+        table.add_column(name, justify="left" if name in ("group", "") else "right", no_wrap=True)
+    for g in groups:
+        table.add_row(
+            g.group,
+            str(g.n),
+            pct(g.agreement),
+            ci(g.agreement_ci),
+            pct(g.longer_wins_agreement),
+            "-" if g.margin is None else f"{100 * g.margin:+.2f}",
+            ci(g.margin_ci),
+            "" if g.reliable else f"[red]{NOT_RELIABLE}[/]",
+            style="dim" if not g.reliable else None,
+        )
+    return table
+
+
+@app.command()
+def trust(
+    results: Annotated[
+        Path | None, typer.Argument(metavar="[RESULTS]", help="an `autoj bench pairwise` results file")
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="labelled pairs judged elsewhere (default: Eval-P)", show_default=False),
+    ] = None,
+    predictions: Annotated[
+        Path | None,
+        typer.Option(help="the judge's verdicts on the pairs, line by line (0/1/2, A/B/tie, null)"),
+    ] = None,
+    swapped_predictions: Annotated[
+        Path | None, typer.Option(help="its verdicts with the responses swapped (swapped frame)")
+    ] = None,
+    prediction_field: Annotated[str, typer.Option(help="field holding a prediction")] = "output",
+    seed: Annotated[int, typer.Option(help="seed of the bootstrap intervals")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Where the judge can be trusted: its agreement with people per scenario group beside the
+    longer-response-wins baseline on the same pairs; groups where it is not above that baseline
+    are marked "judge not reliable here"."""
+    from autoj.bench.data import load_eval_p, load_pairs, load_predictions
+    from autoj.bench.grouping import taxonomy_group_of
+    from autoj.bench.pairwise import classify_missing, scored_pairs
+    from autoj.io.results import read_results
+    from autoj.trust.trustmap import not_reliable, scored_from_results, trust_map
+
+    if results is not None:
+        if data or predictions or swapped_predictions:
+            raise AutojError(
+                "--data and --predictions score verdicts made elsewhere: not with a RESULTS file"
+            )
+        pairs = scored_from_results(list(read_results(results)))
+        judge = str(results)
+        if not pairs:
+            raise AutojError(
+                f"{results}: no labelled pairwise results; give an `autoj bench pairwise` results file"
+            )
+    else:
+        if predictions is None or swapped_predictions is None:
+            raise AutojError("give a RESULTS file, or --predictions P --swapped-predictions S (both orders)")
+        items = classify_missing(load_pairs(data) if data is not None else load_eval_p())
+        pairs = scored_pairs(
+            items,
+            load_predictions(predictions, prediction_field),
+            load_predictions(swapped_predictions, prediction_field),
+        )
+        judge = f"predictions {predictions.name}"
+    groups = trust_map(pairs, taxonomy_group_of(), seed=seed)
+    if as_json:
+        payload = {
+            "judge": judge,
+            "groups": {g.group: g.to_dict() for g in groups},
+            "not_reliable_groups": not_reliable(groups),
+        }
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    Console(width=max(Console().width, 150)).print(trust_table(groups, judge))

@@ -73,13 +73,20 @@ def _table(rows: list[LeaderboardRow], title: str) -> Table:
 
 
 def _groups_table(rows: list[LeaderboardRow]) -> Table | None:
-    groups = sorted({g for r in rows for g in r.scenario_groups})
+    """Win rate per scenario group; groups where the judge's benchmark says it is not reliable come
+    last, dimmed and marked."""
+    from autoj.evaluate.reliability import not_reliable_groups
+    from autoj.trust.trustmap import NOT_RELIABLE
+
+    doubtful = set(not_reliable_groups(rows[0].reliability)) if rows else set()
+    groups = sorted({g for r in rows for g in r.scenario_groups}, key=lambda g: (g in doubtful, g))
     if not groups:
         return None
     table = Table(title="win rate by scenario group (n)")
     table.add_column("model", no_wrap=True)
     for group in groups:
-        table.add_column(group, justify="right")
+        header = f"{group}\n({NOT_RELIABLE})" if group in doubtful else group
+        table.add_column(header, justify="right", style="dim" if group in doubtful else None)
     for r in rows:
         cells = []
         for group in groups:

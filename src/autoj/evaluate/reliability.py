@@ -9,7 +9,7 @@ answers by position, and when its verdicts follow length more than people's do.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -19,6 +19,7 @@ from autoj.errors import AutojError
 from autoj.io.results import Result, read_results
 from autoj.judges.config import JudgeConfig
 from autoj.stats.metrics import length_bias, share_of
+from autoj.trust.trustmap import NOT_RELIABLE
 from autoj.types import PairItem, Verdict
 
 #: Below this share of both-order agreement, or above this share for one position, a judge's
@@ -72,7 +73,9 @@ def run_figures(results: Sequence[Result]) -> tuple[int, float | None, float | N
 def bench_figures(path: str | Path) -> dict[str, Any]:
     """Agreement and biases from an `autoj bench pairwise` results file (labelled pairs, both
     orders), with the longer-response-wins baseline on the same pairs."""
+    from autoj.bench.grouping import taxonomy_group_of
     from autoj.bench.pairwise import results_to_predictions, score_predictions
+    from autoj.trust.trustmap import not_reliable, scored_from_results, trust_map
 
     results = [r for r in read_results(path) if isinstance(r.item, PairItem) and r.item.label is not None]
     if not results:
@@ -81,6 +84,7 @@ def bench_figures(path: str | Path) -> dict[str, Any]:
     original, swapped = results_to_predictions(items, results)
     report = score_predictions(items, original, swapped)
     judge, baseline = report.judge.overall, report.baseline.overall
+    groups = trust_map(scored_from_results(results), taxonomy_group_of())
     return {
         "file": str(path),
         "pairs": judge.n,
@@ -90,7 +94,16 @@ def bench_figures(path: str | Path) -> dict[str, Any]:
         "judge_prefers_longer": judge.length_bias.judge_prefers_longer,
         "human_prefers_longer": judge.length_bias.human_prefers_longer,
         "longer_wins_agreement": baseline.agreement,
+        "groups": {g.group: g.to_dict() for g in groups},
+        "not_reliable_groups": not_reliable(groups),
     }
+
+
+def not_reliable_groups(data: Mapping[str, Any]) -> list[str]:
+    """The scenario groups a reliability record (`Reliability.to_dict()`, as rows keep it) marks
+    "judge not reliable here"; none without a benchmark."""
+    bench = data.get("bench") or {}
+    return list(bench.get("not_reliable_groups") or [])
 
 
 def catalog_figures(config: JudgeConfig) -> list[dict[str, Any]]:
@@ -162,6 +175,12 @@ def reliability(
             bench_data["human_prefers_longer"],
         )
         warnings += [w for w in found if w not in warnings]
+        if bench_data["not_reliable_groups"]:
+            warnings.append(
+                f"{NOT_RELIABLE} ({', '.join(bench_data['not_reliable_groups'])}): on its benchmark the "
+                "judge agrees with people no more often than the longer response does; those groups' "
+                "figures are left out of the headline"
+            )
     return Reliability(
         judge=name,
         n=n,

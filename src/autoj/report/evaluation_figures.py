@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import plotly.graph_objects as go
 
@@ -74,9 +74,10 @@ def leaderboard_bars(rows: Sequence[LeaderboardRow]) -> go.Figure | None:
     return fig
 
 
-def group_heatmap(rows: Sequence[LeaderboardRow]) -> go.Figure | None:
-    """Model x scenario group win rate, each cell with its count: where a model is weak."""
-    groups = sorted({g for r in rows for g in r.scenario_groups})
+def group_heatmap(rows: Sequence[LeaderboardRow], excluded: Collection[str] = ()) -> go.Figure | None:
+    """Model x scenario group win rate, each cell with its count: where a model is weak. Groups
+    `excluded` (the judge is not reliable there) are left out."""
+    groups = sorted({g for r in rows for g in r.scenario_groups} - set(excluded))
     if not groups:
         return None
     z, text = [], []

@@ -14,10 +14,12 @@ from plotly.offline import get_plotlyjs
 from autoj import __version__
 from autoj.bench.grouping import taxonomy_group_of
 from autoj.evaluate.leaderboard import LeaderboardRow
+from autoj.evaluate.reliability import not_reliable_groups
 from autoj.report import evaluation_figures as figures
 from autoj.report.assets import CSS
 from autoj.report.evaluation import Evaluation
 from autoj.report.page import _figure, _Texts, browser_section
+from autoj.trust.trustmap import NOT_RELIABLE
 from autoj.types import PairItem, Verdict
 
 OUTCOME = {Verdict.RESPONSE_1: "reference wins", Verdict.RESPONSE_2: "model wins", Verdict.TIE: "tie"}
@@ -90,7 +92,36 @@ def reliability_section(rows: list[LeaderboardRow]) -> str:
     warnings = "".join(f'<div class="warn">{html.escape(w)}</div>' for w in data.get("warnings") or [])
     paragraphs = "".join(f'<p class="note">{html.escape(line)}</p>' for line in lines)
     name = html.escape(str(data.get("judge")))
-    return f'<section id="judge"><h2>The judge: {name}</h2>{warnings}{paragraphs}</section>'
+    trust = trust_table(bench.get("groups") or {})
+    return f'<section id="judge"><h2>The judge: {name}</h2>{warnings}{paragraphs}{trust}</section>'
+
+
+def trust_table(groups: dict[str, dict[str, Any]]) -> str:
+    """The benchmark's agreement per scenario group beside longer-wins, each group marked."""
+    if not groups:
+        return ""
+    head = ("group", "pairs", "agreement", "longer-wins", "margin", "margin 95% CI", "")
+    body = []
+    for name, g in groups.items():
+        low_high = g.get("margin_ci")
+        interval = "-" if not low_high else f"{100 * low_high[0]:+.1f} to {100 * low_high[1]:+.1f}"
+        margin = g.get("margin")
+        body.append(
+            (name, str(g.get("n")), _pct(g.get("agreement")), _pct(g.get("longer_wins_agreement")),
+             "-" if margin is None else f"{100 * margin:+.1f}", interval,
+             "" if g.get("reliable") else NOT_RELIABLE)
+        )  # fmt: skip
+    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    lines = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="{"num" if 0 < n < 6 else ""}">{html.escape(c)}</td>' for n, c in enumerate(cells)
+        )
+        + "</tr>"
+        for cells in body
+    )
+    caption = "<caption>Where the judge can be trusted: its benchmark agreement per scenario group</caption>"
+    return f"<table>{caption}<thead><tr>{header}</tr></thead><tbody>{lines}</tbody></table>"
 
 
 def item_records(evaluation: Evaluation, texts: _Texts) -> list[dict[str, Any]]:
@@ -132,9 +163,10 @@ def item_records(evaluation: Evaluation, texts: _Texts) -> list[dict[str, Any]]:
 def render_evaluation(evaluation: Evaluation, title: str = "autoj evaluation") -> str:
     """The whole page as one string."""
     rows = evaluation.rows
+    reliability = next((r.reliability for r in rows if r.reliability), {})
     plots = [
         ("plot-board", figures.leaderboard_bars(rows)),
-        ("plot-groups", figures.group_heatmap(rows)),
+        ("plot-groups", figures.group_heatmap(rows, excluded=not_reliable_groups(reliability))),
         ("plot-length", figures.length_scatter(rows)),
     ]
     drawn = "".join(
