@@ -34,6 +34,7 @@ FAMILIES = {
     "pandalm",
     "compassjudger",
     "offsetbias",
+    "arena-hard",
 }
 
 #: The judges the catalog must know (issue: "a catalog of judges").
@@ -60,7 +61,9 @@ def test_the_catalog_knows_the_judges_the_issue_names() -> None:
     for name, repo in REQUIRED.items():
         assert by_name[name].hf_repo == repo
     api = [e for e in ENTRIES if e.backend.startswith("openai:")]
-    assert api and all(e.protocol == "mtbench" and e.hf_repo is None for e in api)
+    # API models judge with the API judges' prompts: MT-Bench's, or Arena-Hard-Auto's for its benchmark
+    assert api and all(e.protocol in ("mtbench", "arena-hard") and e.hf_repo is None for e in api)
+    assert {e.protocol for e in api} == {"mtbench", "arena-hard"}
     assert len(by_name) == len(ENTRIES)
 
 

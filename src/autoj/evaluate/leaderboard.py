@@ -35,12 +35,18 @@ ALPACA_COLUMNS = (
     "length_controlled_winrate",
     "lc_standard_error",
 )
-JSON_COLUMNS = ("judge_config", "scenario_groups", "reliability")
+JSON_COLUMNS = ("judge_config", "scenario_groups", "reliability", "category_scores")
 
 
 @dataclass
 class LeaderboardRow:
-    """One model's row. Percentages are 0-100; `avg_length` is in characters, as AlpacaEval's."""
+    """One model's row. Percentages are 0-100; `avg_length` is in characters, as AlpacaEval's.
+
+    `benchmark` names the benchmark whose scorer made the row; `score` is its headline figure
+    (Arena-Hard: the win probability against the baseline, 0-100, with `score_ci_low/high`;
+    MT-Bench: the mean 1-10 grade, with `score_turn_1/2`); `category_scores` holds the mean
+    score per category (MT-Bench) or per scenario (autoj-eval).
+    """
 
     model: str
     win_rate: float | None = None
@@ -65,10 +71,17 @@ class LeaderboardRow:
     elapsed_s: float = 0.0
     cost: float | None = None
     lc_method: str = ""
+    benchmark: str = ""
+    score: float | None = None
+    score_ci_low: float | None = None
+    score_ci_high: float | None = None
+    score_turn_1: float | None = None
+    score_turn_2: float | None = None
     updated: str = ""
     judge_config: dict[str, Any] = field(default_factory=dict)
     scenario_groups: dict[str, Any] = field(default_factory=dict)
     reliability: dict[str, Any] = field(default_factory=dict)
+    category_scores: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -111,7 +124,7 @@ class LeaderboardRow:
 
     @property
     def sort_key(self) -> float:
-        for value in (self.length_controlled_winrate, self.win_rate, self.mean_rating):
+        for value in (self.score, self.length_controlled_winrate, self.win_rate, self.mean_rating):
             if value is not None:
                 return -value
         return 0.0
@@ -196,6 +209,11 @@ def mixing_problems(existing: Sequence[LeaderboardRow], new: Sequence[Leaderboar
             if old.reference != row.reference:
                 problems.append(
                     f"{old.model!r} is against {old.reference!r}, {row.model!r} against {row.reference!r}"
+                )
+            if old.benchmark != row.benchmark:
+                problems.append(
+                    f"{old.model!r} is on benchmark {old.benchmark or '(none)'!r}, {row.model!r} on "
+                    f"{row.benchmark or '(none)'!r}"
                 )
             if old.evaluation != row.evaluation:
                 problems.append(

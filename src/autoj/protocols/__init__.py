@@ -9,6 +9,7 @@
 - `mtbench`: MT-Bench / GPT-4-class API judges ([[A]] / [[B]] / [[C]], [[rating]])
 - `skywork`: Skywork-Critic ([[A]] / [[B]])
 - `compassjudger`: CompassJudger ([[A>>B]] ... [[B>>A]])
+- `arena-hard`: Arena-Hard-Auto's judge (its own answer first, then [[A>>B]] ... [[B>>A]])
 - `con-j`: Con-J (a JSON verdict)
 - `judgelm`: JudgeLM ("8 6" first line), `pandalm`: PandaLM ("1" / "2" / "Tie" first line)
 - `offsetbias`: OffsetBias ("Output (a)" / "Output (b)")
@@ -22,6 +23,7 @@ from collections.abc import Callable
 
 from autoj.errors import AutojError
 from autoj.protocols.base import JudgeProtocol, ProtocolInputError
+from autoj.protocols.families.arena_hard import ArenaHardProtocol
 from autoj.protocols.families.autoj import AutoJProtocol
 from autoj.protocols.families.chat import ChatProtocol
 from autoj.protocols.families.criteria import CriteriaChatProtocol
@@ -47,6 +49,7 @@ _FACTORIES: dict[str, Callable[[], JudgeProtocol]] = {
     "mtbench": MTBenchProtocol,
     "skywork": SkyworkCriticProtocol,
     "compassjudger": CompassJudgerProtocol,
+    "arena-hard": ArenaHardProtocol,
     "con-j": ConJProtocol,
     "judgelm": JudgeLMProtocol,
     "pandalm": PandaLMProtocol,
@@ -81,6 +84,7 @@ def get_protocol(name: str) -> JudgeProtocol:
 
 
 __all__ = [
+    "ArenaHardProtocol",
     "AutoJProtocol",
     "ChatProtocol",
     "CompassJudgerProtocol",
