@@ -190,7 +190,7 @@ def rating_profile(
             continue
         scenario = result.item.scenario or UNKNOWN
         by_scenario[scenario].append(result.rating)
-        by_group[group_of(scenario) if result.item.scenario else UNKNOWN].append(result.rating)
+        by_group[group_of(result.item.scenario)].append(result.rating)
     groups: dict[str, dict[str, float | int | None]] = {}
     for group in sorted(by_group):
         interval = bootstrap_ci(by_group[group])

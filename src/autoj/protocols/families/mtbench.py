@@ -3,10 +3,14 @@
 The protocol for GPT-4-class API judges, sent as system + user chat messages as FastChat sends
 them. Which of the eight prompts is used follows the item: pairwise `[[A]]` / `[[B]]` / `[[C]]`
 (pair-v2, pair-math-v1 with a reference answer) or single `[[rating]]` 1-10 (single-v1,
-single-math-v1), and their multi-turn forms for a two-turn dialogue (one earlier exchange). The
-multi-turn reference prompts need a reference answer per turn, which an item does not carry:
-such an item is refused, as is a dialogue of another length (the prompts speak of "the second
-user question").
+single-math-v1), and their multi-turn forms for a two-turn dialogue (one earlier exchange); a
+dialogue of another length is refused (the prompts speak of "the second user question").
+
+The multi-turn reference prompts (pair-math-v1-multi-turn, single-math-v1-multi-turn) show a
+reference answer for each turn: the item's `reference_answer` is the second turn's, and the first
+turn's comes in `meta["reference_answers"]` (every turn's, in order, as
+`autoj.evaluate.benchmark_items.turn_items` builds MT-Bench's items); without it such an item is
+refused.
 """
 
 from __future__ import annotations
@@ -45,10 +49,7 @@ def prompt_name(item: Item) -> str:
             f"two-turn dialogue; this one has {len(item.conversation) // 2 + 1} turns"
         )
     if multi and item.reference_answer is not None:
-        raise ProtocolInputError(
-            f"item {item.id or '(no id)'}: MT-Bench's multi-turn reference prompts need a reference "
-            "answer for each turn; drop the reference answer or the earlier turns"
-        )
+        _first_reference(item)
     if kind == "pair":
         base = "pair-math-v1" if item.reference_answer is not None else "pair-v2"
     else:
@@ -56,9 +57,23 @@ def prompt_name(item: Item) -> str:
     return base + ("-multi-turn" if multi else "")
 
 
+def _first_reference(item: Item) -> str:
+    """The first turn's reference answer of a two-turn item, from `meta["reference_answers"]`."""
+    references = item.meta.get("reference_answers")
+    if not isinstance(references, list | tuple) or not references or not isinstance(references[0], str):
+        raise ProtocolInputError(
+            f"item {item.id or '(no id)'}: MT-Bench's multi-turn reference prompts need a reference "
+            "answer for each turn: give every turn's in meta.reference_answers, or drop the "
+            "reference answer"
+        )
+    return references[0]
+
+
 def _fields(item: Item) -> dict[str, str]:
     fields: dict[str, str] = {}
-    if item.reference_answer is not None:
+    if item.reference_answer is not None and item.conversation:
+        fields.update(ref_answer_1=_first_reference(item), ref_answer_2=item.reference_answer)
+    elif item.reference_answer is not None:
         fields["ref_answer_1"] = item.reference_answer
     answers = (
         {"a": item.response_1, "b": item.response_2} if isinstance(item, PairItem) else {"": item.response}
