@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+import autoj
 from autoj.data import registry
 from autoj.data.benchmarks import (
     BenchmarkError,
@@ -186,3 +188,31 @@ def test_a_reference_for_a_rated_benchmark_is_refused(offline: None) -> None:
         load_benchmark("mt-bench", reference="gpt-4-0314")
     shared_file("arena_hard/model_answer_gpt-4-0613.jsonl.gz")
     assert load_benchmark("arena-hard", reference="gpt-4-0613").reference == "gpt-4-0613"
+
+
+def test_evaluate_takes_a_registered_reference_by_name(tmp_path: Path) -> None:
+    """`--reference gpt4_1106_preview` reads the registry's copy (it said "input file not found")."""
+    import subprocess
+    import sys
+
+    shared_file("alpaca_eval/model_outputs/gpt4_1106_preview.json.gz")
+    bench = load_benchmark("alpaca_eval")
+    outputs = tmp_path / "mine.json"
+    rows = [
+        {"instruction": i.instruction, "output": "A short answer.", "generator": "mine"}
+        for i in bench.instructions[:2]
+    ]
+    outputs.write_text(json.dumps(rows), encoding="utf-8")
+    env = {**os.environ, registry.OFFLINE_ENV_VAR: "1", "PYTHONPATH": str(Path(autoj.__file__).parents[1])}
+    command = [sys.executable, "-m", "autoj", "evaluate", str(outputs), "--reference", "gpt4_1106_preview"]
+    common = ["-j", "fake", "--no-scenarios", "--intersection", "-o", str(tmp_path / "r.jsonl"), "--json"]
+    done = subprocess.run(
+        [*command, *common], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    (row,) = json.loads(done.stdout)["leaderboard"]
+    assert (row["model"], row["reference"], row["n_total"]) == ("mine", "gpt4_1106_preview", 2)
+    unknown = subprocess.run(
+        [*command[:-1], "gpt-5", *common], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300
+    )
+    assert unknown.returncode != 0 and "neither a file nor a registered model's outputs" in unknown.stderr

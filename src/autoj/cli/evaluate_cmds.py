@@ -136,7 +136,13 @@ def evaluate(
         ),
     ] = None,
     reference: Annotated[
-        Path | None, typer.Option("--reference", "-r", help="the reference model's outputs (pairwise mode)")
+        Path | None,
+        typer.Option(
+            "--reference",
+            "-r",
+            help="the reference model's outputs (pairwise mode): a file, or a registered model's name "
+            "(gpt4_1106_preview, ...; see autoj.data.benchmarks.reference_names)",
+        ),
     ] = None,
     annotations: Annotated[
         bool,
@@ -293,6 +299,7 @@ def _judge_outputs(
     bench: Path | None,
 ) -> EvaluationRun:
     """Judging mode: load every model's outputs (and the reference's) and judge them."""
+    from autoj.data.benchmarks import reference_file
     from autoj.evaluate.outputs import load_outputs
     from autoj.evaluate.run import evaluate_outputs
 
@@ -306,7 +313,7 @@ def _judge_outputs(
     names = [m.model for m in models]
     if len(set(names)) != len(names):
         raise AutojError(f"two OUTPUTS files name the same model ({', '.join(names)}): give each model once")
-    base = load_outputs(reference, fields) if reference is not None else None
+    base = load_outputs(reference_file(reference), fields) if reference is not None else None
     return evaluate_outputs(
         models,
         config,
