@@ -195,7 +195,10 @@ def test_annotation_files_score_into_rows(tmp_path: Path) -> None:
         assert row.win_rate == pytest.approx(raw.win_rate)
         assert row.judge == "my_judge" and row.reference == "base"
         assert row.cost == pytest.approx(0.4)
-        assert row.length_controlled_winrate is not None
+        # 40 judgments in a three-valued cycle: the penalised fit keeps no term, and a
+        # length-controlled 50.00 +- 0.00 would mean nothing (gen1 loses every one of them)
+        assert row.length_controlled_winrate is None and row.lc_standard_error is None
+        assert row.lc_method.startswith("n/a: the penalised fit kept no term on 40 judgments")
 
 
 def test_bad_annotation_file_names_the_record(tmp_path: Path) -> None:

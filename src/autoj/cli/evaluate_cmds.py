@@ -39,6 +39,11 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _na_or(row: LeaderboardRow, value: float | None) -> str:
+    """An LC figure, or "n/a" where it could not be estimated (the reason is printed below)."""
+    return "n/a" if value is None and row.lc_method.startswith("n/a") else _fmt(value)
+
+
 def _table(rows: list[LeaderboardRow], title: str) -> Table:
     table = Table(title=title)
     rate = any(r.evaluation == "rate" for r in rows)
@@ -61,8 +66,8 @@ def _table(rows: list[LeaderboardRow], title: str) -> Table:
                 r.model,
                 _fmt(r.win_rate),
                 _fmt(r.standard_error),
-                _fmt(r.length_controlled_winrate),
-                _fmt(r.lc_standard_error),
+                _na_or(r, r.length_controlled_winrate),
+                _na_or(r, r.lc_standard_error),
                 _fmt(r.discrete_win_rate),
                 str(r.n_wins),
                 str(r.n_draws),
@@ -188,7 +193,8 @@ def evaluate(
     instruction_difficulty: Annotated[
         str,
         typer.Option(
-            help="LC difficulty term: auto, hub, estimate, none, or a CSV "
+            help="LC difficulty term: auto, hub, shipped (AlpacaEval 2's, made from its 20 public models), "
+            "estimate, none, or a CSV "
             "(index or instruction, instruction_difficulty)",
             show_default="auto for annotations, estimate for judged runs",
         ),

@@ -60,7 +60,15 @@ def score_groups(
         groups = with_scenarios(groups)
     fitted = {**(context or {}), **groups}
     win_rates = {m: head_to_head([c.preference for c in cs]).win_rate or 0.0 for m, cs in fitted.items()}
-    setup = prepare_length_control(fitted, win_rates, difficulty=difficulty, gamed=gamed, order=order)
+    first = next((cs[0] for cs in fitted.values() if cs), None)
+    setup = prepare_length_control(
+        fitted,
+        win_rates,
+        difficulty=difficulty,
+        gamed=gamed,
+        order=order,
+        judge=judge or (first.judge if first else None),
+    )
     rows = []
     for comparisons in groups.values():
         row = score_comparisons(

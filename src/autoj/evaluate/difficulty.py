@@ -23,6 +23,7 @@ from scipy import sparse
 
 from autoj.errors import AutojError
 from autoj.evaluate.comparisons import Comparison
+from autoj.evaluate.shipped_difficulty import shipped
 from autoj.judges import hub
 from autoj.stats.glm import fit_soft_logistic
 from autoj.stats.lengthcontrol import GamedRows, preference_01, std_delta_len, synthetic_gamed
@@ -208,12 +209,14 @@ def judge_length_slope(fit: JointFit, win_rates: Mapping[str, float]) -> float:
 
 @dataclass(frozen=True)
 class LengthControlSetup:
-    """What the length-controlled fit of every model uses, and where each part came from."""
+    """What the length-controlled fit of every model uses, and where each part came from;
+    `unavailable` says why there is no length-controlled win rate at all."""
 
     difficulty: dict[str, float] | None
     gamed: GamedRows | None
     length_slope: float | None
     source: str
+    unavailable: str | None = None
 
     def gamed_for(self, comparisons: Sequence[Comparison]) -> GamedRows | None:
         if self.gamed is not None:
@@ -223,7 +226,7 @@ class LengthControlSetup:
         return None
 
 
-DIFFICULTY_CHOICES = ("auto", "hub", "estimate", "none")
+DIFFICULTY_CHOICES = ("auto", "hub", "shipped", "estimate", "none")
 
 
 def prepare_length_control(
@@ -232,21 +235,30 @@ def prepare_length_control(
     difficulty: str = "auto",
     gamed: str | None = None,
     order: Sequence[str] | None = None,
+    judge: str | None = None,
 ) -> LengthControlSetup:
     """Choose the instruction difficulty and the regularisation rows for these models.
 
-    `difficulty`: a CSV path, "hub" (AlpacaEval's published values), "estimate" (jointly from
-    these models when there are enough of them, else no difficulty term), "none", or "auto" (the
-    hub when reachable or cached, else as "estimate"). `gamed`: a `df_gamed.csv` path, "hub" or "none";
-    by default the hub's rows go with the hub's difficulty, and estimated difficulty brings
-    synthetic rows carrying the judge's own length effect (see `synthetic_gamed`). The setup's
-    `source` says which was used. `order` is the instructions' order in the full evaluation set
+    `difficulty`: a CSV path, "hub" (AlpacaEval's published values), "shipped" (AlpacaEval 2's,
+    estimated from its 20 public annotation sets, see `shipped_difficulty`), "estimate" (jointly
+    from these models when there are 3 or more, else the shipped values as a prior when they cover
+    these instructions, else no length-controlled win rate), "none" (no difficulty term), or
+    "auto" (the hub when reachable or cached, else the shipped values when `judge` and the
+    reference are AlpacaEval 2's, else as "estimate"). `gamed`: a `df_gamed.csv` path, "hub" or
+    "none"; by default the hub's rows go with the hub's difficulty, and estimated or shipped
+    difficulty brings synthetic rows carrying that judge's length effect (`synthetic_gamed`). The
+    setup's `source` says which was used. `order` is the instructions' order in the full set
     (what a published file's positions refer to); by default, the most complete model's order.
     """
     order = list(order) if order is not None else _reference_order(groups)
     notes: list[str] = []
     values: dict[str, float] | None = None
-    joint: JointFit | None = None
+    slope: float | None = None
+    unavailable: str | None = None
+    everything = [c for comparisons in groups.values() for c in comparisons]
+    reference = everything[0].reference if everything else ""
+    prior = shipped()
+    covered = prior.covering(everything)
     if difficulty not in DIFFICULTY_CHOICES:
         values = load_difficulty(difficulty, order)
         notes.append(f"difficulty from {difficulty}")
@@ -259,26 +271,55 @@ def prepare_length_control(
             if difficulty == "hub":
                 raise
             notes.append(f"hub not used ({exc})")
+    if values is None and difficulty == "shipped" and covered is None:
+        raise DifficultyError(
+            "the shipped difficulty covers AlpacaEval's 805 instructions only; these comparisons "
+            "have others: use --instruction-difficulty estimate (3 or more models) or a CSV"
+        )
+    if (
+        values is None
+        and covered is not None
+        and (difficulty == "shipped" or (difficulty == "auto" and prior.matches(judge, reference)))
+    ):
+        values, slope = covered, prior.length_slope
+        notes.append(
+            f"shipped AlpacaEval 2 difficulty ({len(prior.models)} public models, judge "
+            f"{prior.judge}); regularised to synthetic gamed baselines (judge length slope {slope:.2f})"
+        )
     if difficulty == "none":
         notes.append("no difficulty term")
+    joint: JointFit | None = None
     if values is None and difficulty in ("auto", "estimate"):
         if len(groups) >= MIN_MODELS_TO_ESTIMATE:
             joint = estimate_difficulty(groups)
             values = joint.difficulty
             notes.append(f"difficulty estimated jointly from {len(groups)} models")
+        elif covered is not None:
+            values = covered
+            notes.append(
+                f"fewer than {MIN_MODELS_TO_ESTIMATE} models: the shipped AlpacaEval 2 difficulty "
+                f"(judge {prior.judge}) as a prior for this judge"
+            )
+            gamed = gamed or "none"
         else:
-            notes.append(f"no difficulty term (fewer than {MIN_MODELS_TO_ESTIMATE} models to estimate it)")
+            unavailable = (
+                f"needs instruction difficulty: {MIN_MODELS_TO_ESTIMATE} or more models judged "
+                f"against {reference or 'the reference'} by this judge (got {len(groups)}), or "
+                "AlpacaEval's instructions"
+            )
+            notes.append(f"n/a: {unavailable}")
     rows: GamedRows | None = None
-    slope: float | None = None
     if gamed == "none":
         notes.append("not regularised")
+        slope = None
     elif gamed is not None:
         rows = load_gamed(hub_file(GAMED_FILE) if gamed == "hub" else gamed)
         notes.append(f"regularised to gamed baselines from {'the hub' if gamed == 'hub' else gamed}")
+        slope = None
     elif joint is not None:
         slope = judge_length_slope(joint, win_rates)
         notes.append(f"regularised to synthetic gamed baselines (judge length slope {slope:.2f})")
-    return LengthControlSetup(values, rows, slope, "; ".join(notes))
+    return LengthControlSetup(values, rows, slope, "; ".join(dict.fromkeys(notes)), unavailable)
 
 
 def _reference_order(groups: Mapping[str, Sequence[Comparison]]) -> list[str]:

@@ -165,11 +165,13 @@ def score_comparisons(
     prices = [c.price for c in comparisons if c.price is not None]
     if prices:
         row.cost = round(sum(prices), 6)
-    if setup is not None and raw.n_total:
+    if setup is not None and setup.unavailable is not None:
+        row.lc_method = setup.source
+    elif setup is not None and raw.n_total:
         lc = length_controlled(comparisons, setup.difficulty, setup.gamed_for(comparisons))
         row.length_controlled_winrate = lc.winrate
         row.lc_standard_error = lc.standard_error
-        row.lc_method = setup.source
+        row.lc_method = setup.source if lc.unavailable is None else f"n/a: {lc.unavailable}; {setup.source}"
     return row
 
 

@@ -34,12 +34,14 @@ class GamedRows:
 
 @dataclass(frozen=True)
 class LengthControlled:
-    """The length-controlled win rate of one model, with the fitted weights it came from."""
+    """The length-controlled win rate of one model, with the fitted weights it came from;
+    `winrate` is None when the fit could not give one, and `unavailable` says why."""
 
-    winrate: float
+    winrate: float | None
     standard_error: float | None
     weights: dict[str, float] = field(default_factory=dict)
     C: float | None = None
+    unavailable: str | None = None
 
 
 def preference_01(comparisons: Sequence[Comparison]) -> np.ndarray:
@@ -86,17 +88,22 @@ def length_controlled(
     at_equal_length = features.copy()
     at_equal_length[:, 0] = 0.0
     predicted = logistic(at_equal_length @ fit.coef)
-    sem = None if (se := standard_error_of(predicted)) is None else se * 100
-    return LengthControlled(
-        winrate=float(predicted.mean() * 100),
-        standard_error=sem,
-        weights={
-            "length": float(fit.coef[0]),
-            "instruction_difficulty": float(fit.coef[1]),
-            "bias": float(fit.coef[2]),
-        },
-        C=fit.C,
-    )
+    weights = {
+        "length": float(fit.coef[0]),
+        "instruction_difficulty": float(fit.coef[1]),
+        "bias": float(fit.coef[2]),
+    }
+    if not np.any(fit.coef):
+        reason = (
+            f"the penalised fit kept no term on {int(known.sum())} judgments "
+            "(too few to tell length from quality)"
+        )
+        return LengthControlled(None, None, weights, fit.C, reason)
+    # With no difficulty term the predictions are one value and their spread says nothing: the
+    # uncertainty is that of the mean preference itself.
+    spread = predicted if np.ptp(predicted) > 0 else target[known]
+    sem = None if (se := standard_error_of(spread)) is None else se * 100
+    return LengthControlled(float(predicted.mean() * 100), sem, weights, fit.C)
 
 
 def synthetic_gamed(comparisons: Sequence[Comparison], length_slope: float) -> GamedRows:
