@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -190,11 +193,27 @@ def test_a_reference_for_a_rated_benchmark_is_refused(offline: None) -> None:
     assert load_benchmark("arena-hard", reference="gpt-4-0613").reference == "gpt-4-0613"
 
 
+def _evaluate(tmp_path: Path, outputs: Path, reference: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, registry.OFFLINE_ENV_VAR: "1", "PYTHONPATH": str(Path(autoj.__file__).parents[1])}
+    command = [
+        sys.executable,
+        "-m",
+        "autoj",
+        "evaluate",
+        str(outputs),
+        "--reference",
+        reference,
+        "-j",
+        "fake",
+    ]
+    common = ["--no-scenarios", "--intersection", "-o", str(tmp_path / f"{reference}.jsonl"), "--json"]
+    return subprocess.run(
+        [*command, *common], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300
+    )
+
+
 def test_evaluate_takes_a_registered_reference_by_name(tmp_path: Path) -> None:
     """`--reference gpt4_1106_preview` reads the registry's copy (it said "input file not found")."""
-    import subprocess
-    import sys
-
     shared_file("alpaca_eval/model_outputs/gpt4_1106_preview.json.gz")
     bench = load_benchmark("alpaca_eval")
     outputs = tmp_path / "mine.json"
@@ -203,16 +222,23 @@ def test_evaluate_takes_a_registered_reference_by_name(tmp_path: Path) -> None:
         for i in bench.instructions[:2]
     ]
     outputs.write_text(json.dumps(rows), encoding="utf-8")
-    env = {**os.environ, registry.OFFLINE_ENV_VAR: "1", "PYTHONPATH": str(Path(autoj.__file__).parents[1])}
-    command = [sys.executable, "-m", "autoj", "evaluate", str(outputs), "--reference", "gpt4_1106_preview"]
-    common = ["-j", "fake", "--no-scenarios", "--intersection", "-o", str(tmp_path / "r.jsonl"), "--json"]
-    done = subprocess.run(
-        [*command, *common], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300
-    )
+    done = _evaluate(tmp_path, outputs, "gpt4_1106_preview")
     assert done.returncode == 0, done.stderr
     (row,) = json.loads(done.stdout)["leaderboard"]
     assert (row["model"], row["reference"], row["n_total"]) == ("mine", "gpt4_1106_preview", 2)
-    unknown = subprocess.run(
-        [*command[:-1], "gpt-5", *common], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300
-    )
+    unknown = _evaluate(tmp_path, outputs, "gpt-5")
     assert unknown.returncode != 0 and "neither a file nor a registered model's outputs" in unknown.stderr
+
+
+def test_evaluate_reads_arena_hard_answers_as_they_are(tmp_path: Path) -> None:
+    """Arena-Hard's own model_answer form, for the model and for the registered baseline."""
+    answers = shared_file("arena_hard/model_answer_gpt-4-0613.jsonl.gz")
+    shared_file("arena_hard/model_answer_gpt-4-0314.jsonl.gz")
+    with gzip.open(answers, "rt", encoding="utf-8") as handle:
+        head = [next(handle) for _ in range(3)]
+    outputs = tmp_path / "gpt-4-0613.jsonl"
+    outputs.write_text("".join(head), encoding="utf-8")
+    done = _evaluate(tmp_path, outputs, "gpt-4-0314")
+    assert done.returncode == 0, done.stderr
+    (row,) = json.loads(done.stdout)["leaderboard"]
+    assert (row["model"], row["reference"], row["n_total"]) == ("gpt-4-0613", "gpt-4-0314", 3)

@@ -1,7 +1,8 @@
 """Model outputs in, joined to the reference's outputs on the same instructions.
 
 alpaca_eval's format (a JSON list of objects with `instruction`, `output`, `generator`, also
-`.json.gz`) or any table the shared reader takes, with the field names mapped. Outputs are joined
+`.json.gz`), Arena-Hard-Auto's `model_answer` form (`uid`, `model`, `messages`), or any table the
+shared reader takes, with the field names mapped. Outputs are joined
 on the instruction text, or on an id field; instructions one side lacks, or that a file holds
 twice, are reported with counts and examples before anything is judged.
 """
@@ -13,8 +14,10 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from autoj.errors import AutojError, InputError, InputProblem
+from autoj.io.answers import answer_of
 from autoj.io.items import iter_records
 
 EXAMPLES = 3
@@ -61,6 +64,20 @@ def _model_name(path: Path, generators: set[str]) -> str:
     return path.name.split(".")[0]
 
 
+def _flattened(record: dict[str, Any], fields: OutputFields) -> dict[str, Any]:
+    """A record in Arena-Hard's model_answer form (`messages`) with alpaca_eval's fields added:
+    the first user turn as the instruction, the last answer as the output, `model` as generator."""
+    if fields.output in record or "messages" not in record:
+        return record
+    found = answer_of(record, 0)
+    if isinstance(found, str) or found.instruction is None:
+        return record  # reported as a missing field
+    flat = {**record, fields.instruction: found.instruction, fields.output: found.output}
+    if found.generator is not None:
+        flat.setdefault(fields.generator, found.generator)
+    return flat
+
+
 def load_outputs(path: str | Path, fields: OutputFields | None = None) -> ModelOutputs:
     """A model's outputs; a record without the instruction or output field stops the load."""
     path = Path(path)
@@ -73,6 +90,7 @@ def load_outputs(path: str | Path, fields: OutputFields | None = None) -> ModelO
         if isinstance(record, InputProblem):
             problems.append(record)
             continue
+        record = _flattened(record, fields)
         bad = False
         for name, flag in ((fields.instruction, "--instruction-field"), (fields.output, "--output-field")):
             if not isinstance(record.get(name), str):
