@@ -49,6 +49,7 @@ def _register() -> None:
     # Each subcommand module adds its commands to `app`; import order is the help order.
     from autoj.cli import (
         bench_cmds,  # noqa: F401
+        bias_cmds,  # noqa: F401
         cache_cmds,  # noqa: F401
         calibrate_cmds,  # noqa: F401
         catalog_cmds,  # noqa: F401

@@ -19,6 +19,7 @@ from autoj.errors import AutojError
 from autoj.io.results import Result, read_results
 from autoj.judges.config import JudgeConfig
 from autoj.stats.metrics import length_bias, share_of
+from autoj.trust.bias import panel_of_results
 from autoj.trust.trustmap import NOT_RELIABLE
 from autoj.types import PairItem, Verdict
 
@@ -43,6 +44,7 @@ class Reliability:
     prefers_longer: float | None = None
     human_prefers_longer: float | None = None
     bench: dict[str, Any] = field(default_factory=dict)
+    bias: dict[str, Any] = field(default_factory=dict)
     catalog: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -189,6 +191,7 @@ def reliability(
         prefers_longer=longer,
         human_prefers_longer=human,
         bench=bench_data,
+        bias=panel.to_dict() if (panel := panel_of_results(results)) is not None else {},
         catalog=catalog_figures(config) if config is not None else [],
         warnings=warnings,
     )

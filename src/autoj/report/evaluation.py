@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from autoj.errors import AutojError
 from autoj.evaluate.annotations import score_groups
 from autoj.evaluate.leaderboard import LeaderboardRow, read_board
+from autoj.evaluate.reliability import reliability
 from autoj.evaluate.run import comparisons_of, rating_rows
 from autoj.io.results import MAX_LINE_BYTES, Result, read_results
 from autoj.types import PairItem
@@ -60,6 +61,18 @@ def is_evaluation_input(path: str | Path) -> bool:
     return isinstance(meta, dict) and "model" in meta and "key" in meta
 
 
+def _with_reliability(
+    rows: dict[str, LeaderboardRow], results: Sequence[Result]
+) -> dict[str, LeaderboardRow]:
+    """Rows that carry no reliability (scored from results, or a board written without one) get
+    the judge's, computed from the results: a report of a degenerate judge always says so."""
+    pairs = [r for r in results if isinstance(r.item, PairItem)]
+    if not pairs or any(row.reliability for row in rows.values()):
+        return rows
+    judged = reliability(str(pairs[0].provenance.get("judge") or "unknown"), pairs).to_dict()
+    return {model: replace(row, reliability=judged) for model, row in rows.items()}
+
+
 def load_evaluation(paths: Sequence[str | Path]) -> Evaluation:
     """Rows from the boards given (merged by model, later files win), else scored from results."""
     boards = [Path(p) for p in paths if Path(p).suffix.lower() in BOARD_SUFFIXES]
@@ -87,5 +100,6 @@ def load_evaluation(paths: Sequence[str | Path]) -> Evaluation:
         rows = {row.model: row for row in scored}
     if not rows:
         raise AutojError("nothing to report: give `autoj evaluate` results or a leaderboard CSV")
+    rows = _with_reliability(rows, results)
     ordered = sorted(rows.values(), key=lambda r: r.sort_key)
     return Evaluation(ordered, results, [*boards, *files])

@@ -17,15 +17,13 @@ from autoj.evaluate.leaderboard import LeaderboardRow
 from autoj.evaluate.reliability import not_reliable_groups
 from autoj.report import evaluation_figures as figures
 from autoj.report.assets import CSS
+from autoj.report.bias import WARN_CSS, panel_table, warning_boxes
 from autoj.report.evaluation import Evaluation
 from autoj.report.page import _figure, _Texts, browser_section
 from autoj.trust.trustmap import NOT_RELIABLE
 from autoj.types import PairItem, Verdict
 
 OUTCOME = {Verdict.RESPONSE_1: "reference wins", Verdict.RESPONSE_2: "model wins", Verdict.TIE: "tie"}
-CSS_EXTRA = (
-    ".warn{background:#fde2e1;border-left:4px solid #c0392b;padding:6px 10px;margin:6px 0;font-size:13px}"
-)
 
 
 def _num(value: float | None, digits: int = 1) -> str:
@@ -89,11 +87,12 @@ def reliability_section(rows: list[LeaderboardRow]) -> str:
         lines.append(
             f"Published: {figure['benchmark']} {figure['metric']} {figure['value']} ({figure['source']})."
         )
-    warnings = "".join(f'<div class="warn">{html.escape(w)}</div>' for w in data.get("warnings") or [])
+    warnings = warning_boxes(data.get("warnings") or [])
     paragraphs = "".join(f'<p class="note">{html.escape(line)}</p>' for line in lines)
     name = html.escape(str(data.get("judge")))
     trust = trust_table(bench.get("groups") or {})
-    return f'<section id="judge"><h2>The judge: {name}</h2>{warnings}{paragraphs}{trust}</section>'
+    biases = panel_table(data.get("bias") or {}, "The judge's biases in this run")
+    return f'<section id="judge"><h2>The judge: {name}</h2>{warnings}{paragraphs}{biases}{trust}</section>'
 
 
 def trust_table(groups: dict[str, dict[str, Any]]) -> str:
@@ -186,7 +185,7 @@ def render_evaluation(evaluation: Evaluation, title: str = "autoj evaluation") -
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title><style>{CSS}{CSS_EXTRA}</style>
+<title>{html.escape(title)}</title><style>{CSS}{WARN_CSS}</style>
 <script type="text/javascript">{get_plotlyjs()}</script>
 </head><body>
 <header><h1>{html.escape(title)}</h1>

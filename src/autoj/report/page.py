@@ -21,6 +21,7 @@ from autoj.bench.grouping import taxonomy_group_of
 from autoj.io.results import Result
 from autoj.report import figures
 from autoj.report.assets import BROWSER_JS, CSS
+from autoj.report.bias import WARN_CSS, panel_table, warning_boxes
 from autoj.report.data import Run
 from autoj.types import PairItem
 
@@ -164,6 +165,19 @@ def _browser_data(runs: Sequence[Run]) -> dict[str, Any]:
     return {"items": records, "texts": texts.texts}
 
 
+def bias_section(runs: Sequence[Run]) -> str:
+    """Each pairwise run's bias panel, with the warnings its verdicts call for."""
+    from autoj.evaluate.reliability import reliability
+
+    parts = []
+    for run in runs:
+        if not run.pairs:
+            continue
+        judged = reliability(run.judge, run.pairs)
+        parts.append(warning_boxes(judged.warnings) + panel_table(judged.bias, f"{run.name}: biases"))
+    return f'<section id="biases"><h2>Biases</h2>{"".join(parts)}</section>' if parts else ""
+
+
 def render(runs: Sequence[Run], title: str = "autoj report") -> str:
     """The whole report page as one string."""
     plots = [
@@ -185,7 +199,7 @@ def render(runs: Sequence[Run], title: str = "autoj report") -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title><style>{CSS}</style>
+<title>{html.escape(title)}</title><style>{CSS}{WARN_CSS}</style>
 <script type="text/javascript">{get_plotlyjs()}</script>
 </head><body>
 <header><h1>{html.escape(title)}</h1>
@@ -193,6 +207,7 @@ def render(runs: Sequence[Run], title: str = "autoj report") -> str:
 <main>
 <section id="summary"><h2>Summary</h2>{summary_table(runs)}
 {"".join(f'<p class="note">{html.escape(n)}</p>' for n in notes)}</section>
+{bias_section(runs)}
 <section id="plots"><h2>Plots</h2><div class="grid">
 {"".join(f'<div class="plot">{_figure(fig, div_id)}</div>' for div_id, fig in drawn)}
 </div></section>

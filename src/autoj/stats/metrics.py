@@ -202,19 +202,21 @@ def length_bias(
 ) -> LengthBias:
     """Compare the judge's and the humans' preference for the longer response (see LengthBias)."""
     _check_aligned(lengths, labels, predictions)
-
-    def prefers_longer(verdicts: Sequence[Verdict | None]) -> list[bool]:
-        hits = []
-        for (l1, l2), verdict in zip(lengths, verdicts, strict=True):
-            longer = longer_response(l1, l2)
-            if longer is None or verdict is None or verdict is Verdict.TIE:
-                continue
-            hits.append(verdict == longer)
-        return hits
-
-    judge = prefers_longer(predictions)
-    human = prefers_longer(labels)
+    judge = prefers_larger_hits(lengths, predictions)
+    human = prefers_larger_hits(lengths, labels)
     return LengthBias(share_of(judge), share_of(human), len(judge), len(human))
+
+
+def prefers_larger_hits(sizes: Sequence[tuple[int, int]], verdicts: Sequence[Verdict | None]) -> list[bool]:
+    """For each decided verdict on a pair of unequal sizes (length, markdown elements, ...):
+    whether it chose the larger side. Ties, failures and equal sizes are left out."""
+    hits = []
+    for (size_1, size_2), verdict in zip(sizes, verdicts, strict=True):
+        larger = longer_response(size_1, size_2)
+        if larger is None or verdict is None or verdict is Verdict.TIE:
+            continue
+        hits.append(verdict == larger)
+    return hits
 
 
 def longer_wins_baseline(length_1: int, length_2: int) -> Verdict:

@@ -1,0 +1,84 @@
+"""`autoj bias`: a judge's position, length and style biases in any pairwise results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from autoj.cli.main import app
+from autoj.cli.options import JsonOpt
+from autoj.errors import AutojError
+
+
+def bias_table(data: dict[str, Any], title: str) -> Table:
+    """The panel: the judge's figures beside people's where labels exist."""
+    from autoj.trust.bias import panel_lines
+
+    table = Table(title=title)
+    for name in ("figure", "judge", "people"):
+        table.add_column(name, justify="left" if name == "figure" else "right")
+    for line in panel_lines(data):
+        table.add_row(*line)
+    return table
+
+
+@app.command()
+def bias(
+    results: Annotated[
+        Path | None,
+        typer.Argument(metavar="[RESULTS]", help="pairwise results (judge, bench pairwise, evaluate)"),
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="the pairs that --predictions line up with (default: Eval-P)", show_default=False),
+    ] = None,
+    predictions: Annotated[
+        Path | None, typer.Option(help="verdicts made elsewhere, line by line (0/1/2, A/B/tie, null)")
+    ] = None,
+    swapped_predictions: Annotated[
+        Path | None, typer.Option(help="the same judge's verdicts with the responses swapped (swapped frame)")
+    ] = None,
+    prediction_field: Annotated[str, typer.Option(help="field holding a prediction")] = "output",
+    seed: Annotated[int, typer.Option(help="seed of the bootstrap intervals")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Position ("Response 1" share, order flips), length and style (markdown) biases of a judge's
+    verdicts, each with its interval and beside people's where the pairs are labelled."""
+    from autoj.bench.data import load_eval_p, load_pairs, load_predictions
+    from autoj.io.results import read_results
+    from autoj.trust.bias import panel_of_predictions, panel_of_results
+
+    if (results is None) == (predictions is None):
+        raise AutojError("give a RESULTS file, or --predictions P [--swapped-predictions S]: one of the two")
+    if results is not None:
+        if data or swapped_predictions:
+            raise AutojError(
+                "--data and --swapped-predictions go with --predictions, not with a RESULTS file"
+            )
+        panel = panel_of_results(list(read_results(results)), seed)
+        if panel is None:
+            raise AutojError(f"{results}: no pairwise results; the bias panel reads pairwise verdicts")
+        name = str(results)
+    else:
+        assert predictions is not None
+        items = load_pairs(data, require_labels=False) if data is not None else load_eval_p()
+        original = load_predictions(predictions, prediction_field)
+        swapped = load_predictions(swapped_predictions, prediction_field) if swapped_predictions else None
+        for flag, found in (("--predictions", original), ("--swapped-predictions", swapped)):
+            if found is not None and len(found) != len(items):
+                raise AutojError(
+                    f"{flag} has {len(found)} verdicts for {len(items)} pairs: they must line up"
+                )
+        panel = panel_of_predictions(items, original, swapped, seed)
+        name = f"predictions {predictions.name}"
+    if as_json:
+        typer.echo(json.dumps({"judge": name, **panel.to_dict()}, indent=2))
+        return
+    Console(width=max(Console().width, 120)).print(
+        bias_table(panel.to_dict(), f"biases of {name} ({panel.n} pairs)")
+    )

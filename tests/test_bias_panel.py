@@ -1,0 +1,99 @@
+"""The bias panel (position, length, style) on the terminal, in JSON and in both report pages, and
+the report's warnings from a results file alone."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests.conftest import shared_file
+
+from autoj.evaluate.reliability import DEGENERATE_WARNING
+from autoj.io.results import Result, ResultsWriter
+from autoj.report import load_runs, render
+from autoj.report.evaluation import load_evaluation
+from autoj.report.evaluation_page import render_evaluation
+from autoj.stats.bias import bias_panel, markdown_elements
+from autoj.types import Judgment, PairItem, Verdict
+
+R1, R2, TIE = Verdict.RESPONSE_1, Verdict.RESPONSE_2, Verdict.TIE
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("Just prose, with a * star and 2. numbers.", 0),
+        ("# Title\n\n- a\n- b\n\n**bold** and `code`", 5),
+        ("| a | b |\n|---|---|\n| 1 | 2 |\n", 2),
+        ("```py\nx = 1\n```\n\n> quoted [link](http://x)", 3),
+    ],
+)
+def test_markdown_elements(text: str, count: int) -> None:
+    assert markdown_elements(text) == count
+
+
+def test_panel_figures() -> None:
+    plain, rich = "a long plain answer " * 3, "# Head\n\n- one\n- two"
+    pairs = [(plain, rich), (rich, plain), (plain, rich), ("short", "a longer answer")]
+    # the judge always names the position shown first: both orders, every verdict flips
+    panel = bias_panel(pairs, [R1] * 4, [R1] * 4, [R2, R1, R1, None])
+    assert panel.response_1_share.value == 1.0 and panel.response_1_share.n == 8
+    assert panel.order_flips.value == 1.0 and panel.order_flips.n == 4
+    assert panel.judge_prefers_longer.n == 0  # every final verdict is a tie (the orders disagree)
+    # people: more markdown wins on pairs 0 and 1, loses on pair 2; pair 3 has no label
+    assert panel.human_prefers_more_markdown.value == pytest.approx(2 / 3)
+    assert panel.human_prefers_longer.value == pytest.approx(1 / 3)
+    one_order = bias_panel(pairs, [R2, R1, R2, R2], [None] * 4, [None] * 4)
+    assert one_order.order_flips.n == 0 and one_order.judge_prefers_more_markdown.value == 1.0
+    assert one_order.judge_prefers_longer.value == pytest.approx(1 / 4)
+    assert one_order.to_dict()["judge_prefers_longer"]["n"] == 4
+
+
+def test_bias_of_auto_j_released_predictions() -> None:
+    shared_file("autoj/test/testdata_pairwise.jsonl")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autoj",
+            "bias",
+            "--predictions",
+            str(shared_file("autoj/outputs/pairwise_example_output.jsonl")),
+            "--swapped-predictions",
+            str(shared_file("autoj/outputs/pairwise_exchange_example_output.jsonl")),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found["n"] == 1392 and found["order_flips"]["n"] == 1392
+    assert found["judge_prefers_longer"]["value"] > found["human_prefers_longer"]["value"]
+    low, high = found["order_flips"]["ci"]
+    assert low < found["order_flips"]["value"] < high
+
+
+def _position_judge_results(path: Path) -> Path:
+    """Evaluate-style results of a judge that always names the response shown first."""
+    with ResultsWriter(path) as writer:
+        for n in range(12):
+            item = PairItem(
+                f"q{n}", "ref " * n, "out", id=f"m:{n}", meta={"model": "m", "reference": "r", "key": str(n)}
+            )
+            first = Judgment("pairwise", "ok", "", verdict=R1)
+            writer.write(Result(item, first, first, provenance={"judge": "always-first"}))
+    return path
+
+
+def test_reports_of_results_alone_carry_warnings_and_the_panel(tmp_path: Path) -> None:
+    results = _position_judge_results(tmp_path / "evaluate.jsonl")
+    page = render_evaluation(load_evaluation([results]), "t")
+    assert DEGENERATE_WARNING in page and "The judge&#x27;s biases in this run" in page
+    generic = render(load_runs([results]))
+    biases = generic[generic.index('<section id="biases">') :]
+    assert DEGENERATE_WARNING in biases and "the longer response wins" in biases
