@@ -11,9 +11,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from autoj.cli.decision_views import show_decisions
 from autoj.cli.main import app
 from autoj.cli.options import JsonOpt, LimitOpt, OverwriteOpt, judge_options
 from autoj.errors import AutojError
+from autoj.evaluate.comparisons import Comparison
+from autoj.evaluate.decisions import decide
 from autoj.evaluate.leaderboard import LeaderboardRow, update_board
 from autoj.evaluate.outputs import OutputFields
 from autoj.io.outputs import check_output
@@ -177,7 +180,20 @@ def evaluate(
         typer.Option("--intersection", help="judge the instructions all files share, despite mismatches"),
     ] = False,
     limit: LimitOpt = None,
-    seed: Annotated[int, typer.Option(help="seed of the --limit sample")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="seed of the --limit sample, the bootstraps and the p-values")
+    ] = 0,
+    paired: Annotated[
+        bool,
+        typer.Option(
+            "--paired",
+            help="compare every pair of models on their shared instructions (difference, 95% CI, p-value)",
+        ),
+    ] = False,
+    ranking: Annotated[
+        bool, typer.Option("--ranking/--no-ranking", help="Bradley-Terry scores with intervals on every row")
+    ] = True,
+    bootstrap_rounds: Annotated[int, typer.Option(min=10, help="bootstrap rounds of the ranking")] = 100,
     instruction_field: Annotated[str, typer.Option(help="field of the instruction")] = "instruction",
     output_field: Annotated[str, typer.Option(help="field of the model's output")] = "output",
     generator_field: Annotated[str, typer.Option(help="field naming the model")] = "generator",
@@ -221,8 +237,9 @@ def evaluate(
     if leaderboard is not None:
         _check_board(leaderboard, inputs)
     summary: dict[str, object] = {}
+    groups: dict[str, list[Comparison]] = {}
     if annotations:
-        rows = _score_annotations(
+        rows, groups = _score_annotations(
             outputs,
             reference,
             name_from,
@@ -251,13 +268,18 @@ def evaluate(
             bench=judge_bench,
         )
         rows, summary = run.rows, run.summary
+        if mode is Mode.pairwise:
+            from autoj.evaluate.run import comparisons_of
+
+            groups = comparisons_of(run.results)
+    decided = decide(groups, rows, paired=paired, ranking=ranking, rounds=bootstrap_rounds, seed=seed)
     board = update_board(leaderboard, rows, allow_mixed=allow_mixed) if leaderboard is not None else rows
     if as_json:
-        typer.echo(
-            json.dumps({"leaderboard": [r.to_dict() for r in board], "run": summary}, indent=2, default=str)
-        )
+        document = {"leaderboard": [r.to_dict() for r in board], "run": summary, **decided.to_json()}
+        typer.echo(json.dumps(document, indent=2, default=str))
     else:
         _show(board, rows, summary, leaderboard)
+        show_decisions(decided, rows)
 
 
 def _check_board(board: Path, inputs: list[Path]) -> None:
@@ -275,7 +297,7 @@ def _score_annotations(
     difficulty: str,
     gamed: str | None,
     classify: bool,
-) -> list[LeaderboardRow]:
+) -> tuple[list[LeaderboardRow], dict[str, list[Comparison]]]:
     """Annotations mode: score judgments made elsewhere, one row per model."""
     from autoj.evaluate import annotations as scoring
 
@@ -284,7 +306,7 @@ def _score_annotations(
             "--annotations FILE... scores judgments made elsewhere: give the files, no --reference"
         )
     groups = scoring.load_annotation_groups(files, name_from=name_from.value)
-    return scoring.score_groups(groups, difficulty=difficulty, gamed=gamed, classify=classify)
+    return scoring.score_groups(groups, difficulty=difficulty, gamed=gamed, classify=classify), groups
 
 
 def _judge_outputs(

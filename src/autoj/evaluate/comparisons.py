@@ -18,7 +18,8 @@ from autoj.io.items import iter_records
 @dataclass(frozen=True)
 class Comparison:
     """A judged pair: `preference` on alpaca_eval's scale (1 reference better, 2 model better,
-    1.5 draw), None when the judge gave no usable verdict."""
+    1.5 draw), None when the judge gave no usable verdict; `orders` holds each order's own
+    preference when both orders were judged (their agreement is `preference`)."""
 
     model: str
     reference: str
@@ -31,6 +32,7 @@ class Comparison:
     price: float | None = None
     seconds: float | None = None
     judge: str | None = None
+    orders: tuple[float, ...] = ()
 
 
 ANNOTATION_FIELDS = ("instruction", "output_1", "output_2", "generator_1", "generator_2", "preference")

@@ -71,6 +71,12 @@ class LeaderboardRow:
     elapsed_s: float = 0.0
     cost: float | None = None
     lc_method: str = ""
+    bt_score: float | None = None
+    bt_ci_low: float | None = None
+    bt_ci_high: float | None = None
+    bt_style_score: float | None = None
+    bt_style_ci_low: float | None = None
+    bt_style_ci_high: float | None = None
     benchmark: str = ""
     score: float | None = None
     score_ci_low: float | None = None

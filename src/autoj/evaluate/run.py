@@ -70,7 +70,12 @@ def pair_items(
             response_2=model.rows[key].output,
             id=item_id(model.model, key),
             scenario=scenarios.get(key),
-            meta={"model": model.model, "reference": reference.model, "key": key},
+            meta={
+                "model": model.model,
+                "reference": reference.model,
+                "reference_side": "response_1",
+                "key": key,
+            },
         )
         for model in models
         for key in keys
@@ -106,6 +111,7 @@ def comparisons_of(
         item = result.item
         assert isinstance(item, PairItem)  # pair_items made every one of them
         verdict = result.verdict
+        orders = (result.judgment.verdict, result.swapped_verdict) if result.swapped is not None else ()
         groups[str(item.meta["model"])].append(
             Comparison(
                 model=str(item.meta["model"]),
@@ -116,6 +122,7 @@ def comparisons_of(
                 model_output=item.response_2,
                 preference=None if verdict is None else PREFERENCE[verdict],
                 scenario=(scenarios or {}).get(str(item.meta["key"])) or item.scenario,
+                orders=tuple(PREFERENCE[v] for v in orders if v is not None),
             )
         )
     return dict(groups)
