@@ -53,3 +53,26 @@ def test_profile_per_scenario_and_group(monkeypatch: pytest.MonkeyPatch) -> None
     assert (poor.n_total, poor.n_unjudged) == (5, 1)
     assert poor.category_scores["post_summarization"] == pytest.approx(3.0)
     assert (good.benchmark, good.evaluation, good.judge) == ("autoj-eval", "rate", "autoj-13b")
+
+
+def test_winrate_rows_are_alpaca_evals_columns() -> None:
+    """The `winrate` scorer (alpaca_eval, a FILE with a reference) from pairwise results."""
+    from autoj.stats.winrate import head_to_head
+    from autoj.types import Judgment, PairItem, Verdict
+
+    verdicts = {"a": [Verdict.RESPONSE_2, Verdict.RESPONSE_2, Verdict.TIE, Verdict.RESPONSE_1]}
+    verdicts["b"] = [Verdict.RESPONSE_1, Verdict.RESPONSE_1, Verdict.TIE, None]  # type: ignore[list-item]
+    results = [
+        Result(
+            PairItem(f"q{n}", "reference says", f"{model} says {'more ' * n}", id=f"{model}:{n}",
+                     meta={"model": model, "reference": "ref", "key": f"q{n}"}),
+            Judgment("pairwise", "ok" if v else "parse_error", raw="", verdict=v),
+        )
+        for model, vs in verdicts.items()
+        for n, v in enumerate(vs)
+    ]  # fmt: skip
+    rows = score_results("winrate", results, "judge-x", benchmark="alpaca_eval")
+    by_model = {r.model: r for r in rows}
+    assert by_model["a"].win_rate == pytest.approx(head_to_head([2.0, 2.0, 1.5, 1.0]).win_rate)
+    assert (by_model["b"].n_total, by_model["b"].n_unjudged) == (3, 1)
+    assert {r.benchmark for r in rows} == {"alpaca_eval"} and rows[0].model == "a"

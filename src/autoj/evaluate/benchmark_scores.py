@@ -10,6 +10,8 @@
   turns (failed grades left out, as their -1 scores are); per category, the mean over both turns.
 - `autoj-eval`: each answer rated alone; the mean rating with its 95% bootstrap interval, the
   mean per scenario and, per scenario group, its count, mean and interval.
+- `winrate` (alpaca_eval, a FILE with a reference): AlpacaEval's columns and the length-controlled
+  win rate, the instruction difficulty estimated from the models at hand (as `evaluate_outputs`).
 - `rate`: the mean rating with its interval.
 
 Items are expected as `autoj.evaluate.benchmark_items` and `evaluate.run.pair_items` build them:
@@ -26,8 +28,9 @@ from statistics import fmean
 
 from autoj.bench.grouping import UNKNOWN, taxonomy_group_of
 from autoj.errors import AutojError
+from autoj.evaluate.annotations import score_groups
 from autoj.evaluate.leaderboard import LeaderboardRow, now
-from autoj.evaluate.run import rating_rows
+from autoj.evaluate.run import comparisons_of, rating_rows
 from autoj.io.results import Result
 from autoj.protocols.families.arena_hard import verdict_label
 from autoj.stats.arena_hard import arena_hard_scores, game_battles
@@ -217,7 +220,15 @@ def autoj_eval_rows(results: Sequence[Result], judge: str) -> list[LeaderboardRo
     return rows
 
 
+def winrate_rows(results: Sequence[Result], judge: str) -> list[LeaderboardRow]:
+    """AlpacaEval's win-rate columns per model, length-controlled, from pairwise results."""
+    return score_groups(
+        comparisons_of(results), difficulty="estimate", classify=False, evaluation="pairwise", judge=judge
+    )
+
+
 SCORERS: Mapping[str, Scorer] = {
+    "winrate": winrate_rows,
     "arena-hard": arena_hard_rows,
     "mt-bench": mt_bench_rows,
     "autoj-eval": autoj_eval_rows,
@@ -225,11 +236,15 @@ SCORERS: Mapping[str, Scorer] = {
 }
 
 
-def score_results(scoring: str, results: Sequence[Result], judge: str) -> list[LeaderboardRow]:
-    """The rows a benchmark's scorer gives (`winrate` is scored by `evaluate_outputs`, which
-    also fits the length control)."""
+def score_results(
+    scoring: str, results: Sequence[Result], judge: str, benchmark: str | None = None
+) -> list[LeaderboardRow]:
+    """The rows a benchmark's scorer gives (`Benchmark.scoring`), each naming `benchmark` when given."""
     try:
         scorer = SCORERS[scoring]
     except KeyError:
-        raise AutojError(f"no scorer {scoring!r}; known: {', '.join(sorted(SCORERS))}, winrate") from None
-    return scorer(results, judge)
+        raise AutojError(f"no scorer {scoring!r}; known: {', '.join(sorted(SCORERS))}") from None
+    rows = scorer(results, judge)
+    for row in rows:
+        row.benchmark = benchmark or row.benchmark
+    return rows
