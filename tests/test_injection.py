@@ -14,15 +14,14 @@ import pytest
 
 from autoj import FakeBackend, Judge, PairItem, SingleItem, Verdict, get_protocol
 from autoj.data.datadir import data_path
-from autoj.protocols.parsing import (
+from autoj.protocols.autoj_format import (
     CHINESE_RATING,
     CHINESE_VERDICT,
     ENGLISH_RATING,
     ENGLISH_VERDICT,
     LENIENT_RATING,
-    parse_rating,
-    parse_verdict,
 )
+from autoj.protocols.parsing import parse_rating, parse_verdict
 from autoj.protocols.sanitize import GUARD, PARSER_MARKERS, GuardedProtocol, has_markers, neutralise
 from autoj.types import Prompt
 

@@ -416,15 +416,16 @@ def test_pipeline_ingest_reads_through_the_same_reader_and_labels(tmp_path: Path
 
 
 def test_an_unknown_scenario_is_an_input_problem_for_criteria_protocols(tmp_path: Path) -> None:
-    from autoj.io.items import needs_known_scenarios
     from autoj.protocols import get_protocol
 
     rows = [{**PAIR, "id": "1", "scenario": "chitchat"}, {**PAIR, "id": "2", "scenario": "chit_chatt"}]
     path = write_lines(tmp_path / "sc.jsonl", [json.dumps(r) for r in rows])
-    assert needs_known_scenarios(get_protocol("chat+criteria"))
-    assert not needs_known_scenarios(get_protocol("chat"))
+    criteria, chat = get_protocol("chat+criteria"), get_protocol("chat")
+    assert criteria.scenario_problem("chit_chatt") and criteria.scenario_problem("chitchat") is None
+    assert chat.scenario_problem("chit_chatt") is None
     assert not load_items(path, "pairwise").problems
-    [problem] = load_items(path, "pairwise", known_scenarios=True).problems
+    assert not load_items(path, "pairwise", scenario_check=chat.scenario_problem).problems
+    [problem] = load_items(path, "pairwise", scenario_check=criteria.scenario_problem).problems
     assert (problem.line, problem.field) == (
         2,
         "scenario",

@@ -6,13 +6,8 @@ import pytest
 from tests.conftest import read_jsonl, shared_file
 
 from autoj.protocols import get_protocol
-from autoj.protocols.parsing import (
-    CHINESE_RATING,
-    CHINESE_VERDICT,
-    ENGLISH_RATING,
-    parse_rating,
-    parse_verdict,
-)
+from autoj.protocols.autoj_format import CHINESE_RATING, CHINESE_VERDICT, ENGLISH_RATING
+from autoj.protocols.parsing import parse_rating, parse_verdict
 from autoj.types import Verdict
 
 R1, R2, TIE = Verdict.RESPONSE_1, Verdict.RESPONSE_2, Verdict.TIE
@@ -202,6 +197,7 @@ def test_a_copied_chinese_format_line_is_not_a_verdict() -> None:
 def test_early_stop_waits_for_a_complete_verdict_line(text: str, stops: bool) -> None:
     import re
 
-    from autoj.protocols.parsing import ENGLISH_VERDICT, verdict_stop_pattern
+    from autoj.protocols.autoj_format import ENGLISH_VERDICT
+    from autoj.protocols.verdict_scores import stop_pattern as verdict_stop_pattern
 
     assert (re.search(verdict_stop_pattern(ENGLISH_VERDICT), text) is not None) is stops

@@ -9,7 +9,7 @@ import enum
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 
 class Verdict(str, enum.Enum):
@@ -198,16 +198,27 @@ class SingleItem:
 Item = PairItem | SingleItem
 
 
+class AnswerFormat(Protocol):
+    """The answer a prompt asks for, as far as a backend needs it: an example of a well-formed one."""
+
+    def example(self, pick: int) -> str:
+        """A well-formed answer; `pick` chooses among its verdicts or ratings."""
+        ...
+
+
 @dataclass(frozen=True)
 class Prompt:
     """What a backend is asked to continue: raw text, or chat messages for the model's template.
 
     Auto-J was trained on raw `[INST] ... [/INST]` text, so it is sent as `text`; general chat
     models get `messages` so that the server or engine applies their own chat template.
+    `answer_format` is the answer the prompt asks for (a protocol's output contract): the fake
+    backend answers with its example. It is no part of the prompt's text, identity or hash.
     """
 
     text: str | None = None
     messages: tuple[Message, ...] = ()
+    answer_format: AnswerFormat | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if (self.text is None) == (not self.messages):

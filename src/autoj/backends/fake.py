@@ -1,7 +1,8 @@
 """A deterministic backend for tests and dry runs, shipped so every command works without a model.
 
-Unscripted, it answers each prompt with a well-formed Auto-J-style judgment chosen by a hash of the
-prompt: the same prompt always gets the same text. Scripted, it returns given texts or a function's.
+Unscripted, it answers each prompt with its answer format's own example (the protocol's output
+contract), the verdict or rating chosen by a hash of the prompt: the same prompt always gets the
+same text, in the format of whichever family asked. Scripted, it returns given texts or a function's.
 """
 
 from __future__ import annotations
@@ -18,65 +19,21 @@ from autoj.types import Completion, FinishReason, GenerationParams, Prompt
 
 Script = Sequence[str] | Callable[[Prompt], str]
 
-_EN_VERDICTS = ("Response 1", "Response 2", "Tie")
-_ZH_VERDICTS = ("回应1", "回应2", "平局")
-
 
 def _digest(prompt: Prompt, seed: int) -> int:
     return int.from_bytes(hashlib.sha256(f"{seed}\0{prompt.render()}".encode()).digest()[:8], "big")
 
 
-_REASONS = "The two answers differ in accuracy and in how completely they address the request."
-
-# Other judge families, told apart by a line of their prompt: (marker, answer for a choice 0, 1, 2).
-_FAMILIES: tuple[tuple[str, Callable[[int], str]], ...] = (
-    ("更好的回答", lambda n: f'{{"原因": "回答{1 + n % 2}更准确。", "更好的回答": {1 + n % 2}}}'),
-    ("###Response A:", lambda n: f"{_REASONS} [RESULT] {'AB'[n % 2]}"),
-    ("###Response to evaluate:", lambda n: f"The response meets part of the rubric. [RESULT] {1 + n % 5}"),
-    (
-        "<|The Start of Assistant A's Answer|>",
-        lambda n: f"{_REASONS}\n\nMy final verdict is [[{('A>B', 'B>A', 'A=B')[n % 3]}]]",
-    ),
-    ('"[[C]]" for a tie', lambda n: f"{_REASONS}\n\n[[{'ABC'[n % 3]}]]"),
-    ("[The Start of Assistant B's Answer]", lambda n: f"[[{'AB'[n % 2]}]]"),
-    ("[The Start of Assistant 2's Answer]", lambda n: f"{(8, 6, 7)[n % 3]} {(6, 8, 7)[n % 3]}\n{_REASONS}"),
-    ("### Response 2:", lambda n: f"{('1', '2', 'Tie')[n % 3]}\n\n### Reason: {_REASONS}"),
-    ("# Which is better, Output (a) or Output (b)?", lambda n: f"Output ({'ab'[n % 2]})"),
-)
+#: The answer to a prompt that names no answer format: plain text that parses as nothing.
+NO_FORMAT_ANSWER = "This prompt names no answer format, so the fake backend has no example to give."
 
 
 def canned_judgment(prompt: Prompt, seed: int = 0) -> str:
-    """The unscripted answer: a plausible judgment whose decision depends only on the prompt, in the
-    output format its prompt asks for (Auto-J's, or another family's)."""
-    text = prompt.render()
-    h = _digest(prompt, seed)
-    for marker, answer in _FAMILIES:
-        if marker in text:
-            return answer(h)
-    chinese = "回应" in text
-    if "[Response 2]" in text or "[回应2]" in text:
-        if chinese:
-            choice = _ZH_VERDICTS[h % 3]
-            return (
-                "1. 区分这两个回应的关键因素：\n- 准确性：两个回应的准确程度不同。\n\n"
-                f"2. 最终决定：\n\n所以，最终决定是{choice}。"
-            )
-        choice = _EN_VERDICTS[h % 3]
-        return (
-            "1. The key factors to distinguish these two responses:\n"
-            "- accuracy: the responses differ in how exactly they answer the query.\n"
-            "- completeness: one of them covers more of what was asked.\n\n"
-            f"2. The final decision:\n\nSo, the final decision is {choice}."
-        )
-    if text.rstrip().endswith("Scenario:"):
-        return "others"
-    rating = 1 + h % 10
-    if chinese:
-        return f"这个回应部分回答了用户的问题，但还可以更具体。\n\n评分：[[{rating}]]"
-    return (
-        "The response addresses the query but could be more specific and better organised.\n\n"
-        f"Rating: [[{rating}]]"
-    )
+    """The unscripted answer: the example of the answer format the prompt asks for (its protocol's
+    output contract), its verdict or rating chosen by a hash of the prompt and the seed."""
+    if prompt.answer_format is None:
+        return NO_FORMAT_ANSWER
+    return prompt.answer_format.example(_digest(prompt, seed))
 
 
 def stopped(text: str, params: GenerationParams) -> str:

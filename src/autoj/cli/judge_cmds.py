@@ -35,7 +35,7 @@ from autoj.cli.options import (
     judge_options,
 )
 from autoj.errors import AutojError
-from autoj.io.items import FieldMap, LabelMap, checked_items, needs_known_scenarios
+from autoj.io.items import FieldMap, LabelMap, checked_items
 from autoj.io.outputs import check_output
 from autoj.io.results import Result
 from autoj.judges.config import JudgeConfig
@@ -205,7 +205,7 @@ def _judge_file(
         on_invalid.value,
         labels=labels,
         allow_empty=allow_empty,
-        known_scenarios=needs_known_scenarios(judge.protocol),
+        scenario_check=judge.protocol.scenario_problem,
     )
     for problem in problems:
         err_console.print(f"[yellow]skipped[/] {problem}", markup=True, highlight=False)

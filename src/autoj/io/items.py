@@ -10,23 +10,23 @@ records knowingly (`on_invalid="skip"`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from autoj.errors import AutojError, InputError, InputProblem
 from autoj.io.labels import CONVENTIONS, WORD_LABELS, LabelMap
 from autoj.io.readers import iter_records
+from autoj.io.results import Result
 from autoj.protocols.rubrics import RubricError, to_rubric
 from autoj.types import PairItem, SingleItem, Verdict, check_history, messages_from
-
-if TYPE_CHECKING:
-    from autoj.protocols.base import JudgeProtocol
 
 __all__ = ["DEFAULT_LABELS", "FieldMap", "LabelMap", "Loaded", "checked_items", "iter_records", "load_items"]
 
 OnInvalid = Literal["fail", "skip"]
+#: Why a scenario cannot be used (None when it can): a protocol's `scenario_problem`.
+ScenarioCheck = Callable[[str], str | None]
 
 # Auto-J's codes and the spelled labels, for verdict codes in predictions files (human labels are
 # read through a LabelMap, which knows numeric conventions).
@@ -101,14 +101,15 @@ def load_items(
     fields: FieldMap | None = None,
     labels: LabelMap | Mapping[str, Verdict] | None = None,
     allow_empty: bool = False,
-    known_scenarios: bool = False,
+    scenario_check: ScenarioCheck | None = None,
 ) -> Loaded:
     """Read every record of `path` as a PairItem or SingleItem; collect problems instead of raising.
 
     An empty response is a mistake in most files, but real in some benchmark data (a model that
     answered nothing): `allow_empty` accepts empty responses; an empty query is never accepted.
-    A line of an autoj results file is read as the item it judged. `known_scenarios` requires
-    each given scenario to be one of the taxonomy's (for protocols that prompt with its criteria).
+    A line of an autoj results file is read as the item it judged. `scenario_check` says why a
+    given scenario cannot be used (the protocol's `scenario_problem`: criteria protocols need one
+    of the taxonomy's).
     """
     path = Path(path)
     fields = fields or FieldMap()
@@ -122,7 +123,7 @@ def load_items(
             loaded.problems.append(record)
             continue
         if is_result_record(record):
-            _add_result_item(loaded, record, kind, (str(path), number), seen_ids, known_scenarios)
+            _add_result_item(loaded, record, kind, (str(path), number), seen_ids, scenario_check)
             continue
         where = (str(path), number)
         query = _text(record, fields.query, where, "--query-field")
@@ -162,8 +163,8 @@ def load_items(
         if isinstance(judge_inputs, InputProblem):
             bad.append(judge_inputs)
         scenario = _optional_str(record, fields.scenario)
-        if known_scenarios and scenario is not None:
-            unknown = _unknown_scenario(scenario)
+        if scenario_check is not None and scenario is not None:
+            unknown = scenario_check(scenario)
             if unknown is not None:
                 bad.append(InputProblem(str(path), number, fields.scenario, unknown))
         if bad:
@@ -218,13 +219,13 @@ def checked_items(
     on_invalid: OnInvalid = "fail",
     labels: LabelMap | Mapping[str, Verdict] | None = None,
     allow_empty: bool = False,
-    known_scenarios: bool = False,
+    scenario_check: ScenarioCheck | None = None,
 ) -> tuple[list[PairItem] | list[SingleItem], list[InputProblem]]:
     """Items of a file, failing on the first sign of trouble unless told to skip bad records.
 
     A file with no records at all is an error too: an empty input is a mistake, not a run.
     """
-    loaded = load_items(path, kind, fields, labels, allow_empty, known_scenarios)
+    loaded = load_items(path, kind, fields, labels, allow_empty, scenario_check)
     if not loaded.problems and not loaded.pairs and not loaded.singles:
         raise AutojError(f"{path} holds no records: nothing to judge")
     if loaded.problems and on_invalid == "fail":
@@ -248,11 +249,9 @@ def _add_result_item(
     kind: Literal["pairwise", "single"],
     where: tuple[str, int],
     seen_ids: dict[str, int],
-    known_scenarios: bool,
+    scenario_check: ScenarioCheck | None,
 ) -> None:
     """The item a results line judged, read as the results module wrote it (any format version)."""
-    from autoj.io.results import Result
-
     path, number = where
     if record.get("kind") != kind:
         message = f"a {record.get('kind')} result, but this command judges {kind} items"
@@ -267,7 +266,7 @@ def _add_result_item(
         message = f"duplicate id {item.id!r} (first at {seen_ids[item.id]})"
         loaded.problems.append(InputProblem(path, number, "id", message))
         return
-    unknown = _unknown_scenario(item.scenario) if known_scenarios and item.scenario else None
+    unknown = scenario_check(item.scenario) if scenario_check is not None and item.scenario else None
     if unknown is not None:
         loaded.problems.append(InputProblem(path, number, "item.scenario", unknown))
         return
@@ -276,26 +275,6 @@ def _add_result_item(
         loaded.pairs.append(item)
     else:
         loaded.singles.append(item)
-
-
-def needs_known_scenarios(protocol: JudgeProtocol) -> bool:
-    """Whether `protocol` prompts with the item's scenario criteria, so the scenario must exist."""
-    from autoj.protocols.families.criteria import CriteriaChatProtocol
-    from autoj.protocols.sanitize import GuardedProtocol
-
-    inner = protocol.inner if isinstance(protocol, GuardedProtocol) else protocol
-    return isinstance(inner, CriteriaChatProtocol)
-
-
-def _unknown_scenario(name: str) -> str | None:
-    """Why `name` is not a scenario of the taxonomy, or None when it is one."""
-    from autoj.scenarios import normalize_scenario
-
-    try:
-        normalize_scenario(name)
-    except AutojError as exc:
-        return str(exc)
-    return None
 
 
 def _number(value: Any) -> float | None:

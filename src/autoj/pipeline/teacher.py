@@ -16,10 +16,9 @@ from typing import Any
 from autoj.judges.config import JudgeConfig
 from autoj.pipeline.scenario_support import criteria_text
 from autoj.protocols.base import JudgeProtocol
-from autoj.protocols.contract import OutputContract
 from autoj.protocols.families.autoj import AutoJProtocol
 from autoj.run.judge import Judge
-from autoj.types import FinishReason, Item, Judgment, Message, PairItem, Prompt, SingleItem
+from autoj.types import Item, Message, PairItem, Prompt, SingleItem
 
 # Dry runs estimate tokens from characters: ~4 characters per token for English BPE vocabularies.
 CHARS_PER_TOKEN = 4.0
@@ -46,11 +45,9 @@ class TeacherProtocol(JudgeProtocol):
     def __init__(self, language: str = "en") -> None:
         self.language = language
         self._autoj = AutoJProtocol(language)
-
-    @property
-    def contract(self) -> OutputContract:
-        """Auto-J's answer formats: the teacher is asked for them and parsed by them."""
-        return self._autoj.contract
+        # Auto-J's answer formats: the teacher is asked for them and parsed by them (Auto-J's
+        # parser already refuses a copied "Response 1 / Response 2 / Tie" format line).
+        self.contract = self._autoj.contract
 
     def pairwise_prompt(self, item: PairItem) -> Prompt:
         return Prompt(
@@ -67,13 +64,6 @@ class TeacherProtocol(JudgeProtocol):
                 Message("user", self._autoj.single_message(item)),
             )
         )
-
-    def parse_pairwise(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
-        # Auto-J's parser already refuses a copied "Response 1 / Response 2 / Tie" format line.
-        return self._autoj.parse_pairwise(text, finish_reason)
-
-    def parse_single(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
-        return self._autoj.parse_single(text, finish_reason)
 
 
 @dataclass(frozen=True)

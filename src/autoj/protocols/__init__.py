@@ -1,27 +1,18 @@
-"""Judge protocols: one module per judge family, each a prompt builder, a parser and an output contract.
+"""Judge protocols: one module per judge family, each a prompt builder, an output contract and,
+where its authors parse in their own way, a parser.
 
-`get_protocol(name)` returns one by name:
-
-- `autoj` / `autoj-zh`: Auto-J (English; bilingual 6B in Chinese; the 6B's English prompts are the 13B's)
-- `chat`, `chat+criteria`: any instruction-tuned chat model, through its chat template
-- `prometheus`: Prometheus 2 (prometheus-eval's current prompts: absolute 1-5, relative A/B)
-- `prometheus-legacy`: the older "Feedback:" absolute-grading prompt
-- `mtbench`: MT-Bench / GPT-4-class API judges ([[A]] / [[B]] / [[C]], [[rating]])
-- `skywork`: Skywork-Critic ([[A]] / [[B]])
-- `compassjudger`: CompassJudger ([[A>>B]] ... [[B>>A]])
-- `arena-hard`: Arena-Hard-Auto's judge (its own answer first, then [[A>>B]] ... [[B>>A]])
-- `con-j`: Con-J (a JSON verdict)
-- `judgelm`: JudgeLM ("8 6" first line), `pandalm`: PandaLM ("1" / "2" / "Tie" first line)
-- `offsetbias`: OffsetBias ("Output (a)" / "Output (b)")
-- `critique-compare`: which of two critiques of one answer is better (Eval-C)
-- `*+guard`: the injection guard around autoj, autoj-zh and chat
+`get_protocol(name)` returns one by name; `protocol_names()` lists them (autoj, autoj-zh, chat,
+chat+criteria, prometheus, mtbench, arena-hard, skywork, ... and the `+guard` forms). Families register
+themselves with `@registered(name)` (see `autoj.protocols.registry`); every module under
+`autoj.protocols.families` is imported here, so adding one needs no edit to this file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import pkgutil
 
-from autoj.errors import AutojError
+from autoj.protocols import families
 from autoj.protocols.base import JudgeProtocol, ProtocolInputError
 from autoj.protocols.families.arena_hard import ArenaHardProtocol
 from autoj.protocols.families.autoj import AutoJProtocol
@@ -37,51 +28,17 @@ from autoj.protocols.families.pairwise_judges import (
     SkyworkCriticProtocol,
 )
 from autoj.protocols.families.prometheus import PrometheusLegacyProtocol, PrometheusProtocol
-from autoj.protocols.sanitize import register_guarded
+from autoj.protocols.registry import (
+    get_protocol,
+    protocol_names,
+    protocols_using,
+    register_protocol,
+    registered,
+)
 
-_FACTORIES: dict[str, Callable[[], JudgeProtocol]] = {
-    "autoj": lambda: AutoJProtocol("en"),
-    "autoj-zh": lambda: AutoJProtocol("zh"),
-    "chat": ChatProtocol,
-    "chat+criteria": CriteriaChatProtocol,
-    "prometheus": PrometheusProtocol,
-    "prometheus-legacy": PrometheusLegacyProtocol,
-    "mtbench": MTBenchProtocol,
-    "skywork": SkyworkCriticProtocol,
-    "compassjudger": CompassJudgerProtocol,
-    "arena-hard": ArenaHardProtocol,
-    "con-j": ConJProtocol,
-    "judgelm": JudgeLMProtocol,
-    "pandalm": PandaLMProtocol,
-    "offsetbias": OffsetBiasProtocol,
-    "critique-compare": CritiqueComparisonProtocol,
-}
-
-
-def register_protocol(name: str, factory: Callable[[], JudgeProtocol]) -> None:
-    """Make a protocol available by name (to the CLI, the service and benchmarks)."""
-    _FACTORIES[name] = factory
-
-
-def protocol_names() -> list[str]:
-    return sorted(_FACTORIES)
-
-
-def protocols_using(input_name: str) -> list[str]:
-    """The protocols whose templates use an optional item input (`reference_answer`, `rubric`,
-    `conversation`), for messages that say which protocol to pick."""
-    return [name for name in protocol_names() if input_name in get_protocol(name).inputs]
-
-
-def get_protocol(name: str) -> JudgeProtocol:
-    try:
-        factory = _FACTORIES[name]
-    except KeyError:
-        raise AutojError(
-            f"unknown protocol {name!r}: known protocols are {', '.join(protocol_names())}"
-        ) from None
-    return factory()
-
+# Each family module registers itself on import; a new module is found without an edit here.
+for _module in pkgutil.iter_modules(families.__path__):
+    importlib.import_module(f"{families.__name__}.{_module.name}")
 
 __all__ = [
     "ArenaHardProtocol",
@@ -104,7 +61,5 @@ __all__ = [
     "protocol_names",
     "protocols_using",
     "register_protocol",
+    "registered",
 ]
-
-# Opt-in injection guard: registers `autoj+guard`, `autoj-zh+guard`, `chat+guard` (see sanitize.py).
-register_guarded()

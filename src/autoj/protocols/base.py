@@ -6,16 +6,31 @@ import abc
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 from autoj.errors import AutojError
 from autoj.io.readers import unstorable
-from autoj.protocols.contract import Contract, OutputContract
-from autoj.protocols.verdict_scores import stop_patterns
-from autoj.types import FinishReason, Item, Judgment, Message, PairItem, Prompt, Rubric, SingleItem, Verdict
+from autoj.protocols.contract import Contract, OutputContract, RatingContract, VerdictContract
+from autoj.protocols.parsing import parse_rating, parse_verdict
+from autoj.protocols.verdict_scores import expected_rating, grammar, stop_pattern, verdict_probabilities
+from autoj.types import (
+    Completion,
+    FinishReason,
+    Item,
+    Judgment,
+    Message,
+    PairItem,
+    Prompt,
+    Rubric,
+    SingleItem,
+    TaskKind,
+    Verdict,
+)
+
+_Form = TypeVar("_Form", VerdictContract, RatingContract)
 
 #: The optional item inputs a protocol may use (see PairItem / SingleItem).
 OPTIONAL_INPUTS = ("reference_answer", "rubric", "conversation")
@@ -87,28 +102,22 @@ def fill(template: str, fields: Mapping[str, str]) -> str:
 
 
 class JudgeProtocol(abc.ABC):
-    """One judge family's prompt format and output format."""
+    """One judge family's prompt format and output format.
+
+    A family declares its `contract` (the answer formats) and its prompts; parsing, stop
+    patterns, grammars and probability read-outs follow from the contract unless a family's
+    authors parse in their own way (then it overrides `parse_pairwise` / `parse_single`). What
+    other code needs to know about a protocol is declared here: the optional item inputs it
+    uses (`inputs`) and which scenarios it can prompt with (`scenario_problem`).
+    """
 
     name: str
     version: str
     language: str = "en"
-
-    @property
-    def contract(self) -> OutputContract:
-        """The answer formats; grammars, stop patterns and verdict probabilities derive from them.
-
-        Each family declares its own; a wrapper (the injection guard) shows its inner protocol's.
-        """
-        inner = getattr(self, "inner", None)
-        if isinstance(inner, JudgeProtocol):
-            return inner.contract
-        raise NotImplementedError(f"{type(self).__name__} declares no output contract")
-
-    @property
-    def inputs(self) -> frozenset[str]:
-        """The optional item inputs its templates use; an item carrying any other is refused."""
-        inner = getattr(self, "inner", None)
-        return inner.inputs if isinstance(inner, JudgeProtocol) else frozenset()
+    #: The answer formats; grammars, stop patterns and verdict probabilities derive from them.
+    contract: OutputContract
+    #: The optional item inputs its templates use; an item carrying any other is refused.
+    inputs: frozenset[str] = frozenset()
 
     @abc.abstractmethod
     def pairwise_prompt(self, item: PairItem) -> Prompt:
@@ -118,13 +127,27 @@ class JudgeProtocol(abc.ABC):
     def single_prompt(self, item: SingleItem) -> Prompt:
         """The prompt that asks for a critique and a rating of the item's response."""
 
-    @abc.abstractmethod
     def parse_pairwise(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
-        """Read a comparison's verdict."""
+        """Read a comparison's verdict: the last marker of any accepted verdict form."""
+        return parse_verdict(text, self._forms("pairwise", VerdictContract), finish_reason)
 
-    @abc.abstractmethod
     def parse_single(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
-        """Read a critique's rating."""
+        """Read a critique's rating: the last complete rating of any accepted form."""
+        return parse_rating(text, self._forms("single", RatingContract), finish_reason)
+
+    def _forms(self, kind: TaskKind, shape: type[_Form]) -> tuple[_Form, ...]:
+        """The accepted forms of a task's answer, when the generic parser reads them."""
+        forms = self.contract.forms(kind)
+        if not forms:
+            raise ProtocolInputError(f"the {self.name} protocol has no {kind} task")
+        readable = tuple(form for form in forms if isinstance(form, shape))
+        if len(readable) != len(forms):
+            raise NotImplementedError(f"{type(self).__name__} must parse its {kind} answers itself")
+        return readable
+
+    def scenario_problem(self, scenario: str) -> str | None:
+        """Why an item's scenario cannot be prompted with (None: any scenario will do)."""
+        return None
 
     def contract_for(self, item: Item) -> Contract:
         """The answer format for this item's task; an error for a task the family does not do."""
@@ -154,19 +177,38 @@ class JudgeProtocol(abc.ABC):
             self.check_item(item)
 
     def stop_patterns(self, item: Item) -> tuple[str, ...]:
-        """Regexes matching a complete final verdict / rating line, to stop generating there."""
-        return stop_patterns(self.contract_for(item))
+        """Regexes matching a complete final verdict / rating line of any accepted form, to stop
+        generating there."""
+        kind: TaskKind = "pairwise" if isinstance(item, PairItem) else "single"
+        self.contract_for(item)
+        patterns = (stop_pattern(form) for form in self.contract.forms(kind))
+        return tuple(dict.fromkeys(p for p in patterns if p is not None))
+
+    def grammar(self, item: Item) -> str:
+        """The GBNF grammar of a well-formed answer for this item's task."""
+        return grammar(self.contract_for(item))
 
     def prompt(self, item: Item) -> Prompt:
+        """The item's prompt, carrying the answer format it asks for."""
         self.check_item(item)
-        if isinstance(item, PairItem):
-            return self.pairwise_prompt(item)
-        return self.single_prompt(item)
+        prompt = self.pairwise_prompt(item) if isinstance(item, PairItem) else self.single_prompt(item)
+        return replace(prompt, answer_format=self.contract_for(item))
 
     def parse(self, item: Item, text: str, finish_reason: FinishReason | None = None) -> Judgment:
         if isinstance(item, PairItem):
             return self.parse_pairwise(text, finish_reason)
         return self.parse_single(text, finish_reason)
+
+    def read(self, item: Item, completion: Completion) -> Judgment:
+        """The judgment in a completion: its parse, plus the verdict probabilities or expected
+        rating the judge's own token log-probabilities give, when the backend returned them."""
+        judgment = self.parse(item, completion.text, completion.finish_reason)
+        if not completion.logprobs:
+            return judgment
+        contract = self.contract_for(item)
+        if isinstance(item, PairItem):
+            return replace(judgment, verdict_probs=verdict_probabilities(completion.logprobs, contract))
+        return replace(judgment, expected_rating=expected_rating(completion.logprobs, contract))
 
     @property
     def id(self) -> str:

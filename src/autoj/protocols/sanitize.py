@@ -8,26 +8,27 @@ these markers into look-alikes the template never uses (full-width brackets, a l
 no-break space), so the text reads the same to a person and no longer matches the template.
 
 The look-alikes cover the template's own markers. Then every pattern the parsers accept
-(`PARSER_MARKERS`, collected from `autoj.protocols.parsing`: strict and lenient rating lines such as
-a bare `Rating: 10`, both languages' verdict phrases) is broken wherever it still matches, by an
-invisible WORD JOINER inside its keyword, so nothing in judged text can pass for a judge's verdict
-even when a model copies it.
+(`PARSER_MARKERS`, derived from the output contracts of Auto-J's answer format: strict and lenient
+rating lines such as a bare `Rating: 10`, both languages' verdict phrases, plus those of the
+guarded protocol's own contract) is broken wherever it still matches, by an invisible WORD JOINER
+inside its keyword, so nothing in judged text can pass for a judge's verdict even when a model
+copies it.
 
 Text without any marker is returned unchanged, object for object: a guarded protocol sends the
-byte-exact Auto-J prompt for clean text. `guarded(protocol)` wraps any protocol; the `autoj+guard`,
-`autoj-zh+guard` and `chat+guard` protocols are registered by name.
+byte-exact Auto-J prompt for clean text. `guarded(protocol)` wraps any protocol and delegates
+everything but the prompts to it (contract, inputs, parsing, stop patterns, grammar, read-outs);
+families registered with `guard=True` (autoj, autoj-zh, chat) are also registered as `NAME+guard`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import replace
 
-from autoj.protocols import parsing
+from autoj.protocols.autoj_format import FORMS
 from autoj.protocols.base import JudgeProtocol
-from autoj.protocols.parsing import RatingMarkers, VerdictMarkers
-from autoj.types import FinishReason, Judgment, PairItem, Prompt, SingleItem
+from autoj.protocols.contract import Contract, OutputContract, RatingContract, VerdictContract
+from autoj.types import Completion, FinishReason, Item, Judgment, PairItem, Prompt, SingleItem
 
 #: Suffix of a guarded protocol's name and version.
 GUARD = "+guard"
@@ -50,20 +51,25 @@ _ZH_DECISION = re.compile(r"最终决定是")
 _RATING_BRACKETS = re.compile(r"\[\[(\s*[+-]?\d+(?:\.\d+)?\s*)\]\]")
 
 
-def parser_markers() -> tuple[re.Pattern[str], ...]:
-    """Every marker pattern the parsers accept: each VerdictMarkers' marker and RatingMarkers'
-    pattern defined in `autoj.protocols.parsing`, so a marker added there is guarded at once."""
+def guard_patterns(forms: tuple[Contract, ...]) -> tuple[re.Pattern[str], ...]:
+    """What the guard breaks in judged text for these answer forms: each verdict form's marker and
+    each rating form's complete rating, as the parsers read them."""
     found: list[re.Pattern[str]] = []
-    for value in vars(parsing).values():
-        if isinstance(value, VerdictMarkers):
-            found.append(value.marker)
-        elif isinstance(value, RatingMarkers):
-            found.append(value.pattern)
+    for form in forms:
+        if isinstance(form, VerdictContract):
+            found.append(form.marker)
+        elif isinstance(form, RatingContract):
+            found.append(form.pattern)
     return tuple(dict.fromkeys(found))
 
 
-#: Every marker a parser accepts; any match left in judged text is broken (see `_break`).
-PARSER_MARKERS = parser_markers()
+def _contract_patterns(contract: OutputContract) -> tuple[re.Pattern[str], ...]:
+    return guard_patterns(contract.all_forms())
+
+
+#: Every marker of Auto-J's answer format, in both languages; any match left in judged text is
+#: broken (see `_break`), whichever protocol is guarded.
+PARSER_MARKERS = guard_patterns(FORMS)
 _JOINER = "\u2060"  # WORD JOINER: invisible, and no parser pattern lets it sit inside a keyword
 
 
@@ -104,53 +110,57 @@ def _decision(match: re.Match[str]) -> str:
     return f"{match.group(1)}{_NBSP}{match.group(3)}{_NBSP}{match.group(5)}"
 
 
-def neutralise(text: str) -> str:
-    """`text` with the template's markers replaced by inert look-alikes; unchanged when clean."""
+def neutralise(text: str, markers: tuple[re.Pattern[str], ...] = PARSER_MARKERS) -> str:
+    """`text` with the template's markers replaced by inert look-alikes and every match of
+    `markers` broken; unchanged when clean."""
     out = _TAG.sub(_tag, text)
     out = _STARS.sub(_stars, out)
     out = _DECISION.sub(_decision, out)
     out = _ZH_DECISION.sub("最终决定\u2060是", out)
     out = _RATING_BRACKETS.sub(r"［［\1］］", out)
-    for pattern in PARSER_MARKERS:
+    for pattern in markers:
         out = _break(out, pattern)
     return text if out == text else out
 
 
-def has_markers(text: str) -> bool:
+def has_markers(text: str, markers: tuple[re.Pattern[str], ...] = PARSER_MARKERS) -> bool:
     """Whether `text` contains anything `neutralise` would change."""
-    return neutralise(text) is not text
+    return neutralise(text, markers) is not text
 
 
-def neutralise_pair(item: PairItem) -> PairItem:
+def neutralise_pair(item: PairItem, markers: tuple[re.Pattern[str], ...] = PARSER_MARKERS) -> PairItem:
     """The pair with its query and responses neutralised (the same object when all are clean)."""
-    query, r1, r2 = (neutralise(t) for t in (item.query, item.response_1, item.response_2))
+    query, r1, r2 = (neutralise(t, markers) for t in (item.query, item.response_1, item.response_2))
     if query is item.query and r1 is item.response_1 and r2 is item.response_2:
         return item
     return replace(item, query=query, response_1=r1, response_2=r2)
 
 
-def neutralise_single(item: SingleItem) -> SingleItem:
+def neutralise_single(item: SingleItem, markers: tuple[re.Pattern[str], ...] = PARSER_MARKERS) -> SingleItem:
     """The item with its query and response neutralised (the same object when both are clean)."""
-    query, response = neutralise(item.query), neutralise(item.response)
+    query, response = neutralise(item.query, markers), neutralise(item.response, markers)
     if query is item.query and response is item.response:
         return item
     return replace(item, query=query, response=response)
 
 
 class GuardedProtocol(JudgeProtocol):
-    """Another protocol whose prompts carry neutralised judged text; parsing is unchanged."""
+    """Another protocol whose prompts carry neutralised judged text; all else is the inner one's."""
 
     def __init__(self, inner: JudgeProtocol) -> None:
         self.inner = inner
         self.name = inner.name + GUARD
         self.version = f"{inner.version}.{GUARD_VERSION}"
         self.language = inner.language
+        self.contract = inner.contract
+        self.inputs = inner.inputs
+        self._markers = tuple(dict.fromkeys((*PARSER_MARKERS, *_contract_patterns(inner.contract))))
 
     def pairwise_prompt(self, item: PairItem) -> Prompt:
-        return self.inner.pairwise_prompt(neutralise_pair(item))
+        return self.inner.pairwise_prompt(neutralise_pair(item, self._markers))
 
     def single_prompt(self, item: SingleItem) -> Prompt:
-        return self.inner.single_prompt(neutralise_single(item))
+        return self.inner.single_prompt(neutralise_single(item, self._markers))
 
     def parse_pairwise(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
         return self.inner.parse_pairwise(text, finish_reason)
@@ -158,24 +168,19 @@ class GuardedProtocol(JudgeProtocol):
     def parse_single(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
         return self.inner.parse_single(text, finish_reason)
 
+    def scenario_problem(self, scenario: str) -> str | None:
+        return self.inner.scenario_problem(scenario)
+
+    def stop_patterns(self, item: Item) -> tuple[str, ...]:
+        return self.inner.stop_patterns(item)
+
+    def grammar(self, item: Item) -> str:
+        return self.inner.grammar(item)
+
+    def read(self, item: Item, completion: Completion) -> Judgment:
+        return self.inner.read(item, completion)
+
 
 def guarded(protocol: JudgeProtocol) -> GuardedProtocol:
     """`protocol` with judged text neutralised before it goes into the prompt."""
     return protocol if isinstance(protocol, GuardedProtocol) else GuardedProtocol(protocol)
-
-
-def register_guarded() -> None:
-    """Make `autoj+guard`, `autoj-zh+guard` and `chat+guard` available to get_protocol."""
-    from autoj.protocols import register_protocol
-
-    for base in ("autoj", "autoj-zh", "chat"):
-        register_protocol(base + GUARD, _guarded_factory(base))
-
-
-def _guarded_factory(base: str) -> Callable[[], JudgeProtocol]:
-    def build() -> JudgeProtocol:
-        from autoj.protocols import get_protocol
-
-        return guarded(get_protocol(base))
-
-    return build

@@ -3,7 +3,7 @@
 `final_line_grammar` is a GBNF grammar that lets the judge write its reasons freely but only in
 its family's shape: ending with a well-formed verdict ("So, the final decision is Response 1.",
 "[RESULT] A", `{"更好的回答": 1}`) or rating ("Rating: [[7]]"), or opening with it ("1", "8 6").
-`stop_patterns` end generation once a final verdict line is complete. `verdict_probabilities`
+`stop_pattern` ends generation once a final verdict line is complete. `verdict_probabilities`
 and `expected_rating` read the judge's own token probabilities at the label / number: P(Response
 1), P(Response 2), P(tie) and E[rating].
 """
@@ -16,14 +16,21 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
-from autoj.protocols.contract import Contract, RatingContract, ScorePairContract, VerdictContract
+from autoj.protocols.contract import (
+    NOISE,
+    NUMBER,
+    Contract,
+    RatingContract,
+    ScorePairContract,
+    VerdictContract,
+)
 from autoj.types import Item, TokenLogprob, Verdict
 
 if TYPE_CHECKING:
     from autoj.protocols.base import JudgeProtocol
 
-# Decorations between a marker and its label or number, in the text and in tokens.
-_NOISE = " \t\n*_\"'`:：“”‘’「」([【"
+# Decorations between a marker and its label or number in tokens (a token may open a bracket).
+_NOISE = NOISE + "([【"
 _FREE_TEXT = "text ::= [^\\x00]*"
 
 
@@ -57,37 +64,47 @@ def grammar(contract: Contract) -> str:
 
 def final_line_grammar(protocol: JudgeProtocol, item: Item) -> str:
     """The grammar of a well-formed answer of `protocol` for this item's task."""
-    return grammar(protocol.contract_for(item))
+    return protocol.grammar(item)
+
+
+# What may close a verdict or rating before its sentence or line ends, and that end.
+_CLOSERS = r"[*_\"'`”’」)\]]*"
+_END = r"[ \t]*[.。!！;\n]"
+_SENTENCE_ENDS = (".", "。", "!", "！")
+
+
+def _flagged(pattern: re.Pattern[str]) -> tuple[str, str]:
+    """A compiled pattern as inline flags and text, to open a combined regex (flags must lead)."""
+    body = re.sub(r"^\(\?[aiLmsux]+\)", "", pattern.pattern)
+    letters = "".join(c for c, f in (("i", re.IGNORECASE), ("m", re.MULTILINE)) if pattern.flags & f)
+    return (f"(?{letters})" if letters else ""), body
 
 
 @cache  # a pure function of a frozen contract, asked for once per item
-def stop_patterns(contract: Contract) -> tuple[str, ...]:
-    """Regexes that match once the answer's final verdict or rating is complete.
+def stop_pattern(contract: Contract) -> str | None:
+    """A regex that matches once the answer's final verdict or rating is complete.
 
-    None for a contract whose verdict opens the answer: the reasons come after it. A verdict counts
-    only once its line or sentence ends ("A" must not stop "A bit", nor a quoted format line).
+    None for a contract whose verdict opens the answer: the reasons come after it. A verdict
+    counts only once its line or sentence ends ("A" must not stop "A bit", nor a quoted format
+    line '"[[A]]" if assistant A is better'); a rating once its closing bracket is written, or,
+    without one, its line or sentence ends; a bare "Rating: 7" once its line ends ("7/10").
     """
     if isinstance(contract, ScorePairContract) or (
         isinstance(contract, VerdictContract) and contract.first_line
     ):
-        return ()
-    flags, marker = _leading_flags(contract.marker_pattern.pattern)
-    noise = f"[{re.escape(_NOISE)}]*"
+        return None
+    noise = f"[{re.escape(NOISE)}]*"
+    suffix = contract.suffix.strip()
+    closing = noise + re.escape(suffix) if suffix and suffix not in _SENTENCE_ENDS else ""
     if isinstance(contract, RatingContract):
-        body = r"\d+"
-    else:
-        body = "(?:" + "|".join(re.escape(label) for label, _ in contract.choices) + ")"
-    # The line or sentence must end too: a format line quoted mid-sentence ('"[[A]]" if assistant
-    # A is better') is not the verdict.
-    closing = noise + re.escape(contract.suffix.strip()) if contract.suffix.strip() else ""
-    end = closing + r"[*_\"'`)\]]*[ \t]*[.。!！\n]"
-    return (f"{flags}(?:{marker}){noise}{body}{end}",)
-
-
-def _leading_flags(pattern: str) -> tuple[str, str]:
-    """A marker's inline flags ("(?i)") and the rest: flags must open the combined regex."""
-    match = re.match(r"\(\?[aiLmsux]+\)", pattern)
-    return (match.group(0), pattern[match.end() :]) if match else ("", pattern)
+        if contract.line:
+            flags, _ = _flagged(contract.pattern)
+            return rf"{flags}^\W*{contract.lead}\s*\**\s*\d+(?:\.\d+)?[^\n]*\n"
+        flags, marker = _flagged(contract.marker)
+        return f"{flags}(?:{marker}){noise}{NUMBER}{closing or _CLOSERS + _END}"
+    flags, marker = _flagged(contract.marker)
+    labels = "|".join(f"(?:{pattern.pattern})" for pattern, _ in contract.labels)
+    return f"{flags}(?:{marker}){noise}(?:{labels}){closing}{_CLOSERS}{_END}"
 
 
 def _norm(text: str) -> str:
@@ -131,7 +148,7 @@ def _label_offset(text: str, contract: VerdictContract) -> int | None:
     """Where the label starts in `text`: after the last marker, or at the start of a first line."""
     if contract.first_line:
         return _past_noise(text, 0)
-    return _after_marker(text, contract.marker_pattern)
+    return _after_marker(text, contract.marker)
 
 
 def _split(
@@ -203,7 +220,7 @@ def expected_rating(logprobs: Sequence[TokenLogprob], contract: Contract) -> flo
     if not logprobs or not isinstance(contract, RatingContract):
         return None
     text, starts = _spans(logprobs)
-    offset = _after_marker(text, contract.marker_pattern)
+    offset = _after_marker(text, contract.marker)
     if offset is None:
         return None
     weights: dict[int, float] = {}

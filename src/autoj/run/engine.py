@@ -18,7 +18,6 @@ from autoj import __version__
 from autoj.backends.base import Backend
 from autoj.io.results import Result
 from autoj.protocols.base import JudgeProtocol
-from autoj.protocols.verdict_scores import expected_rating, final_line_grammar, verdict_probabilities
 from autoj.run.batching import PromptBatcher, SharedBatcher
 from autoj.run.cache import JudgmentCache, cache_key
 from autoj.run.truncation import fit_item
@@ -33,17 +32,11 @@ def prompt_hash(prompt: Prompt) -> str:
 
 
 def _judgment_of(protocol: JudgeProtocol, item: Item, completion: Completion) -> Judgment:
-    kind: TaskKind = "pairwise" if isinstance(item, PairItem) else "single"
+    """A failed call is a backend error; anything the judge wrote is for the protocol to read."""
     if completion.error is not None:
+        kind: TaskKind = "pairwise" if isinstance(item, PairItem) else "single"
         return Judgment(kind=kind, status="backend_error", raw="", reason=completion.error)
-    judgment = protocol.parse(item, completion.text, completion.finish_reason)
-    if completion.logprobs:
-        if kind == "pairwise":
-            probs = verdict_probabilities(completion.logprobs, protocol.contract_for(item))
-            return replace(judgment, verdict_probs=probs)
-        expected = expected_rating(completion.logprobs, protocol.contract_for(item))
-        return replace(judgment, expected_rating=expected)
-    return judgment
+    return protocol.read(item, completion)
 
 
 @dataclass
@@ -215,7 +208,7 @@ class Engine:
         if self.stop_early and not params.stop_patterns and "stop_patterns" in self.backend.capabilities:
             params = replace(params, stop_patterns=self.protocol.stop_patterns(item))
         if self.constrain and params.grammar is None:
-            params = replace(params, grammar=final_line_grammar(self.protocol, item))
+            params = replace(params, grammar=self.protocol.grammar(item))
         return params
 
     async def _generate(

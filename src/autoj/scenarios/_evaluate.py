@@ -7,6 +7,7 @@ place for them. `accuracy_without_retired` reports the same run with those rows 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -14,7 +15,8 @@ from typing import Any
 
 from autoj.data.datadir import data_path, missing_data_message
 from autoj.errors import AutojError, InputProblem
-from autoj.io.items import iter_records
+from autoj.io.readers import iter_records
+from autoj.scenarios._linear import Classifier
 from autoj.scenarios._prediction import ClassificationFailure, ScenarioPrediction
 from autoj.scenarios._taxonomy import GROUPS, RETIRED, SCENARIOS, normalize_scenario
 
@@ -136,10 +138,6 @@ def evaluate_classifier(
     predict: Callable[[Sequence[str]], Sequence[Prediction]] | None = None,
 ) -> ClassifierReport:
     """Run a classifier (the shipped one by default) over a labelled file and score it."""
-    import time
-
-    from autoj.scenarios._linear import Classifier
-
     rows = load_labelled_queries(Path(path) if path else default_data(CLASSIFIER_TEST_DATA))
     run = predict or Classifier().predict
     start = time.perf_counter()

@@ -27,6 +27,16 @@ so prompt + answer stay inside a 4,096-token context."""
 LLMResult = ScenarioPrediction | ClassificationFailure
 
 
+class ScenarioAnswer:
+    """The classifier's answer format: a bare scenario name (a dry run answers `others`)."""
+
+    def example(self, pick: int) -> str:
+        return "others"
+
+
+SCENARIO_ANSWER = ScenarioAnswer()
+
+
 def cut_middle(query: str, max_chars: int = MAX_QUERY_CHARS) -> str:
     """Keep the head and tail of an over-long query; both usually say what the user wants."""
     if len(query) <= max_chars:
@@ -37,7 +47,9 @@ def cut_middle(query: str, max_chars: int = MAX_QUERY_CHARS) -> str:
 
 def build_classifier_prompt(query: str, max_chars: int = MAX_QUERY_CHARS) -> Prompt:
     """The authors' prompt for one query, as raw text."""
-    return Prompt(text=CLASSIFIER_PROMPT.format(query=cut_middle(query, max_chars)))
+    return Prompt(
+        text=CLASSIFIER_PROMPT.format(query=cut_middle(query, max_chars)), answer_format=SCENARIO_ANSWER
+    )
 
 
 def parse_scenario_output(text: str) -> str | ClassificationFailure:

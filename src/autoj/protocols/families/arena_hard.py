@@ -20,6 +20,7 @@ import re
 from autoj.protocols.base import PairwiseOnlyProtocol, fill, load_template
 from autoj.protocols.contract import OutputContract, VerdictContract
 from autoj.protocols.parsing import parse_failure
+from autoj.protocols.registry import registered
 from autoj.types import FinishReason, Judgment, Message, PairItem, Prompt, Verdict
 
 #: The five labels the prompt offers, and the side each one favours.
@@ -37,7 +38,7 @@ STRONG = frozenset({"A>>B", "B>>A"})
 PATTERNS = (re.compile(r"\[\[([AB<>=]+)\]\]"), re.compile(r"\[([AB<>=]+)\]"))
 
 CONTRACT = OutputContract(
-    pairwise=VerdictContract("[[", tuple(LABELS.items()), suffix="]]", marker=r"\[\["),
+    pairwise=VerdictContract("[[", tuple(LABELS.items()), suffix="]]", marker_regex=r"\[\["),
     single=None,
 )
 
@@ -53,6 +54,7 @@ def verdict_label(text: str) -> tuple[str, int] | None:
     return None
 
 
+@registered("arena-hard")
 class ArenaHardProtocol(PairwiseOnlyProtocol):
     """Arena-Hard-Auto's pairwise judge: system + user messages, a five-way bracketed verdict."""
 

@@ -6,40 +6,31 @@ raw text, no system message; `pairwise_tie` and `single` messages from the shipp
 
 from __future__ import annotations
 
-from autoj.protocols.base import JudgeProtocol, fill, load_template
-from autoj.protocols.contract import OutputContract, RatingContract, VerdictContract
-from autoj.protocols.parsing import (
+from autoj.protocols.autoj_format import (
     CHINESE_RATING,
     CHINESE_VERDICT,
     ENGLISH_RATING,
     ENGLISH_VERDICT,
-    parse_rating,
-    parse_verdict,
-    rating_stop_pattern,
-    verdict_stop_pattern,
 )
-from autoj.types import FinishReason, Item, Judgment, PairItem, Prompt, SingleItem, Verdict
+from autoj.protocols.base import JudgeProtocol, fill, load_template
+from autoj.protocols.contract import OutputContract
+from autoj.protocols.registry import registered
+from autoj.types import PairItem, Prompt, SingleItem
 
-#: Auto-J's answers; the parsers also accept the variants in parsing.py (last marker wins).
+#: Auto-J's answers. The bilingual model sometimes answers in the other language: both
+#: languages' verdicts and ratings are read (the last marker wins), each language's generated.
 CONTRACTS = {
     "en": OutputContract(
-        pairwise=VerdictContract(
-            "So, the final decision is ",
-            (("Response 1", Verdict.RESPONSE_1), ("Response 2", Verdict.RESPONSE_2), ("Tie", Verdict.TIE)),
-            suffix=".",
-            marker="(?i)final decision is ",
-            aliases=(("a tie", Verdict.TIE),),
-        ),
-        single=RatingContract("Rating: [[", 1, 10, suffix="]]", marker=r"\[\["),
+        pairwise=ENGLISH_VERDICT,
+        single=ENGLISH_RATING,
+        pairwise_variants=(CHINESE_VERDICT,),
+        single_variants=(CHINESE_RATING,),
     ),
     "zh": OutputContract(
-        pairwise=VerdictContract(
-            "所以，最终决定是",
-            (("回应1", Verdict.RESPONSE_1), ("回应2", Verdict.RESPONSE_2), ("平局", Verdict.TIE)),
-            suffix="。",
-            marker="最终决定是",
-        ),
-        single=RatingContract("评分：[[", 1, 10, suffix="]]", marker=r"\[\["),
+        pairwise=CHINESE_VERDICT,
+        single=CHINESE_RATING,
+        pairwise_variants=(ENGLISH_VERDICT,),
+        single_variants=(ENGLISH_RATING,),
     ),
 }
 
@@ -49,6 +40,8 @@ def llama2_wrap(user_message: str) -> str:
     return f"[INST] {user_message} [/INST]"
 
 
+@registered("autoj", guard=True, language="en")
+@registered("autoj-zh", guard=True, language="zh")
 class AutoJProtocol(JudgeProtocol):
     """Auto-J's own prompts; parses the English and, for the bilingual model, Chinese markers."""
 
@@ -59,19 +52,10 @@ class AutoJProtocol(JudgeProtocol):
             raise ValueError(f"Auto-J speaks 'en' or 'zh', not {language!r}")
         self.language = language
         self.name = "autoj" if language == "en" else "autoj-zh"
+        self.contract = CONTRACTS[language]
         prefix = "autoj" if language == "en" else "autoj_zh"
         self._pairwise = load_template(f"{prefix}_pairwise_tie.txt")
         self._single = load_template(f"{prefix}_single.txt")
-        # Accept both languages' markers: the bilingual model sometimes answers in the other one.
-        english_first = language == "en"
-        self._verdicts = (
-            (ENGLISH_VERDICT, CHINESE_VERDICT) if english_first else (CHINESE_VERDICT, ENGLISH_VERDICT)
-        )
-        self._ratings = (ENGLISH_RATING, CHINESE_RATING)
-
-    @property
-    def contract(self) -> OutputContract:
-        return CONTRACTS[self.language]
 
     def pairwise_message(self, item: PairItem) -> str:
         """The user message of `pairwise_tie` (without the wrapper)."""
@@ -87,14 +71,3 @@ class AutoJProtocol(JudgeProtocol):
 
     def single_prompt(self, item: SingleItem) -> Prompt:
         return Prompt(text=llama2_wrap(self.single_message(item)))
-
-    def stop_patterns(self, item: Item) -> tuple[str, ...]:
-        if isinstance(item, PairItem):
-            return tuple(verdict_stop_pattern(markers) for markers in self._verdicts)
-        return tuple(rating_stop_pattern(markers) for markers in self._ratings)
-
-    def parse_pairwise(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
-        return parse_verdict(text, self._verdicts, finish_reason)
-
-    def parse_single(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
-        return parse_rating(text, self._ratings, finish_reason)

@@ -6,35 +6,28 @@ final markers as Auto-J ("So, the final decision is ...", "Rating: [[n]]") so on
 
 from __future__ import annotations
 
+from autoj.protocols.autoj_format import ENGLISH_RATING, ENGLISH_VERDICT, LENIENT_RATING
 from autoj.protocols.base import JudgeProtocol, fill, load_template
 from autoj.protocols.contract import OutputContract
-from autoj.protocols.families.autoj import CONTRACTS
-from autoj.protocols.parsing import (
-    ENGLISH_RATING,
-    ENGLISH_VERDICT,
-    LENIENT_RATING,
-    parse_rating,
-    parse_verdict,
-    rating_stop_pattern,
-    verdict_stop_pattern,
-)
-from autoj.types import FinishReason, Item, Judgment, Message, PairItem, Prompt, SingleItem
+from autoj.protocols.registry import registered
+from autoj.types import Message, PairItem, Prompt, SingleItem
+
+#: Auto-J's English lines; a rating without its brackets is read too, on a line of its own.
+CONTRACT = OutputContract(pairwise=ENGLISH_VERDICT, single=ENGLISH_RATING, single_variants=(LENIENT_RATING,))
 
 
+@registered("chat", guard=True)
 class ChatProtocol(JudgeProtocol):
     """Plain chat-model judge: system message + one user message per task."""
 
     name = "chat"
     version = "1"
+    contract = CONTRACT
 
     def __init__(self, system: str | None = None) -> None:
         self.system = system if system is not None else load_template("chat_system.txt")
         self._pairwise = load_template("chat_pairwise.txt")
         self._single = load_template("chat_single.txt")
-
-    @property
-    def contract(self) -> OutputContract:
-        return CONTRACTS["en"]
 
     def _messages(self, user: str) -> Prompt:
         return Prompt(messages=(Message("system", self.system), Message("user", user)))
@@ -45,15 +38,3 @@ class ChatProtocol(JudgeProtocol):
 
     def single_prompt(self, item: SingleItem) -> Prompt:
         return self._messages(fill(self._single, {"query": item.query, "response": item.response}))
-
-    def stop_patterns(self, item: Item) -> tuple[str, ...]:
-        # The lenient "Rating: 7" form counts only once its line has ended ("7" may become "7/10").
-        if isinstance(item, PairItem):
-            return (verdict_stop_pattern(ENGLISH_VERDICT),)
-        return (rating_stop_pattern(ENGLISH_RATING), r"(?im)^\W*Rating\s*[:：]\s*\**\s*\d+(?:\.\d+)?[^\n]*\n")
-
-    def parse_pairwise(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
-        return parse_verdict(text, (ENGLISH_VERDICT,), finish_reason)
-
-    def parse_single(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
-        return parse_rating(text, (ENGLISH_RATING, LENIENT_RATING), finish_reason)

@@ -6,9 +6,11 @@ The scenario comes from the item; an item without one is placed by the shipped s
 
 from __future__ import annotations
 
+from autoj.errors import AutojError
 from autoj.protocols.base import load_template
 from autoj.protocols.families.chat import ChatProtocol
-from autoj.scenarios import classify_query, format_criteria
+from autoj.protocols.registry import registered
+from autoj.scenarios import classify_query, format_criteria, normalize_scenario
 from autoj.types import Item, Message, PairItem, Prompt, SingleItem
 
 GUIDANCE = (
@@ -24,8 +26,10 @@ def scenario_of(item: Item) -> str:
     return classify_query(item.query)
 
 
+@registered("chat+criteria")
 class CriteriaChatProtocol(ChatProtocol):
-    """`chat` plus the scenario's criteria; same prompts, same markers, same parser."""
+    """`chat` plus the scenario's criteria; same prompts, same markers, same parser. An item's
+    scenario must be one of the taxonomy's: its criteria go into the prompt."""
 
     name = "chat+criteria"
     version = "1"
@@ -33,6 +37,13 @@ class CriteriaChatProtocol(ChatProtocol):
     def __init__(self) -> None:
         super().__init__()
         self._base_system = load_template("chat_system.txt")
+
+    def scenario_problem(self, scenario: str) -> str | None:
+        try:
+            normalize_scenario(scenario)
+        except AutojError as exc:
+            return str(exc)
+        return None
 
     def _guided(self, item: Item, prompt: Prompt) -> Prompt:
         system = self._base_system + GUIDANCE + format_criteria(scenario_of(item))

@@ -6,33 +6,23 @@ Auto-J verdict, with Critique 1 / Critique 2 / Tie.
 
 from __future__ import annotations
 
-import re
-
-from autoj.protocols.base import JudgeProtocol, ProtocolInputError, fill, load_template
+from autoj.protocols.base import PairwiseOnlyProtocol, ProtocolInputError, fill, load_template
 from autoj.protocols.contract import OutputContract, VerdictContract
-from autoj.protocols.parsing import VerdictMarkers, parse_verdict
-from autoj.types import FinishReason, Judgment, Message, PairItem, Prompt, SingleItem, Verdict
-
-CRITIQUE_VERDICT = VerdictMarkers(
-    marker=re.compile(r"final decision is ", re.IGNORECASE),
-    labels=(
-        (re.compile(r"critique\s*1(?!\d)", re.IGNORECASE), Verdict.RESPONSE_1),
-        (re.compile(r"critique\s*2(?!\d)", re.IGNORECASE), Verdict.RESPONSE_2),
-        (re.compile(r"tie\b", re.IGNORECASE), Verdict.TIE),
-    ),
-)
+from autoj.protocols.registry import registered
+from autoj.types import Message, PairItem, Prompt, Verdict
 
 CONTRACT = OutputContract(
     pairwise=VerdictContract(
         "So, the final decision is ",
         (("Critique 1", Verdict.RESPONSE_1), ("Critique 2", Verdict.RESPONSE_2), ("Tie", Verdict.TIE)),
-        marker="(?i)final decision is ",
+        marker_regex="(?i)final decision is ",
     ),
     single=None,
 )
 
 
-class CritiqueComparisonProtocol(JudgeProtocol):
+@registered("critique-compare")
+class CritiqueComparisonProtocol(PairwiseOnlyProtocol):
     """Compare two critiques of one answer. Items are PairItems whose responses are the critiques
     and whose `meta["response"]` is the answer being critiqued."""
 
@@ -53,12 +43,3 @@ class CritiqueComparisonProtocol(JudgeProtocol):
         user = fill(load_template("critique_compare.txt"), fields)
         system = load_template("critique_compare_system.txt")
         return Prompt(messages=(Message("system", system), Message("user", user)))
-
-    def single_prompt(self, item: SingleItem) -> Prompt:
-        raise ProtocolInputError("the critique comparison protocol only compares two critiques")
-
-    def parse_pairwise(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
-        return parse_verdict(text, (CRITIQUE_VERDICT,), finish_reason)
-
-    def parse_single(self, text: str, finish_reason: FinishReason | None = None) -> Judgment:
-        raise ProtocolInputError("the critique comparison protocol gives no ratings")

@@ -17,6 +17,7 @@ import re
 from autoj.protocols.base import PairwiseOnlyProtocol, fill, load_template
 from autoj.protocols.contract import OutputContract, ScorePairContract, VerdictContract
 from autoj.protocols.parsing import parse_failure
+from autoj.protocols.registry import registered
 from autoj.types import FinishReason, Judgment, PairItem, Prompt, Verdict
 
 # PandaLM's builder removes these strings from each response (its `pattern`).
@@ -66,6 +67,7 @@ def parse_pandalm(text: str, finish_reason: FinishReason | None = None) -> Judgm
     return Judgment(kind="pairwise", status="ok", raw=text, critique=critique, verdict=verdict)
 
 
+@registered("judgelm")
 class JudgeLMProtocol(PairwiseOnlyProtocol):
     """JudgeLM's pairwise judge, with or without a reference answer."""
 
@@ -97,13 +99,14 @@ def pandalm_response(text: str) -> str:
     return _SPECIAL_TOKENS.sub("", text.strip()).strip()
 
 
+@registered("pandalm")
 class PandaLMProtocol(PairwiseOnlyProtocol):
     """PandaLM's pairwise judge (no separate Input: the query is the whole instruction)."""
 
     name = "pandalm"
     version = "1"
     contract = OutputContract(
-        pairwise=VerdictContract("", PANDALM_LABELS, first_line=True, marker=r"\A"), single=None
+        pairwise=VerdictContract("", PANDALM_LABELS, first_line=True, marker_regex=r"\A"), single=None
     )
 
     def pairwise_prompt(self, item: PairItem) -> Prompt:

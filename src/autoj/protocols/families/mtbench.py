@@ -22,12 +22,13 @@ from importlib import resources
 from autoj.protocols.base import JudgeProtocol, ProtocolInputError, fill
 from autoj.protocols.bracket import parse_bracket_rating, parse_bracket_verdict
 from autoj.protocols.contract import OutputContract, RatingContract, VerdictContract
+from autoj.protocols.registry import registered
 from autoj.types import FinishReason, Item, Judgment, Message, PairItem, Prompt, SingleItem, Verdict
 
 LABELS = {"A": Verdict.RESPONSE_1, "B": Verdict.RESPONSE_2, "C": Verdict.TIE}
 CONTRACT = OutputContract(
-    pairwise=VerdictContract("[[", tuple(LABELS.items()), suffix="]]", marker=r"\[\["),
-    single=RatingContract("Rating: [[", 1, 10, suffix="]]", marker=r"\[\["),
+    pairwise=VerdictContract("[[", tuple(LABELS.items()), suffix="]]", marker_regex=r"\[\["),
+    single=RatingContract("Rating: [[", 1, 10, suffix="]]", marker_regex=r"\[\["),
 )
 
 
@@ -92,6 +93,7 @@ def _fields(item: Item) -> dict[str, str]:
     return fields
 
 
+@registered("mtbench")
 class MTBenchProtocol(JudgeProtocol):
     """FastChat's MT-Bench judge: pairwise A/B/C and single 1-10, optional reference, two turns."""
 

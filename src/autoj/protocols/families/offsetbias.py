@@ -17,6 +17,7 @@ import re
 from autoj.protocols.base import PairwiseOnlyProtocol, fill, load_template
 from autoj.protocols.contract import OutputContract, VerdictContract
 from autoj.protocols.parsing import parse_failure
+from autoj.protocols.registry import registered
 from autoj.types import FinishReason, Judgment, Message, PairItem, Prompt, Verdict
 
 OFFSETBIAS_LABELS = (("a", Verdict.RESPONSE_1), ("b", Verdict.RESPONSE_2))
@@ -39,11 +40,14 @@ def parse_offsetbias(text: str, finish_reason: FinishReason | None = None) -> Ju
     )
 
 
+@registered("offsetbias")
 class OffsetBiasProtocol(PairwiseOnlyProtocol):
     name = "offsetbias"
     version = "1"
     contract = OutputContract(
-        pairwise=VerdictContract("Output (", OFFSETBIAS_LABELS, suffix=")", marker=r"(?:^|\n) ?Output \("),
+        pairwise=VerdictContract(
+            "Output (", OFFSETBIAS_LABELS, suffix=")", marker_regex=r"(?:^|\n) ?Output \(", reasons=False
+        ),
         single=None,
     )
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cached_property
 from typing import Any
 
 from autoj.protocols.base import PairwiseOnlyProtocol, fill, load_template
 from autoj.protocols.bracket import parse_bracket_verdict
 from autoj.protocols.contract import OutputContract, VerdictContract
 from autoj.protocols.parsing import parse_failure
+from autoj.protocols.registry import registered
 from autoj.types import FinishReason, Judgment, Message, PairItem, Prompt, Verdict
 
 SKYWORK_LABELS = {"A": Verdict.RESPONSE_1, "B": Verdict.RESPONSE_2}
@@ -34,22 +34,23 @@ COMPASS_LABELS = {
 CONJ_LABELS = (("1", Verdict.RESPONSE_1), ("2", Verdict.RESPONSE_2))
 
 
+def bracket_contract(labels: dict[str, Verdict]) -> OutputContract:
+    """A verdict written as `[[label]]`, one of `labels`."""
+    verdicts = VerdictContract("[[", tuple(labels.items()), suffix="]]", marker_regex=r"\[\[")
+    return OutputContract(pairwise=verdicts, single=None)
+
+
 class BracketVerdictProtocol(PairwiseOnlyProtocol):
     """A judge whose prompt is one user message, its authors' template filled with the query and
     the two responses, and whose verdict is the last `[[label]]` of its label set.
 
     A family declares its template, the template's names for the query and the two responses
-    (`slots`), and its labels; the contract follows from the labels.
+    (`slots`), and its labels; the contract follows from the labels (`bracket_contract`).
     """
 
     template: str
     slots: tuple[str, str, str]
     labels: dict[str, Verdict]
-
-    @cached_property
-    def contract(self) -> OutputContract:
-        verdicts = VerdictContract("[[", tuple(self.labels.items()), suffix="]]", marker=r"\[\[")
-        return OutputContract(pairwise=verdicts, single=None)
 
     def pairwise_prompt(self, item: PairItem) -> Prompt:
         query, first, second = self.slots
@@ -60,20 +61,24 @@ class BracketVerdictProtocol(PairwiseOnlyProtocol):
         return parse_bracket_verdict(text, self.labels, finish_reason)
 
 
+@registered("skywork")
 class SkyworkCriticProtocol(BracketVerdictProtocol):
     name = "skywork"
     version = "1"
     template = "skywork_critic.txt"
     slots = ("input", "response_a", "response_b")
     labels = SKYWORK_LABELS
+    contract = bracket_contract(SKYWORK_LABELS)
 
 
+@registered("compassjudger")
 class CompassJudgerProtocol(BracketVerdictProtocol):
     name = "compassjudger"
     version = "1"
     template = "compassjudger_pairwise.txt"
     slots = ("prompt", "answer_a", "answer_b")
     labels = COMPASS_LABELS
+    contract = bracket_contract(COMPASS_LABELS)
 
 
 _CONJ_KEY = "更好的回答"
@@ -111,12 +116,19 @@ def parse_conj(text: str, finish_reason: FinishReason | None = None) -> Judgment
     )
 
 
+@registered("con-j")
 class ConJProtocol(PairwiseOnlyProtocol):
     name = "con-j"
     version = "1"
     language = "zh"
     contract = OutputContract(
-        pairwise=VerdictContract(f'"{_CONJ_KEY}": ', CONJ_LABELS, suffix="}", marker=rf'"{_CONJ_KEY}"\s*:'),
+        pairwise=VerdictContract(
+            f'"{_CONJ_KEY}": ',
+            CONJ_LABELS,
+            suffix="}",
+            marker_regex=rf'"{_CONJ_KEY}"\s*:',
+            opening=f'{{"{_CONJ_REASON}": "两个回答的准确性不同。", ',
+        ),
         single=None,
     )
 

@@ -25,15 +25,16 @@ from dataclasses import replace
 from autoj.protocols.base import JudgeProtocol, ProtocolInputError, fill, load_template
 from autoj.protocols.contract import OutputContract, RatingContract, VerdictContract
 from autoj.protocols.parsing import parse_failure
+from autoj.protocols.registry import registered
 from autoj.protocols.rubrics import packaged_rubrics
 from autoj.types import FinishReason, Item, Judgment, PairItem, Prompt, Rubric, SingleItem, Verdict
 
 _RESULT = r"(?i)\[RESULT\]"
 CONTRACT = OutputContract(
     pairwise=VerdictContract(
-        "[RESULT] ", (("A", Verdict.RESPONSE_1), ("B", Verdict.RESPONSE_2)), marker=_RESULT
+        "[RESULT] ", (("A", Verdict.RESPONSE_1), ("B", Verdict.RESPONSE_2)), marker_regex=_RESULT
     ),
-    single=RatingContract("[RESULT] ", 1, 5, marker=_RESULT),
+    single=RatingContract("[RESULT] ", 1, 5, marker_regex=_RESULT),
 )
 DEFAULT_RUBRIC = "helpfulness"
 
@@ -141,6 +142,7 @@ def parse_relative(text: str, finish_reason: FinishReason | None = None) -> Judg
     return Judgment(kind="pairwise", status="ok", raw=text, critique=text[:start].strip(), verdict=verdict)
 
 
+@registered("prometheus")
 class PrometheusProtocol(JudgeProtocol):
     """Prometheus 2's absolute (1-5) and relative (A/B) grading, with or without a reference."""
 
@@ -189,6 +191,7 @@ class PrometheusProtocol(JudgeProtocol):
 LEGACY_CONTRACT = OutputContract(pairwise=None, single=CONTRACT.single)
 
 
+@registered("prometheus-legacy")
 class PrometheusLegacyProtocol(JudgeProtocol):
     """The older absolute-grading prompt ("Feedback: ... [RESULT] n"); a reference answer is required."""
 
