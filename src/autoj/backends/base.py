@@ -5,7 +5,9 @@ from __future__ import annotations
 import abc
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+import math
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from autoj.errors import AutojError
@@ -105,9 +107,113 @@ class Backend(abc.ABC):
         return asyncio.run(self.generate(prompts, params))
 
 
-def known_options(options: Mapping[str, Any], allowed: Collection[str]) -> dict[str, Any]:
-    """The options a backend understands and that were given (None means "not given").
+@dataclass(frozen=True)
+class Option:
+    """What one backend option accepts; every entry point (`-B`, a judge file's `options`, Python
+    keywords) checks a value through here, so a bad value is refused before a backend is built."""
+
+    kind: Literal["int", "number", "flag", "text", "mapping", "text_or_mapping"]
+    minimum: float | None = None
+    maximum: float | None = None
+    #: the minimum itself is not allowed (a timeout of 0 waits for nothing)
+    above: bool = False
+
+    def expected(self) -> str:
+        """`an integer >= 1`, `a number > 0`, ... for messages."""
+        noun = {
+            "int": "an integer",
+            "number": "a finite number",
+            "flag": "true or false",
+            "text": "text",
+            "mapping": "a JSON object",
+            "text_or_mapping": "text or a JSON object",
+        }[self.kind]
+        bounds = []
+        if self.minimum is not None:
+            bounds.append(f"{'>' if self.above else '>='} {self.minimum:g}")
+        if self.maximum is not None:
+            bounds.append(f"<= {self.maximum:g}")
+        return f"{noun} {' and '.join(bounds)}".strip()
+
+    def check(self, value: Any) -> Any:
+        """The value, converted where text stands for it (`-B` gives text); ValueError otherwise."""
+        if (
+            self.kind in ("mapping", "text_or_mapping")
+            and isinstance(value, str)
+            and value.lstrip()[:1] == "{"
+        ):
+            value = _json_object(value)
+        if self.kind == "flag":
+            if not isinstance(value, bool):
+                raise ValueError(f"expected {self.expected()}")
+            return value
+        if self.kind in ("text", "text_or_mapping") and isinstance(value, str) and value.strip():
+            return value
+        if self.kind in ("mapping", "text_or_mapping") and isinstance(value, Mapping):
+            if not all(isinstance(k, str) for k in value):
+                raise ValueError(f"expected {self.expected()} with text keys")
+            return dict(value)
+        if self.kind in ("int", "number"):
+            return self._number(value)
+        raise ValueError(f"expected {self.expected()}")
+
+    def _number(self, value: Any) -> int | float:
+        whole = self.kind == "int"
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or (whole and not isinstance(value, int))
+        ):
+            raise ValueError(f"expected {self.expected()}")
+        if not math.isfinite(value):
+            raise ValueError(f"expected {self.expected()}")
+        low, high = self.minimum, self.maximum
+        if low is not None and (value <= low if self.above else value < low):
+            raise ValueError(f"expected {self.expected()}")
+        if high is not None and value > high:
+            raise ValueError(f"expected {self.expected()}")
+        return value if whole else float(value)
+
+
+def _json_object(text: str) -> Any:
+    from autoj.safeload import load_json  # the one bounded JSON reader
+
+    try:
+        return load_json(text, "the value")
+    except ValueError as exc:
+        raise ValueError(f"not valid JSON: {exc}") from None
+    except AutojError as exc:
+        raise ValueError(str(exc)) from None
+
+
+class BackendOptionError(AutojError):
+    """A backend option whose value the backend cannot use; names the option and what it takes."""
+
+
+def check_option(backend: str, key: str, value: Any, allowed: Mapping[str, Option]) -> Any:
+    """One option's value checked against what the backend declares (ValueError names the problem)."""
+    option = allowed.get(key)
+    if option is None:
+        names = ", ".join(sorted(allowed)) or "none"
+        raise ValueError(f"the {backend!r} backend takes {names}")
+    try:
+        return option.check(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (got {value!r})") from None
+
+
+def known_options(options: Mapping[str, Any], allowed: Mapping[str, Option]) -> dict[str, Any]:
+    """The options a backend understands and that were given (None means "not given"), each value
+    checked: a bad one is a BackendOptionError naming it, never a traceback from deep inside.
 
     Callers such as the CLI pass one set of options to whichever backend a spec names.
     """
-    return {key: value for key, value in options.items() if key in allowed and value is not None}
+    checked: dict[str, Any] = {}
+    for key, value in options.items():
+        if key not in allowed or value is None:
+            continue
+        try:
+            checked[key] = allowed[key].check(value)
+        except ValueError as exc:
+            raise BackendOptionError(f"backend option {key!r}: {exc} (got {value!r})") from None
+    return checked

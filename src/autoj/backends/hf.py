@@ -14,7 +14,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from autoj.backends.base import Backend, Capability, known_options
+from autoj.backends.base import Backend, Capability, Option, known_options
 from autoj.errors import AutojError
 from autoj.types import Completion, FinishReason, GenerationParams, Prompt, TokenLogprob
 
@@ -188,7 +188,13 @@ def _logprobs(tokenizer: Any, scores: Any, row: int, tokens: list[int], top: int
 
 
 # options `create` passes on (others are ignored: one option set serves every backend)
-OPTIONS = frozenset({"dtype", "device", "quantization", "trust_remote_code", "max_batch"})
+OPTIONS: Mapping[str, Option] = {
+    "dtype": Option("text"),
+    "device": Option("text"),
+    "quantization": Option("mapping"),
+    "trust_remote_code": Option("flag"),
+    "max_batch": Option("int", 1),
+}
 
 
 def create(arg: str, **options: Any) -> HFBackend:

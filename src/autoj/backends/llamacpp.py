@@ -21,12 +21,12 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from autoj.backends.base import Backend, Capability, known_options
+from autoj.backends.base import Backend, Capability, Option, known_options
 from autoj.backends.llamacpp_batch import BatchedDecoder, stop_strings, tokens_for
 from autoj.errors import AutojError, BackendLoadError
 from autoj.types import Completion, GenerationParams, Prompt, TokenLogprob
@@ -488,7 +488,14 @@ def _awaitable(pending: Any) -> Any:
 
 
 # options `create` passes on (others are ignored: one option set serves every backend)
-OPTIONS = frozenset({"n_ctx", "n_threads", "n_batch", "n_parallel", "flash_attn", "deterministic"})
+OPTIONS: Mapping[str, Option] = {
+    "n_ctx": Option("int", 1),
+    "n_threads": Option("int", 1),
+    "n_batch": Option("int", 1),
+    "n_parallel": Option("int", 1),
+    "flash_attn": Option("flag"),
+    "deterministic": Option("flag"),
+}
 
 
 def create(arg: str, **options: Any) -> LlamaCppBackend:

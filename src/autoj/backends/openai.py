@@ -20,16 +20,18 @@ import math
 import os
 import random
 import time
-from collections.abc import Sequence
+import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from autoj.backends.base import Backend, Capability, known_options
+from autoj.backends.base import Backend, Capability, Option, known_options
 from autoj.backends.loop_bound import LoopBound
 from autoj.errors import AutojError
 from autoj.redaction import redact_url
+from autoj.safeload import DocumentError, load_json
 from autoj.types import Completion, GenerationParams, Prompt, TokenLogprob
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
@@ -38,6 +40,8 @@ DEFAULT_MAX_RETRY_AFTER = 60.0
 _RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
 _REDACTED = "***"
 _SHOWN = 300  # characters of a server's answer quoted in a reason
+#: Largest answer read, once decoded: a completion with logprobs is well under a megabyte.
+MAX_ANSWER_BYTES = 32 * 2**20
 
 
 class BadAnswer(ValueError):
@@ -78,7 +82,9 @@ class OpenAIBackend(Backend):
         self._secrets = tuple(s for s in (api_key, url.password) if s)
         self.public_url = str(url.copy_with(username=None, password=None)) if url.userinfo else self.base_url
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._headers = headers
+        # only the encodings _read_capped decodes in bounded steps
+        self._headers = {**headers, "Accept-Encoding": "gzip, deflate"}
+        self.timeout = timeout
         self._timeout = httpx.Timeout(timeout, connect=min(timeout, 10.0))
         # a client per event loop, closed on its own loop (its kept-alive sockets belong to it)
         self._connections: LoopBound[_Connection] = LoopBound(self._connect, _disconnect)
@@ -133,17 +139,23 @@ class OpenAIBackend(Backend):
             delay = self.backoff * (2**attempt) * (1 + random.random() / 2)
             try:
                 async with connection.semaphore:
-                    response = await connection.client.post(path, json=body)
-            except httpx.RequestError as exc:  # connection, protocol, timeout, undecodable body
+                    response = await self._exchange(connection.client, path, body)
+            except httpx.RequestError as exc:  # connection, protocol, per-read timeout
                 reason = f"{type(exc).__name__}: {exc}"
+            except TimeoutError:  # a server that trickles its answer: the whole exchange is bounded
+                reason = f"no complete answer within the {self.timeout:g}s timeout"
+            except _AnswerRefused as exc:
+                return _Failed(str(exc))
             else:
-                if response.status_code == 200:
+                if response.status == 200:
                     try:
-                        return json.loads(response.content)
+                        return load_json(response.content, "the server's 200 answer")
                     except (ValueError, UnicodeDecodeError):
-                        return _Failed(f"the server's 200 answer is not JSON: {_quote(_text(response))}")
-                reason = f"HTTP {response.status_code}: {_text(response)[:_SHOWN]}"
-                if response.status_code not in _RETRY_STATUSES:
+                        return _Failed(f"the server's 200 answer is not JSON: {_quote(response.text)}")
+                    except DocumentError as exc:
+                        return _Failed(str(exc))
+                reason = f"HTTP {response.status}: {response.text[:_SHOWN]}"
+                if response.status not in _RETRY_STATUSES:
                     return _Failed(reason)
                 asked = retry_after_seconds(response.headers.get("retry-after"))
                 if asked is not None:
@@ -151,6 +163,15 @@ class OpenAIBackend(Backend):
             if attempt < self.max_retries:
                 await asyncio.sleep(delay)
         return _Failed(reason)
+
+    async def _exchange(self, client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> _Answer:
+        """One request and its whole answer, within `timeout` seconds from first byte sent to last
+        byte read, and at most `MAX_ANSWER_BYTES` once decoded (a small gzip body can decode to
+        gigabytes: it is decoded here, in bounded steps, not by httpx)."""
+        async with asyncio.timeout(self.timeout):
+            async with client.stream("POST", path, json=body) as response:
+                content = await _read_capped(response, MAX_ANSWER_BYTES)
+                return _Answer(response.status_code, response.headers, content)
 
     async def _one(self, prompt: Prompt, params: GenerationParams) -> Completion:
         path, body = self._request(prompt, params)
@@ -183,15 +204,63 @@ async def _disconnect(connection: _Connection) -> None:
 
 
 @dataclass(frozen=True)
+class _Answer:
+    """A server's status, headers and decoded body (read whole, within the size cap)."""
+
+    status: int
+    headers: httpx.Headers
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        """The body as text whatever charset the server claims (a bogus one included)."""
+        return self.content.decode("utf-8", "replace")
+
+
+class _AnswerRefused(Exception):
+    """An answer not read to its end: too large once decoded, or in an encoding not asked for."""
+
+
+async def _read_capped(response: httpx.Response, limit: int) -> bytes:
+    """The body decoded from its Content-Encoding, refused once it passes `limit` bytes: decoding
+    goes in steps of at most `limit` output bytes, so a compression bomb never reaches memory."""
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        decoder = None
+    elif encoding in ("gzip", "x-gzip", "deflate"):
+        decoder = zlib.decompressobj(zlib.MAX_WBITS | 32)  # zlib or gzip header, detected
+    else:
+        raise _AnswerRefused(f"the server answered in the {encoding!r} encoding, which was not asked for")
+    out = bytearray()
+    too_large = _AnswerRefused(f"the server's answer is larger than {limit // 2**20} MiB once decoded")
+    try:
+        async for raw in response.aiter_raw():
+            data = raw
+            while data:
+                if decoder is None:
+                    piece, data = data, b""
+                else:
+                    piece = decoder.decompress(data, limit + 1 - len(out))
+                    data = decoder.unconsumed_tail
+                out += piece
+                if len(out) > limit:
+                    raise too_large
+                if not piece:
+                    break
+        if decoder is not None:
+            out += decoder.flush(limit + 1 - len(out))
+    except zlib.error as exc:  # as httpx says it (a request error: tried again)
+        raise httpx.DecodingError(f"the server's {encoding} answer cannot be decoded: {exc}") from None
+    if len(out) > limit:
+        raise too_large
+    return bytes(out)
+
+
+@dataclass(frozen=True)
 class _Failed:
     """Why a request got no usable answer (after retries, or at once for a final answer)."""
 
     reason: str
-
-
-def _text(response: httpx.Response) -> str:
-    """The body as text whatever charset the server claims (a bogus one included)."""
-    return response.content.decode("utf-8", "replace")
 
 
 def _quote(text: str) -> str:
@@ -347,9 +416,15 @@ def parse_openai_spec(arg: str) -> tuple[str, str]:
 
 
 # options `create` passes on (others are ignored: one option set serves every backend)
-OPTIONS = frozenset(
-    {"concurrency", "timeout", "max_retries", "backoff", "context_window", "extra_body", "max_retry_after"}
-)
+OPTIONS: Mapping[str, Option] = {
+    "concurrency": Option("int", 1),
+    "timeout": Option("number", 0, above=True),
+    "max_retries": Option("int", 0),
+    "backoff": Option("number", 0),
+    "context_window": Option("int", 1),
+    "extra_body": Option("mapping"),
+    "max_retry_after": Option("number", 0),
+}
 
 
 def create(arg: str, **options: Any) -> OpenAIBackend:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from autoj.backends.base import Backend
+from autoj.backends.base import Backend, Option, check_option
 from autoj.errors import AutojError, MissingExtraError
 
 
@@ -67,15 +67,16 @@ def create_backend(spec: str, **options: Any) -> Backend:
     return factory(arg, **options)
 
 
-def backend_options(spec: str) -> frozenset[str]:
-    """The options the spec's backend takes (its module's OPTIONS), for callers that check names."""
+def backend_options(spec: str) -> Mapping[str, Option]:
+    """The options the spec's backend takes (its module's OPTIONS: name -> what it accepts)."""
     module, _, _ = _module(spec)
-    return frozenset(getattr(module, "OPTIONS", frozenset()))
+    return dict(getattr(module, "OPTIONS", {}))
 
 
 def parse_backend_options(spec: str, pairs: list[str]) -> dict[str, Any]:
-    """`KEY=VALUE` strings -> typed options (true/false, integers, numbers, else text), checked
-    against what the backend takes: a misspelt option is an error, not silently ignored."""
+    """`KEY=VALUE` strings (`-B`) -> typed options (true/false, integers, numbers, JSON objects,
+    else text), each checked against what the backend takes: a misspelt option or a bad value is
+    an error naming `-B KEY`, not silently ignored or a traceback later."""
     if not pairs:
         return {}
     allowed = backend_options(spec)
@@ -84,10 +85,11 @@ def parse_backend_options(spec: str, pairs: list[str]) -> dict[str, Any]:
         key, eq, value = (part.strip() for part in pair.partition("="))
         if not eq or not key:
             raise AutojError(f"backend option {pair!r}: write KEY=VALUE, e.g. n_threads=2")
-        if key not in allowed:
-            names = ", ".join(sorted(allowed)) or "none"
-            raise AutojError(f"backend option {key!r}: the {split_spec(spec)[0]!r} backend takes {names}")
-        options[key] = _typed(value)
+        try:
+            options[key] = check_option(split_spec(spec)[0], key, _typed(value), allowed)
+        except ValueError as exc:
+            given = "" if key not in allowed else f" (-B {key}={value})"
+            raise AutojError(f"backend option {key!r}{given}: {exc}") from None
     return options
 
 

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from autoj.backends.base import Backend, Capability, known_options
+from autoj.backends.base import Backend, Capability, Option, known_options
 from autoj.errors import AutojError
 from autoj.types import Completion, FinishReason, GenerationParams, Prompt, TokenLogprob
 
@@ -159,9 +159,13 @@ def _completion(request: Any) -> Completion:
 
 
 # options `create` passes on (others are ignored: one option set serves every backend)
-OPTIONS = frozenset(
-    {"tensor_parallel_size", "max_model_len", "gpu_memory_utilization", "quantization", "dtype"}
-)
+OPTIONS: Mapping[str, Option] = {
+    "tensor_parallel_size": Option("int", 1),
+    "max_model_len": Option("int", 1),
+    "gpu_memory_utilization": Option("number", 0, 1, above=True),
+    "quantization": Option("text"),
+    "dtype": Option("text"),
+}
 
 
 def create(arg: str, **options: Any) -> VLLMBackend:

@@ -50,6 +50,7 @@ def serve(
             max_body_bytes=max_body_bytes,
             request_timeout_s=timeout,
         )
+        settings.resolved_token()  # a token from the environment is checked now, not per request
     except ValueError as exc:
         raise AutojError(str(exc)) from None
     application = create_app(config, settings)

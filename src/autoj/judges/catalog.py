@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from autoj.errors import AutojError
+from autoj.safeload import DocumentError, load_yaml, read_config_text
 
 CATALOG_ENV = "AUTOJ_CATALOG"
 
@@ -195,13 +196,9 @@ def _stamp(path: str) -> tuple[int, int]:
 def _user_file(path: str, size: int, mtime_ns: int) -> tuple[CatalogEntry, ...]:
     """A user's catalog file, read again only when it changes (size and mtime in the key)."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"{CATALOG_ENV}={path!r}: cannot be read: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" line {mark.line + 1}" if mark is not None else ""
-        raise CatalogError(f"{path}{at}: {getattr(exc, 'problem', None) or 'invalid YAML'}") from None
+        data = load_yaml(read_config_text(path, f"catalog file (${CATALOG_ENV})"), path)
+    except DocumentError as exc:
+        raise CatalogError(str(exc)) from None
     return tuple(parse_entries(data, path, f"file:{path}"))
 
 

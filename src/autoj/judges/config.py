@@ -20,6 +20,7 @@ A YAML judge file:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -30,9 +31,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from autoj.backends.base import Option
 from autoj.backends.registry import backend_entries, backend_options, split_spec
 from autoj.errors import AutojError
 from autoj.judges import catalog
+from autoj.safeload import DocumentError, load_yaml, read_config_text
 from autoj.types import GenerationParams
 
 #: The judge used when none is named: the embedded CPU model.
@@ -89,6 +92,8 @@ def _number(low: float, high: float | None = None, open_low: bool = False) -> Ch
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError("expected a number")
         number = float(value)
+        if not math.isfinite(number):
+            raise ValueError("expected a finite number")
         if (number <= low if open_low else number < low) or (high is not None and number > high):
             bound = f"{'>' if open_low else '>='} {low:g}" + ("" if high is None else f" and <= {high:g}")
             raise ValueError(f"expected a number {bound}")
@@ -216,13 +221,15 @@ class _Lines:
 def _checked_options(where: str, judge: str, options: Mapping[str, Any]) -> dict[str, Any]:
     """Backend options, each a plain value and one the judge's backend takes."""
     checked = {str(k): _checked(where, f"options.{k}", v, _option_value) for k, v in options.items()}
-    allowed = backend_option_names(judge) if checked and _spec_problem(judge) is None else None
-    unknown = sorted(set(checked) - allowed) if allowed is not None else []
+    specs = backend_option_specs(judge) if checked and _spec_problem(judge) is None else None
+    unknown = sorted(set(checked) - set(specs)) if specs is not None else []
     if unknown:
-        names = ", ".join(sorted(allowed or ())) or "none"
+        names = ", ".join(sorted(specs or ())) or "none"
         raise ConfigError(
             f"{where}: unknown key 'options.{unknown[0]}': the {split_spec(judge)[0]!r} backend takes {names}"
         )
+    if specs is not None:  # each value as the backend declares it (a number where one is needed)
+        checked = {k: _checked(where, f"options.{k}", v, specs[k].check) for k, v in checked.items()}
     return checked
 
 
@@ -317,20 +324,10 @@ class JudgeConfig(BaseModel):
         """A YAML judge file; mistakes are one line naming the file, the line and the key."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(f"judge file {str(path)!r} not found") from None
-        except UnicodeDecodeError as exc:
-            raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-        except OSError as exc:
-            raise ConfigError(f"judge file {str(path)!r} cannot be read: {exc.strerror}") from None
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f" line {mark.line + 1}" if mark is not None else ""
-            problem = getattr(exc, "problem", None) or "invalid YAML"
-            raise ConfigError(f"{path}{at}: {problem}") from None
+            text = read_config_text(path, "judge file")
+            data = load_yaml(text, str(path))
+        except DocumentError as exc:
+            raise ConfigError(str(exc)) from None
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected a mapping with at least `judge: SPEC`")
         lines = _Lines.of(text)
@@ -487,27 +484,35 @@ def _params(base: GenerationParams, value: Value, at: Callable[..., str]) -> Gen
 def _options(spec: str, value: Value, at: Callable[..., str]) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise ConfigError(f"{at('options')}: 'options': expected a mapping of backend options")
-    allowed = backend_option_names(spec)
+    specs = backend_option_specs(spec)
     options: dict[str, Any] = {}
     for key, raw in value.items():
-        if allowed is not None and key not in allowed:
-            names = ", ".join(sorted(allowed)) or "none"
+        if specs is not None and key not in specs:
+            names = ", ".join(sorted(specs)) or "none"
             raise ConfigError(
                 f"{at('options', key)}: unknown key 'options.{key}': "
                 f"the {split_spec(spec)[0]!r} backend takes {names}"
             )
         options[str(key)] = _checked(at("options", key), f"options.{key}", raw, _option_value)
+        if specs is not None:
+            options[str(key)] = _checked(at("options", key), f"options.{key}", raw, specs[str(key)].check)
     return options
 
 
-def backend_option_names(spec: str) -> frozenset[str] | None:
-    """The option names the spec's backend takes, or None when its extra is not installed (they
-    cannot be checked then, and building the judge will say which extra to install)."""
+def backend_option_specs(spec: str) -> Mapping[str, Option] | None:
+    """The options the spec's backend takes and what each accepts, or None when its extra is not
+    installed (they cannot be checked then, and building the judge will say which extra to install)."""
     name, _ = split_spec(spec)
     entry = next((e for e in backend_entries() if e.name == name), None)
     if entry is None:
         raise ConfigError(f"unknown judge backend {name!r} in {spec!r}")
     return backend_options(spec) if entry.installed() else None
+
+
+def backend_option_names(spec: str) -> frozenset[str] | None:
+    """The option names the spec's backend takes, or None when they cannot be checked."""
+    specs = backend_option_specs(spec)
+    return None if specs is None else frozenset(specs)
 
 
 def _plain(value: Any) -> Any:

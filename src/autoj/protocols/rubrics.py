@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from autoj.errors import AutojError
+from autoj.safeload import DocumentError, load_yaml, read_config_text
 from autoj.types import Rubric
 
 _SCORE_LINE = re.compile(r"^\s*Score\s+(\d+(?:\s*-\s*\d+)?)\s*:\s?(.*)$", re.IGNORECASE)
@@ -92,15 +93,13 @@ def rubric_from_mapping(data: Mapping[str, Any], where: str = "rubric") -> Rubri
 def load_rubric_file(path: str | Path) -> Rubric:
     """A rubric kept in a YAML file (a mapping), or a text file in the inline layout."""
     file = Path(path)
-    if not file.is_file():
-        raise RubricError(f"rubric file not found: {file}")
-    text = file.read_text(encoding="utf-8")
-    if file.suffix.lower() not in (".yaml", ".yml", ".json"):
-        return parse_rubric_text(text, str(file))
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise RubricError(f"{file}: not valid YAML: {exc}") from None
+        text = read_config_text(file, "rubric file")
+        if file.suffix.lower() not in (".yaml", ".yml", ".json"):
+            return parse_rubric_text(text, str(file))
+        data = load_yaml(text, str(file))
+    except DocumentError as exc:
+        raise RubricError(str(exc)) from None
     if not isinstance(data, Mapping):
         raise RubricError(f"{file}: a rubric file holds one mapping (criteria, scores, ...)")
     return rubric_from_mapping(data, str(file))

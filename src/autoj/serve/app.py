@@ -50,12 +50,20 @@ class BearerAuth:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.expected is not None and scope["type"] == "http" and _protected(scope["path"]):
-            header = dict(scope.get("headers") or []).get(b"authorization", b"")
-            scheme, _, given = header.partition(b" ")
+            # every Authorization header, not the last one: two of them are ambiguous, never guessed
+            headers = [
+                value for name, value in scope.get("headers") or [] if name.lower() == b"authorization"
+            ]
+            scheme, _, given = (headers[0] if len(headers) == 1 else b"").partition(b" ")
             if scheme.lower() != b"bearer" or not hmac.compare_digest(given.strip(), self.expected):
+                message = (
+                    "send one Authorization header, not several"
+                    if len(headers) > 1
+                    else "a valid bearer token is required (Authorization: Bearer TOKEN)"
+                )
                 response = JSONResponse(
-                    {"error": "a valid bearer token is required (Authorization: Bearer TOKEN)"},
-                    status_code=401,
+                    {"error": message},
+                    status_code=400 if len(headers) > 1 else 401,
                     headers={"WWW-Authenticate": "Bearer"},
                 )
                 await response(scope, receive, send)

@@ -14,8 +14,8 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+from autoj.errors import AutojError
 from autoj.io.results import Result
-from autoj.protocols.base import ProtocolInputError
 from autoj.run import ranking
 from autoj.run.judge import Judge
 from autoj.serve import schemas as s
@@ -84,10 +84,12 @@ class JudgeService:
             raise TooLarge(f"{count} {what} in one request; the limit is {limit}")
 
     def _usable(self, item: Item) -> None:
-        """An item input the judge's protocol cannot use is refused (422), not dropped."""
+        """An item the judge's protocol cannot prompt is the client's mistake (422), found before
+        judging: an input the protocol cannot use, an unknown scenario, a rubric that does not fit
+        the protocol's scale. Building the prompt is the one check that covers them all."""
         try:
-            self.judge.protocol.check_item(item)
-        except ProtocolInputError as exc:
+            self.judge.protocol.prompt(item)
+        except AutojError as exc:
             raise Unprocessable(str(exc)) from None
 
     def _check_text(self, what: str, text: str | None) -> None:
@@ -108,24 +110,39 @@ class JudgeService:
     # -- judging ----------------------------------------------------------------------------
 
     async def _judge(self, items: Sequence[Item], both_orders: bool) -> list[Result]:
-        """Admit the request's items (all or none), judge them, and let them go when it ends.
+        """Admit the request (all of it or none), judge its items, and let them go when it ends.
 
-        An idle service admits any request, even one larger than the bound (a pairwise ranking of
-        many candidates): refusing it would refuse it forever.
+        A request holds at most `request_share` pending slots: a larger one (a pairwise ranking
+        of 32 candidates is 496 pairs) is judged in waves of that size within its slots, so it
+        never fills the queue and other clients keep being admitted while it runs.
         """
-        count = len(items)
-        if self._pending and self._pending + count > self.settings.max_pending:
+        share = self.request_share
+        held = min(len(items), share)
+        if self._pending and self._pending + held > self.settings.max_pending:
             raise Busy(
                 f"the judge is busy: {self._pending} judgments pending, limit "
                 f"{self.settings.max_pending}; retry later"
             )
-        self._pending += count
+        self._pending += held
         try:
-            return await asyncio.wait_for(self._run(items, both_orders), self.settings.request_timeout_s)
+            return await asyncio.wait_for(
+                self._waves(items, both_orders, held), self.settings.request_timeout_s
+            )
         except asyncio.TimeoutError:
             raise TimedOut(f"the judgments took longer than {self.settings.request_timeout_s:g}s") from None
         finally:
-            self._pending -= count
+            self._pending -= held
+
+    @property
+    def request_share(self) -> int:
+        """The most pending slots one request may hold: half the bound, so two clients always fit."""
+        return max(1, self.settings.max_pending // 2)
+
+    async def _waves(self, items: Sequence[Item], both_orders: bool, size: int) -> list[Result]:
+        results: list[Result] = []
+        for start in range(0, len(items), max(1, size)):
+            results += await self._run(items[start : start + size], both_orders)
+        return results
 
     async def _run(self, items: Sequence[Item], both_orders: bool) -> list[Result]:
         # A failed generation is a Result with status backend_error; an exception here is a

@@ -6,7 +6,9 @@ unbounded memory or work by one client.
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from dataclasses import dataclass
 
 #: Environment variable read for the bearer token when none is given explicitly.
@@ -56,9 +58,10 @@ class ServeSettings:
             "request_timeout_s": self.request_timeout_s,
             "retry_after_s": self.retry_after_s,
         }
-        bad = [name for name, value in positive.items() if value <= 0]
+        # `not value > 0`, not `value <= 0`: NaN compares false both ways and must not mean "no limit"
+        bad = [name for name, value in positive.items() if not (value > 0 and math.isfinite(value))]
         if bad:
-            raise ValueError(f"service limits must be positive: {', '.join(bad)}")
+            raise ValueError(f"service limits must be positive finite numbers: {', '.join(bad)}")
         if self.max_candidates < 2:
             raise ValueError("max_candidates must allow at least 2 candidates")
         if self.token is not None and not self.token.strip():
@@ -66,9 +69,27 @@ class ServeSettings:
                 "the token is empty: give a non-empty token, or none to use "
                 f"${TOKEN_ENV} (an empty token never turns authentication off)"
             )
+        if self.token is not None:
+            check_token(self.token, "the token")
 
     def resolved_token(self) -> str | None:
         """The configured token, else the environment's (an empty variable counts as none)."""
         if self.token is not None:
             return self.token
-        return os.environ.get(TOKEN_ENV, "").strip() or None
+        token = os.environ.get(TOKEN_ENV, "").strip() or None
+        return None if token is None else check_token(token, f"${TOKEN_ENV}")
+
+
+#: What a bearer token may hold (RFC 6750's b64token): a token with a space or a control
+#: character can never arrive intact in an Authorization header, so it could never match.
+_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+
+
+def check_token(token: str, where: str) -> str:
+    """`token` when a client can send it as `Authorization: Bearer TOKEN`; ValueError otherwise."""
+    if not _TOKEN.fullmatch(token):
+        raise ValueError(
+            f"{where} holds characters a bearer token cannot carry (spaces, quotes, control or "
+            "non-ASCII characters): use letters, digits and - . _ ~ + / only"
+        )
+    return token

@@ -1,0 +1,412 @@
+"""Second adversarial round (issue 21, causes 5-12): values never checked, exit codes, CSV/TSV
+text, resources, the service's statuses, terminal escapes, evaluate's figures, silent fallbacks.
+
+Each case asserts exact behaviour: the exit code (2 for a usage mistake, 1 for a run that
+failed), one message line naming the file, line, flag or field, no traceback, files intact.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from autoj import FakeBackend, Judge
+from autoj.backends.base import BackendOptionError
+from autoj.backends.openai import MAX_ANSWER_BYTES, OpenAIBackend
+from autoj.judges.config import ConfigError, JudgeConfig
+from autoj.safeload import MAX_DEPTH, DocumentError, load_json, load_yaml
+from autoj.serve import ServeSettings, create_app
+from autoj.serve.server import serve_in_thread
+from autoj.types import GenerationParams, Prompt
+
+ROOT = Path(__file__).resolve().parents[1]
+PAIRS = ROOT / "examples" / "pairs.jsonl"
+
+
+def autoj(
+    *args: str | Path, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "autoj", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def one_error_line(done: subprocess.CompletedProcess[str], code: int, *needles: str) -> str:
+    """The single stderr line of a failed command, checked for its exit code and contents."""
+    assert "Traceback" not in done.stderr + done.stdout, done.stderr
+    assert done.returncode == code, (done.returncode, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+# --- cause 5: every value checked at the edge ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("option", "needles"),
+    [
+        ("concurrency=0", ["'concurrency'", "-B concurrency=0", "an integer >= 1"]),  # hung forever
+        ("concurrency=-1", ["'concurrency'", "an integer >= 1"]),
+        ("timeout=nan", ["'timeout'", "-B timeout=nan", "a finite number > 0"]),
+        ("timeout=inf", ["'timeout'", "a finite number > 0"]),
+        ("timeout=abc", ["'timeout'", "a finite number > 0", "'abc'"]),
+        ("timeout=0", ["'timeout'", "> 0"]),
+        ("max_retries=-3", ["'max_retries'", "an integer >= 0"]),
+        ("backoff=inf", ["'backoff'", "a finite number >= 0"]),
+        ('extra_body={"model":', ["'extra_body'", "not valid JSON"]),
+        ("extra_body=model-B", ["'extra_body'", "a JSON object"]),
+        ("extra_body=" + "[" * 5000 + "]" * 5000, ["'extra_body'", "a JSON object"]),
+        ("extra_body={" + '"a":{' * 500 + "}" * 501, ["'extra_body'", "nested deeper than"]),
+    ],
+)
+def test_bad_backend_option_values_are_one_line_naming_the_option(
+    tmp_path: Path, option: str, needles: list[str]
+) -> None:
+    out = tmp_path / "out.jsonl"
+    judge = f"openai:m@http://127.0.0.1:{closed_port()}/v1"
+    done = autoj("compare", PAIRS, "-o", out, "-j", judge, "-B", option, "--no-cache", timeout=30)
+    one_error_line(done, 2, *needles)
+    assert not out.exists()
+
+
+def test_a_json_object_backend_option_is_taken_from_the_command_line() -> None:
+    config = JudgeConfig.load("openai:m@http://127.0.0.1:1/v1")
+    from autoj.backends.registry import parse_backend_options
+
+    options = parse_backend_options(config.judge, ['extra_body={"top_k": 5}', "timeout=2"])
+    assert options == {"extra_body": {"top_k": 5}, "timeout": 2.0}
+
+
+def test_python_keywords_are_checked_like_flags() -> None:
+    from autoj.backends.registry import create_backend
+
+    with pytest.raises(BackendOptionError, match=r"backend option 'concurrency': expected an integer >= 1"):
+        create_backend("openai:m@http://127.0.0.1:1/v1", concurrency=0)
+    with pytest.raises(ConfigError, match=r"'options.timeout': expected a finite number > 0"):
+        JudgeConfig(judge="openai:m@http://127.0.0.1:1/v1", options={"timeout": float("nan")})
+
+
+@pytest.mark.parametrize(
+    ("params", "needle"),
+    [
+        ("{temperature: .nan}", "'params.temperature': expected a finite number"),
+        ("{temperature: .inf}", "'params.temperature': expected a finite number"),
+        ("{top_p: .nan}", "'params.top_p': expected a finite number"),
+        ("{top_p: -.inf}", "'params.top_p': expected a finite number"),
+    ],
+)
+def test_nan_and_infinity_in_a_judge_file_name_the_line_and_key(
+    tmp_path: Path, params: str, needle: str
+) -> None:
+    judge = tmp_path / "judge.yaml"
+    judge.write_text(f"judge: fake\nparams: {params}\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    done = autoj("compare", PAIRS, "-o", out, "-j", judge, "--no-cache")
+    one_error_line(done, 2, f"{judge} line 2", needle)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_nan_generation_params_never_reach_results(value: float) -> None:
+    for name in ("temperature", "top_p"):
+        params = GenerationParams(**{name: value})  # type: ignore[arg-type]
+        with pytest.raises(ConfigError, match=f"'params.{name}': expected a finite number"):
+            JudgeConfig(judge="fake", params=params)
+        with pytest.raises(ConfigError, match=f"'params.{name}': expected a finite number"):
+            Judge("fake", params=params)
+
+
+def _fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+def _zero_link(path: Path) -> Path:
+    path.symlink_to("/dev/zero")
+    return path
+
+
+@pytest.mark.parametrize("make", [_fifo, _zero_link], ids=["fifo", "dev-zero"])
+def test_a_judge_file_or_catalog_that_is_no_regular_file_is_refused_at_once(
+    tmp_path: Path, make: object
+) -> None:
+    special = make(tmp_path / "judge.yaml")  # type: ignore[operator]
+    out = tmp_path / "out.jsonl"
+    started = time.monotonic()
+    done = autoj("compare", PAIRS, "-o", out, "-j", special, "--no-cache", timeout=30)
+    one_error_line(done, 2, "judge file", str(special), "not a regular file")
+    # the catalog is read even for `-j fake` (a catalog entry may be named like a backend)
+    done = autoj(
+        "compare",
+        PAIRS,
+        "-o",
+        out,
+        "-j",
+        "fake",
+        "--no-cache",
+        env={"AUTOJ_CATALOG": str(special)},
+        timeout=30,
+    )
+    one_error_line(done, 2, "AUTOJ_CATALOG", str(special), "not a regular file")
+    assert time.monotonic() - started < 25  # a reader blocked on the FIFO would hit the 30 s timeout
+    assert not out.exists()
+
+
+def _alias_bomb() -> str:
+    """Ten levels of nine aliases each: 9**10 strings once expanded, about 530 bytes of YAML."""
+    lines = ["judge: fake", "a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 10)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "needles"),
+    [
+        (_alias_bomb(), ["aliases expand to more than"]),
+        ("judge: fake\noptions: " + "[" * 5000 + "]" * 5000 + "\n", ["nested deeper than"]),
+        ("judge: fake\noptions: " + "{a: " * 150 + "1" + "}" * 150 + "\n", ["nested deeper than"]),
+    ],
+    ids=["alias-bomb", "deep-list", "deep-mapping"],
+)
+def test_hostile_yaml_is_refused_quickly(tmp_path: Path, text: str, needles: list[str]) -> None:
+    for where, env in (("judge", {}), ("catalog", {"AUTOJ_CATALOG": "SELF"})):
+        path = tmp_path / f"{where}.yaml"
+        path.write_text(
+            text if where == "judge" else "- name: x\n  " + text.replace("\n", "\n  "), encoding="utf-8"
+        )
+        args = ["-j", path] if where == "judge" else ["-j", "fake"]
+        env = {k: str(path) for k in env}
+        started = time.monotonic()
+        done = autoj("compare", PAIRS, "-o", tmp_path / "out.jsonl", *args, "--no-cache", env=env)
+        assert time.monotonic() - started < 30
+        one_error_line(done, 2, str(path), *needles)
+
+
+def test_the_safe_loader_bounds_depth_and_expansion() -> None:
+    assert load_yaml("a: [1, {b: 2}]", "x.yaml") == {"a": [1, {"b": 2}]}
+    assert load_json('{"a": [1, {"b": 2}]}', "answer") == {"a": [1, {"b": 2}]}
+    with pytest.raises(DocumentError, match=r"x\.yaml line 7: its aliases expand"):
+        load_yaml(_alias_bomb(), "x.yaml")
+    with pytest.raises(DocumentError, match=f"answer: nested deeper than {MAX_DEPTH}"):
+        load_json("[" * 100_000 + "]" * 100_000, "answer")  # a RecursionError in json itself
+    with pytest.raises(DocumentError, match="nested deeper than"):
+        load_json("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1), "answer")
+    with pytest.raises(DocumentError, match="contains itself"):
+        load_yaml("a: &a [*a]", "x.yaml")
+
+
+def test_serve_refuses_a_nan_timeout_and_a_token_that_can_never_match() -> None:
+    done = autoj("serve", "-j", "fake", "--timeout", "nan", timeout=30)
+    one_error_line(done, 2, "request_timeout_s", "positive finite")
+    done = autoj("serve", "-j", "fake", "--token", "two words", timeout=30)
+    one_error_line(done, 2, "the token", "spaces")
+    done = autoj("serve", "-j", "fake", env={"AUTOJ_SERVE_TOKEN": "tab\tinside"}, timeout=30)
+    one_error_line(done, 2, "$AUTOJ_SERVE_TOKEN", "spaces")
+
+
+# --- cause 8: resources are bounded ---------------------------------------------------------------
+
+
+class _Hostile(BaseHTTPRequestHandler):
+    """`mode` "drip": one byte of a valid answer every 0.5 s; "bomb": a 0.5 MB gzip body that
+    decodes to about half a gigabyte; "deep": JSON nested 100000 deep."""
+
+    mode = "drip"
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        if self.mode == "bomb":
+            body = BOMB
+            self.send_response(200)
+            self.send_header("Content-Encoding", "gzip")
+        else:
+            answer = {"choices": [{"text": "Rating: [[5]]", "finish_reason": "stop"}]}
+            body = json.dumps(answer).encode() if self.mode == "drip" else b"[" * 100_000 + b"]" * 100_000
+            self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.mode != "drip":
+            self.wfile.write(body)
+            return
+        try:
+            for byte in body:  # ~30 s for the whole answer: far past any timeout given below
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.5)
+        except OSError:
+            return
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+BOMB = gzip.compress(b"0" * (512 * 2**20), compresslevel=9)  # about 0.5 MB on the wire
+
+
+@pytest.fixture
+def hostile() -> Iterator[type[_Hostile]]:
+    handler = type("Hostile", (_Hostile,), {})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    handler.url = f"http://127.0.0.1:{server.server_address[1]}/v1"  # type: ignore[attr-defined]
+    yield handler
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_timeout_bounds_the_whole_request_against_a_dripping_server(
+    tmp_path: Path, hostile: type[_Hostile]
+) -> None:
+    hostile.mode = "drip"
+    out = tmp_path / "out.jsonl"
+    started = time.monotonic()
+    done = autoj(
+        "rate", ROOT / "examples" / "singles.jsonl", "-o", out, "-j", f"openai:m@{hostile.url}",  # type: ignore[attr-defined]
+        "-B", "timeout=2", "-B", "max_retries=0", "--no-cache", "--limit", "2", timeout=120,
+    )  # fmt: skip
+    wall = time.monotonic() - started
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "no complete answer within the 2s timeout" in done.stderr
+    assert wall < 15, wall  # the whole answer takes ~30 s to drip
+
+
+def test_a_gzip_bomb_answer_is_refused_with_bounded_memory(hostile: type[_Hostile]) -> None:
+    hostile.mode = "bomb"
+    assert len(BOMB) < 600_000
+    script = (
+        "import resource, sys\n"
+        "from autoj.backends.openai import OpenAIBackend\n"
+        "from autoj.types import GenerationParams, Prompt\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        f"backend = OpenAIBackend('m', base_url={hostile.url!r}, max_retries=0)\n"  # type: ignore[attr-defined]
+        "[done] = backend.generate_sync([Prompt(text='hi')], GenerationParams())\n"
+        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(done.error); print((after - before) // 1024)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert run.returncode == 0, run.stderr
+    error, grown_mib = run.stdout.strip().splitlines()
+    assert f"larger than {MAX_ANSWER_BYTES // 2**20} MiB once decoded" in error
+    assert int(grown_mib) < 2 * MAX_ANSWER_BYTES // 2**20, grown_mib  # was 1.27 GB
+
+
+def test_a_deeply_nested_answer_fails_that_judgment_only(hostile: type[_Hostile]) -> None:
+    hostile.mode = "deep"
+    backend = OpenAIBackend("m", base_url=hostile.url, max_retries=0)  # type: ignore[attr-defined]
+    [done] = backend.generate_sync([Prompt(text="hi")], GenerationParams())
+    assert done.error is not None and "nested deeper than" in done.error
+
+
+def test_one_large_rank_leaves_room_for_other_clients() -> None:
+    """A pairwise rank of 32 candidates (496 pairs) used to fill the queue: 20 small requests
+    sent while it runs all got 429. It now holds at most half the slots."""
+    judge = Judge(FakeBackend(delay=0.02))
+    settings = ServeSettings(judge="fake", max_pending=256)
+    with serve_in_thread(create_app(judge, settings)) as url:
+        big = {
+            "query": "Which is best?",
+            "candidates": [f"answer {n}" for n in range(32)],
+            "method": "pairwise",
+        }
+
+        def rank() -> httpx.Response:
+            return httpx.post(f"{url}/v1/rank", json=big, timeout=300)
+
+        result: list[httpx.Response] = []
+        thread = threading.Thread(target=lambda: result.append(rank()))
+        thread.start()
+        deadline = time.monotonic() + 30
+        while httpx.get(f"{url}/healthz").json()["pending"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert httpx.get(f"{url}/healthz").json()["pending"] == 128
+        small = {"pairs": [{"query": "q", "response_1": "a", "response_2": "b"}]}
+        statuses = [httpx.post(f"{url}/v1/compare", json=small, timeout=60).status_code for _ in range(20)]
+        thread.join()
+    judge.close()
+    assert statuses == [200] * 20
+    assert result[0].status_code == 200 and len(result[0].json()["pairs"]) == 496
+
+
+# --- cause 9: the service's statuses and auth -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def services() -> Iterator[dict[str, str]]:
+    with (
+        serve_in_thread(
+            create_app(JudgeConfig(judge="fake", protocol="chat+criteria", cache=False))
+        ) as criteria,
+        serve_in_thread(
+            create_app(JudgeConfig(judge="fake", protocol="prometheus", cache=False))
+        ) as prometheus,
+        serve_in_thread(
+            create_app(
+                JudgeConfig(judge="fake", cache=False), ServeSettings(judge="fake", token="s3cret-token")
+            )
+        ) as guarded,
+    ):
+        yield {"criteria": criteria, "prometheus": prometheus, "guarded": guarded}
+
+
+@pytest.mark.parametrize("scenario", ["../../etc/passwd", "no-such-scenario"])
+def test_an_unknown_scenario_is_the_clients_mistake(
+    services: dict[str, str], scenario: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    pair = {"query": "q", "response_1": "a", "response_2": "b", "scenario": scenario}
+    answer = httpx.post(f"{services['criteria']}/v1/compare", json={"pairs": [pair]})
+    assert answer.status_code == 422, answer.text
+    assert f"unknown scenario {scenario!r}" in answer.json()["error"]
+    assert "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize("rubric", ["Is it helpful? (no score lines)", "[c]\nScore 1: bad\nScore 5: good"])
+def test_a_rubric_that_does_not_fit_the_protocol_is_422(
+    services: dict[str, str], rubric: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    item = {"query": "q", "response": "a", "rubric": rubric}
+    answer = httpx.post(f"{services['prometheus']}/v1/rate", json={"items": [item]})
+    assert answer.status_code == 422, answer.text
+    assert "rubric" in answer.json()["error"] or "score" in answer.json()["error"]
+    assert "Traceback" not in caplog.text
+
+
+def test_two_authorization_headers_are_refused(services: dict[str, str]) -> None:
+    url = f"{services['guarded']}/v1/models"
+    good, bad = ("Authorization", "Bearer s3cret-token"), ("Authorization", "Bearer wrong")
+    assert httpx.get(url, headers=[good]).status_code == 200
+    for headers in ([bad, good], [good, bad], [good, good]):
+        answer = httpx.get(url, headers=headers)
+        assert answer.status_code == 400
+        assert "one Authorization header" in answer.json()["error"]
