@@ -57,6 +57,7 @@ def _register() -> None:
         judge_cmds,  # noqa: F401
         judges_diff_cmds,  # noqa: F401
         pipeline_cmds,  # noqa: F401
+        plan_cmds,  # noqa: F401
         rank_cmds,  # noqa: F401
         report_cmds,  # noqa: F401
         scenario_cmds,  # noqa: F401
