@@ -123,4 +123,6 @@ def test_bradley_terry_on_the_public_alpacaeval_models() -> None:
     models = [s for s in ranking.strengths if s.model != ranking.reference]
     assert len(models) == 20
     assert spearmanr([s.score for s in models], [published[s.model] for s in models]).statistic > 0.99
+    for s in models:  # against the reference alone, the BT score is the win rate
+        assert s.score == pytest.approx(published[s.model], abs=0.05), s.model
     assert ranking.separability is not None and ranking.separability > 0.7

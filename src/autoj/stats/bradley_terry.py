@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import minimize
 
-#: Strength of the ridge on model strengths (per battle); small enough not to move a fitted
-#: score, large enough to keep an undefeated model's strength finite.
-RIDGE = 1e-4
+#: Strength of the ridge on model strengths (absolute, not per battle): against the curvature of
+#: a model's likelihood (battles x p(1 - p), tens to hundreds) it moves no fitted score, yet an
+#: undefeated model's strength stays finite (about log(battles / 0.02)).
+RIDGE = 1e-2
 ROUNDS = 100
 LEVEL = 0.95
 STYLE_FEATURES = ("length", "headers", "list_items", "bold")
@@ -112,7 +113,7 @@ def _loss(
     logit = design @ coef
     p = np.exp(-np.logaddexp(0.0, -logit))
     loss = float(weight @ (np.logaddexp(0.0, logit) - outcome * logit))
-    ridge = RIDGE * float(weight.sum())
+    ridge = RIDGE
     loss += ridge * float(coef[:n_models] @ coef[:n_models])
     gradient = design.T @ (weight * (p - outcome))
     gradient[:n_models] += 2 * ridge * coef[:n_models]
