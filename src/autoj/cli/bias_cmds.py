@@ -1,4 +1,5 @@
-"""`autoj bias`: a judge's position, length and style biases in any pairwise results."""
+"""`autoj bias`: a judge's position, length and style biases in any pairwise results; `autoj probe`:
+how often changes that leave quality alone flip its verdicts."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from autoj.cli.main import app
-from autoj.cli.options import JsonOpt
+from autoj.cli.options import JsonOpt, LimitOpt, OverwriteOpt, judge_options
 from autoj.errors import AutojError
+from autoj.io.items import FieldMap
+from autoj.io.outputs import check_output
+from autoj.judges.config import JudgeConfig
 
 
 def bias_table(data: dict[str, Any], title: str) -> Table:
@@ -82,3 +86,60 @@ def bias(
     Console(width=max(Console().width, 120)).print(
         bias_table(panel.to_dict(), f"biases of {name} ({panel.n} pairs)")
     )
+
+
+@app.command()
+@judge_options(without=("both_orders",))
+def probe(
+    data: Annotated[
+        Path, typer.Argument(metavar="DATA", help="pairs to probe (query, response 1, response 2)")
+    ],
+    *,
+    config: JudgeConfig,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="results JSONL (the pairs and their copies); resumed when it exists"
+        ),
+    ] = Path("probe-results.jsonl"),
+    overwrite: OverwriteOpt = False,
+    limit: LimitOpt = None,
+    seed: Annotated[int, typer.Option(help="seed of the --limit sample and the bootstrap")] = 0,
+    query_field: Annotated[str, typer.Option(help="input field of the query")] = "prompt",
+    response_1_field: Annotated[str, typer.Option(help="input field of response 1")] = "response 1",
+    response_2_field: Annotated[str, typer.Option(help="input field of response 2")] = "response 2",
+    id_field: Annotated[str, typer.Option(help="input field of the item id (default: line number)")] = "id",
+    as_json: JsonOpt = False,
+) -> None:
+    """Judge counterfactual copies of each pair (the two swapped, the loser padded with filler, the
+    winner's markdown stripped) and report how often each flips the verdict."""
+    from autoj.bench.data import load_pairs
+    from autoj.bench.sampling import stratified_sample
+    from autoj.trust.probe import run_probe
+
+    fields = FieldMap(
+        query=query_field, response_1=response_1_field, response_2=response_2_field, id=id_field
+    )
+    items = load_pairs(data, fields, require_labels=False)
+    chosen = stratified_sample(items, lambda item: item.scenario or "", limit=limit, seed=seed)
+    path = check_output(output, [data])
+    report = run_probe(chosen, config, path, overwrite=overwrite, seed=seed)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    table = Table(title=f"verdict flips of {report.judge} on {report.pairs} pairs (results in {path})")
+    for name in ("probe", "flipped", "95% CI", "pairs probed"):
+        table.add_column(name, justify="left" if name == "probe" else "right")
+    for name, share in report.flips.items():
+        interval = "-" if share.ci is None else f"[{100 * share.ci.low:.1f}, {100 * share.ci.high:.1f}]"
+        value = "-" if share.value is None else f"{100 * share.value:.1f}%"
+        table.add_row(PROBE_NAMES[name], value, interval, str(share.n))
+    Console().print(table)
+
+
+#: How each probe reads in the table.
+PROBE_NAMES = {
+    "swapped": "the two responses swapped",
+    "padded": "the non-preferred response padded with filler",
+    "plain": "the preferred response's markdown stripped",
+}

@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from autoj.stats.metrics import (
     Interval,
@@ -50,10 +51,15 @@ def _parser() -> MarkdownIt:
     return MarkdownIt("commonmark").enable("table")
 
 
+def markdown_tokens(text: str) -> list[Token]:
+    """`text` parsed as CommonMark with tables (block tokens; inline ones are their children)."""
+    return _parser().parse(text)
+
+
 def markdown_elements(text: str) -> int:
     """How many markdown elements `text` renders to (plain prose: 0)."""
     count = 0
-    for token in _parser().parse(text):
+    for token in markdown_tokens(text):
         count += token.type in MARKDOWN_ELEMENTS
         count += sum(child.type in MARKDOWN_ELEMENTS for child in token.children or ())
     return count
