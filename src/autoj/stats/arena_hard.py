@@ -68,29 +68,64 @@ def game_battles(
     return [Battle(baseline, model, instruction, outcome)] * (weight if strong else 1)
 
 
-def elo_ratings(battles: Sequence[Battle], baseline: str) -> dict[str, float]:
-    """show_result.compute_mle_elo: Bradley-Terry strengths on the Elo scale, the baseline at 1000."""
-    from sklearn.linear_model import LogisticRegression
+@dataclass(frozen=True)
+class _Battles:
+    """The battles as arrays: each side's model index and the outcome for `model_a`."""
 
-    models = list(dict.fromkeys([b.model_a for b in battles] + [b.model_b for b in battles]))
-    column = {m: n for n, m in enumerate(models)}
-    n = len(battles)
-    x = np.zeros((2 * n, len(models)))
-    rows = np.arange(2 * n)
-    x[rows, np.array([column[b.model_a] for b in battles] * 2)] = +math.log(BASE)
-    x[rows, np.array([column[b.model_b] for b in battles] * 2)] = -math.log(BASE)
-    outcome = np.array([b.outcome for b in battles] * 2)
-    y = (outcome == 1.0).astype(float)
+    models: list[str]
+    a: np.ndarray
+    b: np.ndarray
+    outcome: np.ndarray
+
+    @classmethod
+    def of(cls, battles: Sequence[Battle]) -> _Battles:
+        models = list(dict.fromkeys([b.model_a for b in battles] + [b.model_b for b in battles]))
+        column = {m: n for n, m in enumerate(models)}
+        return cls(
+            models,
+            np.array([column[b.model_a] for b in battles], dtype=int),
+            np.array([column[b.model_b] for b in battles], dtype=int),
+            np.array([b.outcome for b in battles], dtype=float),
+        )
+
+
+def _fit(battles: _Battles, picks: np.ndarray, baseline: str) -> dict[str, float]:
+    """show_result.compute_mle_elo on the picked battles: Elo-scaled strengths, the baseline at 1000.
+
+    Their design has one row per battle copy; rows that repeat (the same two models, the same
+    label) are fitted once with their count as the sample weight, which is the same likelihood,
+    so a fit over thousands of battles takes a few rows.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
+
+    n = len(picks)
+    a, b, outcome = (np.tile(values[picks], 2) for values in (battles.a, battles.b, battles.outcome))
+    y = (outcome == 1.0).astype(int)
     tie = outcome == 0.5
     tie[n:] = False  # one tie = a win for A in the first copy, for B in the second
-    y[tie] = 1.0
+    y[tie] = 1
+    size = len(battles.models)
+    counted = np.bincount((a * size + b) * 2 + y, minlength=size * size * 2)
+    keys = np.flatnonzero(counted)
+    rows, counts = np.stack([keys // 2 // size, keys // 2 % size, keys % 2], axis=1), counted[keys]
+    present = sorted(set(rows[:, 0]) | set(rows[:, 1]))  # their models: those of these battles
+    column = {m: n for n, m in enumerate(present)}
+    x = np.zeros((len(rows), len(present)))
+    x[np.arange(len(rows)), [column[m] for m in rows[:, 0]]] = +math.log(BASE)
+    x[np.arange(len(rows)), [column[m] for m in rows[:, 1]]] = -math.log(BASE)
     # their penalty=None, spelt as scikit-learn 1.8+ asks (no penalty = an infinite C)
     fit = LogisticRegression(fit_intercept=False, C=np.inf, tol=1e-8)
-    fit.fit(x, y)
-    ratings = SCALE * fit.coef_[0] + INIT_RATING
-    if baseline in column:
-        ratings += INIT_RATING - ratings[column[baseline]]
-    return dict(zip(models, (float(r) for r in ratings), strict=True))
+    with threadpool_limits(1):  # tiny matrices: a busy machine's BLAS threads only cost
+        fit.fit(x, rows[:, 2], sample_weight=counts.astype(float))
+    ratings = dict(zip((battles.models[m] for m in present), SCALE * fit.coef_[0] + INIT_RATING, strict=True))
+    shift = INIT_RATING - ratings[baseline] if baseline in ratings else 0.0
+    return {model: float(rating + shift) for model, rating in ratings.items()}
+
+
+def elo_ratings(battles: Sequence[Battle], baseline: str) -> dict[str, float]:
+    """Bradley-Terry strengths on the Elo scale by maximum likelihood, the baseline at 1000."""
+    return _fit(_Battles.of(battles), np.arange(len(battles)), baseline)
 
 
 def win_probability(rating: float, baseline_rating: float = INIT_RATING) -> float:
@@ -104,17 +139,15 @@ def arena_hard_scores(
     """Every model's score against the baseline, with the bootstrap 95% interval."""
     if not battles:
         return {}
-    point = elo_ratings(battles, baseline)
+    table = _Battles.of(battles)
+    point = _fit(table, np.arange(len(battles)), baseline)
     rng = np.random.RandomState(seed)  # pandas' sample(replace=True) draws with RandomState.choice
     samples: dict[str, list[float]] = {m: [] for m in point}
     for _ in range(rounds):
-        picks = rng.choice(len(battles), size=len(battles), replace=True)
-        resampled = elo_ratings([battles[i] for i in picks], baseline)
+        resampled = _fit(table, rng.choice(len(battles), size=len(battles), replace=True), baseline)
         for model, values in samples.items():
             values.append(resampled.get(model, math.nan))
-    counts: dict[str, int] = {}
-    for battle in battles:
-        counts[battle.model_b] = counts.get(battle.model_b, 0) + 1
+    counts = np.bincount(table.b, minlength=len(table.models))
     scores = {}
     for model, rating in point.items():
         if model == baseline:
@@ -126,6 +159,6 @@ def arena_hard_scores(
             win_probability(float(low)),
             win_probability(float(high)),
             rating,
-            counts.get(model, 0),
+            int(counts[table.models.index(model)]),
         )
     return scores
