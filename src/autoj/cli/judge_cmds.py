@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from autoj.backends.registry import backend_entries
+from autoj.cli.group_views import GroupedFigures, grouped_figures
 from autoj.cli.main import app
 from autoj.cli.options import (
     DEFAULT_FIELDS,
@@ -57,18 +58,25 @@ class OnInvalid(str, Enum):
     skip = "skip"
 
 
+GroupByOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--group-by",
+        help="an input field to group the figures by, with its raw values (e.g. your own category column)",
+    ),
+]
 OnInvalidOpt = Annotated[OnInvalid, typer.Option(help="fail (before any model call) or skip invalid records")]
 AllowEmptyOpt = Annotated[
     bool, typer.Option("--allow-empty", help="accept empty responses (a model that answered nothing)")
 ]
 
 
-def _print_summary(summary: RunSummary, as_json: bool) -> None:
+def _print_summary(summary: RunSummary, as_json: bool, groups: GroupedFigures | None = None) -> None:
     """The run's figures and what its judgments say; loud lines for a degenerate judge and for
     items that got no judgment (the command then exits 1)."""
     tally = summary.tally
     if as_json:
-        console.print_json(json.dumps(summary.to_dict()))
+        console.print_json(json.dumps({**summary.to_dict(), **(groups.to_json() if groups else {})}))
     else:
         err_console.print(
             f"[bold]{summary.judged}[/] judged, {summary.already_done} already in {summary.output}, "
@@ -80,6 +88,8 @@ def _print_summary(summary: RunSummary, as_json: bool) -> None:
         )
         for line in _judgment_lines(tally):
             err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+        if groups is not None:
+            groups.show(console)
     for warning in tally.warnings:
         err_console.print(f"[bold red]WARNING: {escape(warning)}[/]", soft_wrap=True)
     if summary.backend_errors:
@@ -193,6 +203,7 @@ def _judge_file(
     allow_empty: bool,
     labels: LabelMap | None = None,
     rubric: str | None = None,
+    group_by: str | None = None,
 ) -> None:
     if output is None:
         raise AutojError("name an output file with -o OUT.jsonl (results stream there as they finish)")
@@ -216,7 +227,8 @@ def _judge_file(
         summary = judge.run(
             run_to_file(judge.engine(), selected, output, overwrite=overwrite, inputs=[input_path])
         )
-    _print_summary(summary, as_json)
+    grouped = grouped_figures(output, {item.id for item in selected}, group_by) if group_by else None
+    _print_summary(summary, as_json, grouped)
     if not summary.complete:
         raise typer.Exit(1)
 
@@ -249,6 +261,7 @@ def compare(
     allow_empty: AllowEmptyOpt = False,
     overwrite: OverwriteOpt = False,
     limit: LimitOpt = None,
+    group_by: GroupByOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Compare two responses per item: which is better, or a tie, with the judge's reasons."""
@@ -288,6 +301,7 @@ def compare(
         allow_empty,
         labels,
         rubric,
+        group_by,
     )
 
 
@@ -305,7 +319,13 @@ def rate(
     id_field: Annotated[str, typer.Option(help="input field of the item id")] = "id",
     scenario_field: Annotated[str, typer.Option(help="input field of the scenario")] = "scenario",
     reference_field: Annotated[
-        str, typer.Option(help="input field of a known score of the response (not a reference answer)")
+        str,
+        typer.Option(
+            "--reference-field",
+            "--reference-score-field",
+            help="input field of a known score of the response (not a reference answer): ratings are "
+            "correlated with it",
+        ),
     ] = "score",
     reference_answer_field: ReferenceAnswerFieldOpt = DEFAULT_FIELDS.reference_answer,
     rubric_field: RubricFieldOpt = DEFAULT_FIELDS.rubric,
@@ -315,6 +335,7 @@ def rate(
     allow_empty: AllowEmptyOpt = False,
     overwrite: OverwriteOpt = False,
     limit: LimitOpt = None,
+    group_by: GroupByOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Critique one response per item and rate it 1-10."""
@@ -349,6 +370,7 @@ def rate(
         as_json,
         allow_empty,
         rubric=rubric,
+        group_by=group_by,
     )
 
 
