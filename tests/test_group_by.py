@@ -103,3 +103,42 @@ def test_category_table_from_prometheus_vicuna_ratings(tmp_path: Path) -> None:
     assert sum(g["n"] for g in groups.values()) == len(rows)
     figures = by_group(read_results(out), "category")
     assert [f.group for f in figures] == sorted(expected)
+
+
+def test_evaluate_groups_win_rates_by_the_users_column(tmp_path: Path) -> None:
+    """A judged run and an annotation file, grouped by a `category` column: its raw values
+    (coding, math, fermi) are the groups, not Auto-J's, and the board says which column it is."""
+    categories = ["coding"] * 12 + ["math"] * 10 + ["fermi"] * 3
+
+    def outputs(name: str, model: str, words: int) -> Path:
+        rows = [
+            {"instruction": f"Task {i}", "output": f"{model} {i} " * (1 + (i * words) % 5),
+             "generator": model, "category": c}
+            for i, c in enumerate(categories)
+        ]  # fmt: skip
+        path = tmp_path / name
+        path.write_text(json.dumps(rows), encoding="utf-8")
+        return path
+
+    done = autoj(
+        "evaluate", str(outputs("a.json", "model-a", 2)), "--reference", str(outputs("r.json", "base", 3)),
+        "-j", "fake", "-o", str(tmp_path / "r.jsonl"), "--group-by", "category", "--json", "--no-ranking",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (row,) = json.loads(done.stdout)["leaderboard"]
+    assert set(row["scenario_groups"]) == {"coding", "fermi", "math"} and row["group_field"] == "category"
+    assert row["scenario_groups"]["coding"]["n"] == 12 and row["scenario_groups"]["fermi"]["ci_low"] is None
+    annotations = tmp_path / "m.j.json"
+    annotations.write_text(
+        json.dumps(
+            [
+                {"instruction": f"q{i}", "output_1": "r", "output_2": "m", "generator_1": "base",
+                 "generator_2": "m", "preference": 1.0 + (i % 2), "category": c}
+                for i, c in enumerate(categories)
+            ]
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    scored = autoj("evaluate", "--annotations", str(annotations), "--group-by", "category", "--no-ranking")
+    assert scored.returncode == 0, scored.stderr
+    assert "win rate by category" in scored.stdout and "fermi" in scored.stdout

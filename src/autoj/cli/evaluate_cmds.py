@@ -90,7 +90,8 @@ def _groups_table(rows: list[LeaderboardRow]) -> Table | None:
     groups = sorted({g for r in rows for g in r.scenario_groups}, key=lambda g: (g in doubtful, g))
     if not groups:
         return None
-    table = Table(title="win rate by scenario group (n)")
+    by = next((r.group_field for r in rows if r.group_field), "")
+    table = Table(title=f"win rate by {by or 'scenario group'} (n)")
     table.add_column("model", no_wrap=True)
     for group in groups:
         header = f"{group}\n({NOT_RELIABLE})" if group in doubtful else group
@@ -206,6 +207,14 @@ def evaluate(
     classify: Annotated[
         bool, typer.Option("--scenarios/--no-scenarios", help="classify instructions without a scenario")
     ] = True,
+    group_by: Annotated[
+        str | None,
+        typer.Option(
+            "--group-by",
+            help="group win rates by this field's raw values (your own category column) instead of "
+            "Auto-J's 8 scenario groups",
+        ),
+    ] = None,
     instruction_difficulty: Annotated[
         str,
         typer.Option(
@@ -238,6 +247,8 @@ def evaluate(
         _check_board(leaderboard, inputs)
     summary: dict[str, object] = {}
     groups: dict[str, list[Comparison]] = {}
+    if group_by is not None:
+        scenario_field, classify = group_by, False  # the user's column, as it is
     if annotations:
         rows, groups = _score_annotations(
             outputs,
@@ -246,6 +257,7 @@ def evaluate(
             difficulty=instruction_difficulty or "auto",
             gamed=gamed_annotations,
             classify=classify,
+            group_field=group_by,
         )
     else:
         if both_orders is None and mode is Mode.pairwise:
@@ -266,6 +278,7 @@ def evaluate(
             gamed=gamed_annotations,
             classify=classify,
             bench=judge_bench,
+            group_field=group_by,
         )
         rows, summary = run.rows, run.summary
         if mode is Mode.pairwise:
@@ -297,6 +310,7 @@ def _score_annotations(
     difficulty: str,
     gamed: str | None,
     classify: bool,
+    group_field: str | None,
 ) -> tuple[list[LeaderboardRow], dict[str, list[Comparison]]]:
     """Annotations mode: score judgments made elsewhere, one row per model."""
     from autoj.evaluate import annotations as scoring
@@ -305,8 +319,13 @@ def _score_annotations(
         raise AutojError(
             "--annotations FILE... scores judgments made elsewhere: give the files, no --reference"
         )
-    groups = scoring.load_annotation_groups(files, name_from=name_from.value)
-    return scoring.score_groups(groups, difficulty=difficulty, gamed=gamed, classify=classify), groups
+    groups = scoring.load_annotation_groups(
+        files, name_from=name_from.value, group_field=group_field or "scenario"
+    )
+    rows = scoring.score_groups(
+        groups, difficulty=difficulty, gamed=gamed, classify=classify, group_field=group_field
+    )
+    return rows, groups
 
 
 def _judge_outputs(
@@ -325,6 +344,7 @@ def _judge_outputs(
     gamed: str | None,
     classify: bool,
     bench: Path | None,
+    group_field: str | None,
 ) -> EvaluationRun:
     """Judging mode: load every model's outputs (and the reference's) and judge them."""
     from autoj.data.benchmarks import reference_file
@@ -356,6 +376,7 @@ def _judge_outputs(
         gamed=gamed,
         classify=classify,
         bench=bench,
+        group_field=group_field,
     )
 
 

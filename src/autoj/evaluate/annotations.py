@@ -26,13 +26,15 @@ def model_name_of_file(path: Path) -> str:
 
 
 def load_annotation_groups(
-    paths: Sequence[str | Path], name_from: NameFrom = "generator"
+    paths: Sequence[str | Path], name_from: NameFrom = "generator", group_field: str = "scenario"
 ) -> dict[str, list[Comparison]]:
     """Every file's comparisons, grouped by model; a model in two files is an error."""
     groups: dict[str, list[Comparison]] = {}
     for path in map(Path, paths):
         name = model_name_of_file(path) if name_from == "file" else None
-        for model, comparisons in by_model(read_annotations(path, model=name)).items():
+        for model, comparisons in by_model(
+            read_annotations(path, model=name, group_field=group_field)
+        ).items():
             if model in groups:
                 raise AutojError(f"{path}: model {model!r} is annotated in two files; give each once")
             groups[model] = comparisons
@@ -49,6 +51,7 @@ def score_groups(
     judge: str | None = None,
     context: Mapping[str, Sequence[Comparison]] | None = None,
     order: Sequence[str] | None = None,
+    group_field: str | None = None,
 ) -> list[LeaderboardRow]:
     """One row per model, the length control set up once over all of them; with scenarios (given,
     or from the classifier when `classify`), each row has its scenario-group profile.
@@ -79,6 +82,7 @@ def score_groups(
             elapsed_s=round(sum(c.seconds or 0.0 for c in comparisons), 3),
         )
         if any(c.scenario for c in comparisons):
-            row.scenario_groups = group_profile(comparisons)
+            row.scenario_groups = group_profile(comparisons, raw=group_field is not None)
+            row.group_field = group_field or ""
         rows.append(row)
     return sorted(rows, key=lambda r: r.sort_key)

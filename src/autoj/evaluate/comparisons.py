@@ -48,7 +48,16 @@ def _number(value: object) -> float | None:
     return None if number != number else number  # NaN is a missing preference
 
 
-def read_annotations(path: str | Path, model: str | None = None) -> list[Comparison]:
+def _text(value: object) -> str | None:
+    """A grouping value as text (a number or a flag too: a user's column holds any of them)."""
+    if value is None or isinstance(value, dict | list) or value == "":
+        return None
+    return str(value)
+
+
+def read_annotations(
+    path: str | Path, model: str | None = None, group_field: str = "scenario"
+) -> list[Comparison]:
     """Comparisons of an alpaca_eval annotation file (`output_1` = reference, `output_2` = model).
 
     Every record must have the fields alpaca_eval writes; a bad one is reported with its
@@ -82,7 +91,7 @@ def read_annotations(path: str | Path, model: str | None = None) -> list[Compari
                 reference_output=record["output_1"],
                 model_output=record["output_2"],
                 preference=preference,
-                scenario=record.get("scenario") if isinstance(record.get("scenario"), str) else None,
+                scenario=_text(record.get(group_field)),
                 price=_number(record.get("price_per_example")),
                 seconds=_number(record.get("time_per_example")),
                 judge=record.get("annotator") if isinstance(record.get("annotator"), str) else None,

@@ -86,6 +86,7 @@ class LeaderboardRow:
     updated: str = ""
     judge_config: dict[str, Any] = field(default_factory=dict)
     scenario_groups: dict[str, Any] = field(default_factory=dict)
+    group_field: str = ""  # the user's column `scenario_groups` is by; empty: Auto-J's groups
     reliability: dict[str, Any] = field(default_factory=dict)
     category_scores: dict[str, Any] = field(default_factory=dict)
 

@@ -191,6 +191,7 @@ def evaluate_outputs(
     gamed: str | None = None,
     classify: bool = True,
     bench: str | Path | None = None,
+    group_field: str | None = None,
 ) -> EvaluationRun:
     """Judge every model's outputs (against `reference` in pairwise mode) and score the rows.
 
@@ -238,6 +239,7 @@ def evaluate_outputs(
             classify=False,
             evaluation="pairwise",
             judge=name,
+            group_field=group_field,
         )
     else:
         rows = rating_rows(results, name)

@@ -13,6 +13,7 @@ from dataclasses import replace
 from autoj.bench.grouping import UNKNOWN, taxonomy_group_of
 from autoj.evaluate.comparisons import Comparison
 from autoj.stats.metrics import bootstrap_ci
+from autoj.stats.paired import MIN_N
 from autoj.stats.winrate import clean_preferences
 
 
@@ -38,10 +39,12 @@ def with_scenarios(groups: Mapping[str, Sequence[Comparison]]) -> dict[str, list
 
 
 def group_profile(
-    comparisons: Sequence[Comparison], seed: int = 0
+    comparisons: Sequence[Comparison], seed: int = 0, raw: bool = False
 ) -> dict[str, dict[str, float | int | None]]:
-    """Win rate per scenario group with its count and a 95% bootstrap interval (percent)."""
-    group_of = taxonomy_group_of()
+    """Win rate per scenario group with its count and a 95% bootstrap interval (percent); `raw`
+    groups by the values as given (a user's own column) instead of Auto-J's 8 groups. Under 10
+    comparisons a group has no interval."""
+    group_of = (lambda name: name) if raw else taxonomy_group_of()
     by_group: dict[str, list[float | None]] = defaultdict(list)
     for comparison in comparisons:
         by_group[group_of(comparison.scenario) if comparison.scenario else UNKNOWN].append(
@@ -50,7 +53,7 @@ def group_profile(
     profile: dict[str, dict[str, float | int | None]] = {}
     for group in sorted(by_group):
         values = clean_preferences(by_group[group]) - 1.0
-        interval = bootstrap_ci(list(values), seed=seed)
+        interval = bootstrap_ci(list(values), seed=seed) if values.size >= MIN_N else None
         profile[group] = {
             "n": int(values.size),
             "win_rate": float(values.mean() * 100) if values.size else None,

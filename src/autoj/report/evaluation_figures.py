@@ -100,8 +100,9 @@ def group_heatmap(rows: Sequence[LeaderboardRow], excluded: Collection[str] = ()
             hovertemplate="%{y} on %{x}: %{z:.1f}%<extra></extra>",
         )
     )
+    by = next((r.group_field for r in rows if r.group_field), "scenario group")
     fig.update_layout(
-        title="Win rate by scenario group (%, count in brackets)",
+        title=f"Win rate by {by} (%, count in brackets)",
         **{**_LAYOUT, "height": max(300, 90 + 45 * len(rows)), "showlegend": False},
     )
     fig.update_yaxes(autorange="reversed")
