@@ -45,6 +45,7 @@ from autoj.protocols.base import OPTIONAL_INPUTS
 from autoj.protocols.rubrics import to_rubric
 from autoj.run.judge import Judge
 from autoj.run.runner import RunSummary, Tally, run_to_file
+from autoj.stats.figures import name_of
 from autoj.types import Item, Message, PairItem, Rubric, SingleItem, check_history, messages_from
 
 console = Console()
@@ -102,18 +103,27 @@ def _print_summary(summary: RunSummary, as_json: bool, groups: GroupedFigures | 
 
 
 def _judgment_lines(tally: Tally) -> list[str]:
-    """Verdict or rating counts, with agreement and consistency when known."""
+    """Verdict or rating counts, and the pairwise figures (named as in autoj.stats.figures)."""
     lines = []
     if tally.verdicts:
         counts = ", ".join(
             f"{v} {tally.verdicts[v]}" for v in ("response_1", "response_2", "tie") if v in tally.verdicts
         )
-        extra = []
-        if tally.agreement is not None:
-            extra.append(f"agreement with human labels {tally.agreement:.1%} of {tally.labelled}")
-        if tally.consistency is not None:
-            extra.append(f"consistent across orders {tally.consistency:.1%} of {tally.both_orders}")
-        lines.append(f"verdicts: {counts}" + (f" ({'; '.join(extra)})" if extra else ""))
+        lines.append(
+            f"verdicts: {counts}" + (" (an order flip is a tie)" if tally.figures.both_orders else "")
+        )
+    figures = tally.figures
+    shown = [
+        (key, value, of)
+        for key, value, of in (
+            ("agreement", figures.agreement, f"{figures.labelled} labelled pairs"),
+            ("consistency", figures.consistency, f"{figures.both_orders} pairs in both orders"),
+            ("tie_rate", figures.tie_rate, f"{figures.judgments} judgments"),
+        )
+        if value is not None
+    ]
+    if shown:
+        lines.append("; ".join(f"{name_of(key)} {value:.1%} of {of}" for key, value, of in shown))
     if tally.ratings:
         ordered = sorted(tally.ratings.items(), key=lambda kv: float(kv[0]))
         total = sum(tally.ratings.values())

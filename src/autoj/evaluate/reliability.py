@@ -18,10 +18,11 @@ from typing import Any
 from autoj.errors import AutojError
 from autoj.io.results import Result, read_results
 from autoj.judges.config import JudgeConfig
-from autoj.stats.metrics import length_bias, share_of
+from autoj.stats.figures import outcomes_of, pair_figures
+from autoj.stats.metrics import length_bias
 from autoj.trust.bias import panel_of_results
 from autoj.trust.trustmap import NOT_RELIABLE
-from autoj.types import PairItem, Verdict
+from autoj.types import PairItem
 
 #: Below this share of both-order agreement, or above this share for one position, a judge's
 #: verdicts say where a response was shown, not which is better.
@@ -53,23 +54,15 @@ class Reliability:
 
 
 def run_figures(results: Sequence[Result]) -> tuple[int, float | None, float | None, float | None]:
-    """(pairs, consistency, "Response 1" share of every presented verdict, longer-wins share of
-    the non-tie final verdicts) of pairwise results."""
+    """(pairs, consistency, Response 1 share, longer-wins share of the non-tie final verdicts) of
+    pairwise results; the first two as `autoj.stats.figures` defines them."""
     pairs = [r for r in results if isinstance(r.item, PairItem)]
-    consistent = [r.consistent for r in pairs if r.consistent is not None]
-    presented = [
-        j.verdict for r in pairs for j in (r.judgment, r.swapped) if j is not None and j.verdict is not None
-    ]
+    figures = pair_figures(outcomes_of(pairs))
     lengths = [
         (len(r.item.response_1), len(r.item.response_2)) for r in pairs if isinstance(r.item, PairItem)
     ]
     longer = length_bias(lengths, [None] * len(pairs), [r.verdict for r in pairs]).judge_prefers_longer
-    return (
-        len(pairs),
-        share_of([bool(c) for c in consistent]),
-        share_of([v is Verdict.RESPONSE_1 for v in presented]),
-        longer,
-    )
+    return len(pairs), figures.consistency, figures.response_1_share, longer
 
 
 def bench_figures(path: str | Path) -> dict[str, Any]:

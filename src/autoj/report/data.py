@@ -1,4 +1,4 @@
-"""The figures a report shows, computed from results files with autoj.bench's metric functions.
+"""The figures a report shows, computed from results files by autoj.stats.
 
 One `Run` per results file (one judge); pairwise and single results may be mixed in a file.
 """
@@ -16,6 +16,7 @@ from autoj.bench.pairwise_report import Breakdown, ScoredPair, breakdown, longer
 from autoj.errors import AutojError
 from autoj.io.results import Result, read_results, setup_differences, setups_in
 from autoj.stats import metrics as m
+from autoj.stats.figures import PairFigures, agreement_hits, consistency_hits, outcomes_of, pair_figures
 from autoj.types import PairItem, SingleItem, Verdict
 
 #: Relative length difference (len1 - len2) / (len1 + len2) bin edges for the length-bias curve.
@@ -58,6 +59,7 @@ class Run:
     labelled_pairs: list[ScoredPair]
     baseline: Breakdown | None  # the longer-response-wins baseline on the same labelled pairs
     length_curve: LengthCurve
+    figures: PairFigures
     rating_counts: dict[int, int] = field(default_factory=dict)
     parse_failures: int = 0
 
@@ -70,37 +72,25 @@ class Run:
         return len(self.labelled_pairs)
 
     def share(self, metric: str, group: str | None = None, group_of: GroupOf | None = None) -> Share:
-        """Agreement or consistency of the labelled pairs (of one scenario group, if given).
-
-        Agreement is the paper's (both orders agree and match the label) when both orders ran,
-        else the single order's; consistency exists only with both orders.
-        """
-        pairs = self.labelled_pairs
+        """Agreement or consistency (as `autoj.stats.figures` defines them) of the pairs, of one
+        scenario group if given, with a 95% bootstrap interval."""
+        pairs = self.pairs
         if group is not None:
             lookup = group_of or taxonomy_group_of()
-            pairs = [p for p in pairs if lookup(p.scenario) == group]
-        labels = [p.label for p in pairs]
-        original = [p.original for p in pairs]
-        swapped = [p.swapped for p in pairs]
+            pairs = [r for r in pairs if lookup(r.item.scenario) == group]
+        outcomes = outcomes_of(pairs)
         if metric == "agreement":
-            hits = (
-                m.paper_agreement_hits(labels, original, swapped)
-                if self.both_orders
-                else [o is not None and o == lab for lab, o in zip(labels, original, strict=True)]
-            )
+            hits = agreement_hits(outcomes)
         elif metric == "consistency":
-            if not self.both_orders:
-                return Share(None, None, None, 0)
-            hits = m.consistency_hits(original, swapped)
+            hits = consistency_hits(outcomes)
         else:
             raise ValueError(f"unknown metric {metric!r}")
         ci = m.bootstrap_ci(hits)
-        value = sum(hits) / len(hits) if hits else None
-        return Share(value, ci.low if ci else None, ci.high if ci else None, len(hits))
+        return Share(m.share_of(hits), ci.low if ci else None, ci.high if ci else None, len(hits))
 
     def groups(self, group_of: GroupOf | None = None) -> list[str]:
         lookup = group_of or taxonomy_group_of()
-        return sorted({lookup(p.scenario) for p in self.labelled_pairs})
+        return sorted({lookup(r.item.scenario) for r in self.pairs})
 
     def response_1_share(self, swapped: bool) -> float | None:
         """Position bias: share of non-tie verdicts naming the response shown first."""
@@ -206,6 +196,7 @@ def load_run(path: str | Path, group_of: GroupOf | None = None, name: str | None
         labelled_pairs=labelled,
         baseline=baseline,
         length_curve=length_curve(pairs),
+        figures=pair_figures(outcomes_of(pairs)),
         rating_counts=dict(sorted(ratings.items())),
         parse_failures=sum(1 for r in results if r.status == "parse_error"),
     )

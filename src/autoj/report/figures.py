@@ -30,7 +30,7 @@ def colour(n: int) -> str:
 def group_bars(runs: Sequence[Run], metric: str) -> go.Figure | None:
     """Per-group agreement or consistency with 95% bootstrap intervals, one bar series per judge."""
     group_of = taxonomy_group_of()
-    shown = [r for r in runs if r.labelled_pairs and (metric == "agreement" or r.both_orders)]
+    shown = [r for r in runs if (r.labelled_pairs if metric == "agreement" else r.both_orders)]
     if not shown:
         return None
     groups = sorted({g for r in shown for g in r.groups(group_of)})

@@ -23,6 +23,7 @@ from autoj.report import figures
 from autoj.report.assets import BROWSER_JS, CSS
 from autoj.report.bias import WARN_CSS, panel_table, warning_boxes
 from autoj.report.data import Run
+from autoj.stats.figures import definition_of, name_of
 from autoj.types import PairItem
 
 #: Characters of each text kept in the item browser (the results file has the rest).
@@ -43,25 +44,44 @@ def _ci(run: Run, metric: str) -> str:
     return text + (" (one order)" if metric == "agreement" and not run.both_orders else "")
 
 
+#: The summary table's columns: heading and, for a figure, its key in autoj.stats.figures.FIGURES.
+SUMMARY_COLUMNS: tuple[tuple[str, str | None], ...] = (
+    ("judge file", None), ("judge", None), ("model", None), ("protocol", None), ("items", None),
+    ("both orders", None), ("labelled pairs", None),
+    (f"{name_of('agreement')} % [95% CI]", "agreement"),
+    (f"{name_of('longer_wins_agreement')} %", "longer_wins_agreement"),
+    (f"{name_of('consistency')} % [95% CI]", "consistency"),
+    (f"{name_of('tie_rate')} %", "tie_rate"),
+    (name_of("kappa"), "kappa"),
+    ("parse failures", None),
+    ("mean rating", None),
+)  # fmt: skip
+
+
+def run_figures(run: Run) -> dict[str, Any]:
+    """A run's figures as the page's data block holds them: the FIGURES keys, shares in [0, 1]."""
+    overall = run.scores.overall if run.scores else None
+    return {
+        **run.figures.to_dict(),
+        "longer_wins_agreement": run.baseline.overall.agreement if run.baseline else None,
+        "kappa": overall.kappa if overall else None,
+        "parse_failures": run.parse_failures,
+        "mean_rating": run.mean_rating(),
+    }
+
+
 def summary_table(runs: Sequence[Run]) -> str:
-    """One row per judge: what it is and its headline figures."""
-    head = (
-        "judge file", "judge", "model", "protocol", "items", "both orders", "labelled pairs",
-        "agreement % [95% CI]", "longer wins %", "consistency % [95% CI]", "tie rate %", "kappa",
-        "parse failures",
-        "mean rating",
-    )  # fmt: skip
+    """One row per judge: what it is and its headline figures; a figure's heading carries its
+    definition (hover), and the same figures are on the page as data (`figures-data`)."""
     rows = []
     for run in runs:
-        overall = run.scores.overall if run.scores else None
-        mean = run.mean_rating()
-        kappa = overall.kappa if overall else None
-        longer = run.baseline.overall.agreement if run.baseline else None
+        data = run_figures(run)
+        kappa, mean = data["kappa"], data["mean_rating"]
         cells = (
             (run.name, False), (run.judge, False), (run.model, False), (run.protocol, False),
             (str(run.items), True), ("yes" if run.both_orders else "no", False), (str(run.labelled), True),
-            (_ci(run, "agreement"), True), (_pct(longer), True), (_ci(run, "consistency"), True),
-            (_pct(overall.tie_rate) if overall else "-", True),
+            (_ci(run, "agreement"), True), (_pct(data["longer_wins_agreement"]), True),
+            (_ci(run, "consistency"), True), (_pct(run.figures.tie_rate), True),
             ("-" if kappa is None else f"{kappa:.3f}", True), (str(run.parse_failures), True),
             ("-" if mean is None else f"{mean:.2f}", True),
         )  # fmt: skip
@@ -73,8 +93,17 @@ def summary_table(runs: Sequence[Run]) -> str:
             )
             + "</tr>"
         )
-    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    return f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    header = "".join(
+        f'<th title="{html.escape(definition_of(key))}">{html.escape(h)}</th>'
+        if key
+        else f"<th>{html.escape(h)}</th>"
+        for h, key in SUMMARY_COLUMNS
+    )
+    data = {run.name: run_figures(run) for run in runs}
+    return (
+        f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>\n"
+        f'<script type="application/json" id="figures-data">{_json_for_script(data)}</script>'
+    )
 
 
 def _cut(text: str) -> str:

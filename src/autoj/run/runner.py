@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from autoj.io.results import Result, ResultsWriter, read_results
 from autoj.run.engine import Engine
+from autoj.stats.figures import PairFigures, PairOutcome, outcome_of, pair_figures
 from autoj.types import Item, Verdict
 
 # Below this many judgments a lopsided share says little: no degeneracy warning.
@@ -31,17 +32,13 @@ DEGENERATE = "this judge answers by position; its verdicts carry no information"
 
 @dataclass
 class Tally:
-    """What the judgments of a run say: verdicts or ratings, agreement, position bias."""
+    """What the judgments of a run say: verdicts or ratings, and the pairwise figures of
+    `autoj.stats.figures` (agreement, consistency, tie rate, position share)."""
 
     statuses: Counter[str] = field(default_factory=Counter)
     verdicts: Counter[str] = field(default_factory=Counter)
     ratings: Counter[str] = field(default_factory=Counter)
-    labelled: int = 0
-    agreed: int = 0
-    both_orders: int = 0
-    consistent: int = 0
-    # each judgment's verdict as the judge saw it: "first"/"second" shown response, or tie
-    positions: Counter[str] = field(default_factory=Counter)
+    outcomes: list[PairOutcome] = field(default_factory=list)
 
     def add(self, result: Result) -> None:
         self.statuses[result.status] += 1
@@ -52,30 +49,20 @@ class Tally:
         verdict = result.verdict
         if verdict is not None:
             self.verdicts[verdict.value] += 1
-        label = result.item.label  # type: ignore[union-attr]
-        if label is not None and verdict is not None:
-            self.labelled += 1
-            self.agreed += verdict == label
-        if result.consistent is not None:
-            self.both_orders += 1
-            self.consistent += result.consistent
-        for judgment in (result.judgment, result.swapped):
-            if judgment is not None and judgment.verdict is not None:
-                self.positions[_POSITION[judgment.verdict]] += 1
+        outcome = outcome_of(result)
+        if outcome is not None:
+            self.outcomes.append(outcome)
 
     @property
-    def agreement(self) -> float | None:
-        return self.agreed / self.labelled if self.labelled else None
-
-    @property
-    def consistency(self) -> float | None:
-        return self.consistent / self.both_orders if self.both_orders else None
+    def figures(self) -> PairFigures:
+        return pair_figures(self.outcomes)
 
     @property
     def position_share(self) -> tuple[str, float] | None:
         """The position chosen most often and its share of all judgments with a verdict."""
-        total = sum(self.positions.values())
-        picked = {k: v for k, v in self.positions.items() if k != "tie"}
+        shown = Counter(_POSITION[v] for o in self.outcomes for v in o.judgments if v is not None)
+        total = sum(shown.values())
+        picked = {k: v for k, v in shown.items() if k != "tie"}
         if not total or not picked:
             return None
         position, count = max(picked.items(), key=lambda kv: kv[1])
@@ -84,18 +71,15 @@ class Tally:
     @property
     def warnings(self) -> list[str]:
         """Loud notes on a degenerate judge (both-order consistency or position share)."""
+        figures = self.figures
         found = []
-        if self.both_orders >= MIN_FOR_WARNING and (self.consistency or 0.0) < CONSISTENCY_FLOOR:
+        if figures.both_orders >= MIN_FOR_WARNING and (figures.consistency or 0.0) < CONSISTENCY_FLOOR:
             found.append(
-                f"both-order consistency is {self.consistency or 0.0:.0%} "
+                f"both-order consistency is {figures.consistency or 0.0:.0%} "
                 f"(under {CONSISTENCY_FLOOR:.0%}): {DEGENERATE}"
             )
         share = self.position_share
-        if (
-            share is not None
-            and sum(self.positions.values()) >= MIN_FOR_WARNING
-            and share[1] > POSITION_LIMIT
-        ):
+        if share is not None and figures.judgments >= MIN_FOR_WARNING and share[1] > POSITION_LIMIT:
             found.append(
                 f"the {share[0]} response shown is chosen in {share[1]:.0%} of judgments: {DEGENERATE}"
             )
@@ -103,25 +87,18 @@ class Tally:
 
     def to_dict(self) -> dict[str, Any]:
         share = self.position_share
+        figures = self.figures
         return {
             "statuses": dict(self.statuses),
             "verdicts": dict(self.verdicts),
             "ratings": dict(sorted(self.ratings.items(), key=lambda kv: float(kv[0]))),
-            "labelled": self.labelled,
-            "agreement": _round(self.agreement),
-            "both_orders": self.both_orders,
-            "consistency": _round(self.consistency),
-            "positions": dict(self.positions),
+            **figures.to_dict(),
             "top_position_share": None if share is None else [share[0], round(share[1], 4)],
             "warnings": self.warnings,
         }
 
 
 _POSITION = {Verdict.RESPONSE_1: "first", Verdict.RESPONSE_2: "second", Verdict.TIE: "tie"}
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
 
 
 @dataclass(frozen=True)
