@@ -14,10 +14,12 @@ from pathlib import Path
 
 from autoj.errors import AutojError
 from autoj.evaluate.annotations import score_groups
+from autoj.evaluate.decisions import attach_ranking, paired_table, rank_board
 from autoj.evaluate.leaderboard import LeaderboardRow, read_board
 from autoj.evaluate.reliability import reliability
 from autoj.evaluate.run import comparisons_of, rating_rows
 from autoj.io.results import MAX_LINE_BYTES, Result, read_results
+from autoj.stats.paired import PairedDifference
 from autoj.types import PairItem
 
 BOARD_SUFFIXES = (".csv",)
@@ -28,6 +30,7 @@ class Evaluation:
     rows: list[LeaderboardRow]
     results: list[Result] = field(default_factory=list)
     sources: list[Path] = field(default_factory=list)
+    paired: list[PairedDifference] = field(default_factory=list)
 
     @property
     def mode(self) -> str:
@@ -102,4 +105,9 @@ def load_evaluation(paths: Sequence[str | Path]) -> Evaluation:
         raise AutojError("nothing to report: give `autoj evaluate` results or a leaderboard CSV")
     rows = _with_reliability(rows, results)
     ordered = sorted(rows.values(), key=lambda r: r.sort_key)
-    return Evaluation(ordered, results, [*boards, *files])
+    groups = comparisons_of([r for r in results if isinstance(r.item, PairItem)])
+    if groups and not any(row.bt_score is not None for row in ordered):
+        ranking = rank_board(groups)
+        if ranking is not None:
+            attach_ranking(ordered, ranking)
+    return Evaluation(ordered, results, [*boards, *files], paired_table(groups) if groups else [])

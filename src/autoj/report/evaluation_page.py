@@ -15,6 +15,7 @@ from autoj import __version__
 from autoj.bench.grouping import taxonomy_group_of
 from autoj.evaluate.leaderboard import LeaderboardRow
 from autoj.evaluate.reliability import not_reliable_groups
+from autoj.report import decision_figures
 from autoj.report import evaluation_figures as figures
 from autoj.report.assets import CSS
 from autoj.report.bias import WARN_CSS, panel_table, warning_boxes
@@ -167,6 +168,9 @@ def render_evaluation(evaluation: Evaluation, title: str = "autoj evaluation") -
         ("plot-board", figures.leaderboard_bars(rows)),
         ("plot-groups", figures.group_heatmap(rows, excluded=not_reliable_groups(reliability))),
         ("plot-length", figures.length_scatter(rows)),
+        ("plot-ranking", decision_figures.ranking_forest(rows)),
+        ("plot-paired", decision_figures.paired_forest(evaluation.paired)),
+        ("plot-ratings", decision_figures.rating_histograms(evaluation.results)),
     ]
     drawn = "".join(
         f'<div class="plot">{_figure(fig, div_id)}</div>' for div_id, fig in plots if fig is not None
