@@ -186,3 +186,57 @@ def test_calibrate_mistakes_are_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2 and "n too small" in done.stderr
     done = _autoj("calibrate")
     assert done.returncode == 2 and "RESULTS" in done.stderr
+
+
+def test_compare_with_human_labels(tmp_path: Path) -> None:
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(
+        "".join(
+            json.dumps(
+                {"id": f"p{n}", "prompt": f"question {n}", "response 1": f"yes {n}", "response 2": f"no {n}"}
+            )
+            + "\n"
+            for n in range(30)
+        )
+    )
+    labels = tmp_path / "people.csv"
+    labels.write_text("id,label\n" + "".join(f"p{n},{'A' if n % 3 else 'B'}\n" for n in range(12)))
+    out = tmp_path / "out.jsonl"
+    args = ["compare", str(pairs), "-j", "fake", "-o", str(out), "--human-labels", str(labels)]
+    done = _autoj(*args, "--json")
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)["calibrated"]
+    assert (found["n_labelled"], found["n_total"]) == (12, 30)
+    assert found["labels_only"]["estimate"] == pytest.approx(8 / 12)
+    text = _autoj(*args)
+    assert text.returncode == 0 and "what people would decide" in text.stderr
+
+
+def test_evaluate_with_human_labels(tmp_path: Path) -> None:
+    from tests.test_evaluate_run import outputs_file
+
+    reference = outputs_file(tmp_path / "ref.json", "base", "The reference answer")
+    model = outputs_file(tmp_path / "a.json", "model-a", "Answer of model A")
+    results = tmp_path / "r.jsonl"
+    common = [
+        "--reference",
+        str(reference),
+        "-j",
+        "fake",
+        "--no-scenarios",
+        "--no-ranking",
+        "-o",
+        str(results),
+    ]
+    first = _autoj("evaluate", str(model), *common)
+    assert first.returncode == 0, first.stderr
+    ids = [json.loads(line)["id"] for line in results.read_text().splitlines()]
+    labels = tmp_path / "people.jsonl"
+    labels.write_text("".join(json.dumps({"id": i, "label": "B"}) + "\n" for i in ids[:6]))
+    done = _autoj("evaluate", str(model), *common, "--human-labels", str(labels), "--json")
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)["calibrated"]["models"]["model-a"]
+    assert (found["n_labelled"], found["n_total"]) == (6, 12)
+    assert found["labels_only"]["estimate"] == 1.0  # people said the model won each labelled pair
+    refused = _autoj("evaluate", "--annotations", str(model), "--human-labels", str(labels))
+    assert refused.returncode == 2 and "--human-labels" in refused.stderr

@@ -52,6 +52,8 @@ def test_a_judge_that_answers_by_position_flips_on_every_swap(tmp_path: Path) ->
     report = run_probe(items, FakeBackend(script=_always_first), tmp_path / "probe.jsonl")
     assert report.pairs == 6
     assert report.flips["swapped"].value == 1.0 and report.flips["swapped"].n == 6
+    swapped_ci = report.flips["swapped"].ci
+    assert swapped_ci is not None and 0.5 < swapped_ci.low < 0.7 and swapped_ci.high == 1.0  # Wilson, 6 of 6
     assert report.flips["padded"].value == 0.0 and report.flips["padded"].n == 6
     assert report.flips["plain"].n == 3 and report.flips["plain"].value == 0.0
     assert report.examples["swapped"] == [str(n) for n in range(6)]

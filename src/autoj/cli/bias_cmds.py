@@ -48,7 +48,6 @@ def bias(
         Path | None, typer.Option(help="the same judge's verdicts with the responses swapped (swapped frame)")
     ] = None,
     prediction_field: Annotated[str, typer.Option(help="field holding a prediction")] = "output",
-    seed: Annotated[int, typer.Option(help="seed of the bootstrap intervals")] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Position ("Response 1" share, order flips), length and style (markdown) biases of a judge's
@@ -64,7 +63,7 @@ def bias(
             raise AutojError(
                 "--data and --swapped-predictions go with --predictions, not with a RESULTS file"
             )
-        panel = panel_of_results(list(read_results(results)), seed)
+        panel = panel_of_results(list(read_results(results)))
         if panel is None:
             raise AutojError(f"{results}: no pairwise results; the bias panel reads pairwise verdicts")
         name = str(results)
@@ -78,7 +77,7 @@ def bias(
                 raise AutojError(
                     f"{flag} has {len(found)} verdicts for {len(items)} pairs: they must line up"
                 )
-        panel = panel_of_predictions(items, original, swapped, seed)
+        panel = panel_of_predictions(items, original, swapped)
         name = f"predictions {predictions.name}"
     if as_json:
         typer.echo(json.dumps({"judge": name, **panel.to_dict()}, indent=2))
@@ -104,7 +103,7 @@ def probe(
     ] = Path("probe-results.jsonl"),
     overwrite: OverwriteOpt = False,
     limit: LimitOpt = None,
-    seed: Annotated[int, typer.Option(help="seed of the --limit sample and the bootstrap")] = 0,
+    seed: Annotated[int, typer.Option(help="seed of the --limit sample")] = 0,
     query_field: Annotated[str, typer.Option(help="input field of the query")] = "prompt",
     response_1_field: Annotated[str, typer.Option(help="input field of response 1")] = "response 1",
     response_2_field: Annotated[str, typer.Option(help="input field of response 2")] = "response 2",
@@ -123,7 +122,7 @@ def probe(
     items = load_pairs(data, fields, require_labels=False)
     chosen = stratified_sample(items, lambda item: item.scenario or "", limit=limit, seed=seed)
     path = check_output(output, [data])
-    report = run_probe(chosen, config, path, overwrite=overwrite, seed=seed)
+    report = run_probe(chosen, config, path, overwrite=overwrite)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
         return

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from autoj.cli.calibrate_cmds import calibration_json, calibration_table
 from autoj.cli.decision_views import show_decisions
 from autoj.cli.main import app
 from autoj.cli.options import JsonOpt, LimitOpt, OverwriteOpt, judge_options
@@ -21,6 +22,7 @@ from autoj.evaluate.leaderboard import LeaderboardRow, update_board
 from autoj.evaluate.outputs import OutputFields
 from autoj.io.outputs import check_output
 from autoj.judges.config import JudgeConfig
+from autoj.trust.calibration import LEVEL, Calibration
 
 if TYPE_CHECKING:
     from autoj.evaluate.run import EvaluationRun
@@ -234,6 +236,14 @@ def evaluate(
         Path | None,
         typer.Option(help="the judge's `autoj bench pairwise` results: show its Eval-P agreement and biases"),
     ] = None,
+    human_labels: Annotated[
+        Path | None,
+        typer.Option(
+            help="people's labels of some judged pairs (fields id and label; ids as in the results file, "
+            "A = the reference's output, B = the model's): each model's win rate as people would "
+            "decide it, with a 95% interval (as `autoj calibrate`)"
+        ),
+    ] = None,
     *,
     config: JudgeConfig,
     both_orders: bool | None,
@@ -249,6 +259,11 @@ def evaluate(
     groups: dict[str, list[Comparison]] = {}
     if group_by is not None:
         scenario_field, classify = group_by, False  # the user's column, as it is
+    calibrated: list[Calibration] = []
+    if human_labels is not None and (annotations or mode is not Mode.pairwise):
+        raise AutojError(
+            "--human-labels calibrates pairwise judging runs: not with --annotations or --mode rate"
+        )
     if annotations:
         rows, groups = _score_annotations(
             outputs,
@@ -281,6 +296,11 @@ def evaluate(
             group_field=group_by,
         )
         rows, summary = run.rows, run.summary
+        if human_labels is not None:
+            from autoj.io.labels import LabelMap
+            from autoj.trust.calibration import calibrate_file
+
+            calibrated = calibrate_file(output, human_labels, LabelMap())
         if mode is Mode.pairwise:
             from autoj.evaluate.run import comparisons_of
 
@@ -289,10 +309,14 @@ def evaluate(
     board = update_board(leaderboard, rows, allow_mixed=allow_mixed) if leaderboard is not None else rows
     if as_json:
         document = {"leaderboard": [r.to_dict() for r in board], "run": summary, **decided.to_json()}
+        if calibrated:
+            document["calibrated"] = calibration_json(calibrated)
         typer.echo(json.dumps(document, indent=2, default=str))
     else:
         _show(board, rows, summary, leaderboard)
         show_decisions(decided, rows)
+        if calibrated:
+            err_console.print(calibration_table(calibrated, LEVEL))
 
 
 def _check_board(board: Path, inputs: list[Path]) -> None:

@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from autoj.backends.registry import backend_entries
+from autoj.cli.calibrate_cmds import calibration_json, calibration_table
 from autoj.cli.group_views import GroupedFigures, grouped_figures
 from autoj.cli.main import app
 from autoj.cli.options import (
@@ -46,6 +47,7 @@ from autoj.protocols.rubrics import to_rubric
 from autoj.run.judge import Judge
 from autoj.run.runner import RunSummary, Tally, run_to_file
 from autoj.stats.figures import name_of
+from autoj.trust.calibration import LEVEL, Calibration
 from autoj.types import Item, Message, PairItem, Rubric, SingleItem, check_history, messages_from
 
 console = Console()
@@ -72,12 +74,19 @@ AllowEmptyOpt = Annotated[
 ]
 
 
-def _print_summary(summary: RunSummary, as_json: bool, groups: GroupedFigures | None = None) -> None:
+def _print_summary(
+    summary: RunSummary,
+    as_json: bool,
+    groups: GroupedFigures | None = None,
+    calibrated: list[Calibration] | None = None,
+) -> None:
     """The run's figures and what its judgments say; loud lines for a degenerate judge and for
-    items that got no judgment (the command then exits 1)."""
+    items that got no judgment (the command then exits 1). With human labels, what people would
+    decide (`calibrated`) too."""
     tally = summary.tally
     if as_json:
-        console.print_json(json.dumps({**summary.to_dict(), **(groups.to_json() if groups else {})}))
+        extra = {"calibrated": calibration_json(calibrated)} if calibrated else {}
+        console.print_json(json.dumps({**summary.to_dict(), **(groups.to_json() if groups else {}), **extra}))
     else:
         err_console.print(
             f"[bold]{summary.judged}[/] judged, {summary.already_done} already in {summary.output}, "
@@ -91,6 +100,8 @@ def _print_summary(summary: RunSummary, as_json: bool, groups: GroupedFigures | 
             err_console.print(line, markup=False, highlight=False, soft_wrap=True)
         if groups is not None:
             groups.show(console)
+        if calibrated:
+            err_console.print(calibration_table(calibrated, LEVEL))
     for warning in tally.warnings:
         err_console.print(f"[bold red]WARNING: {escape(warning)}[/]", soft_wrap=True)
     if summary.backend_errors:
@@ -214,6 +225,7 @@ def _judge_file(
     labels: LabelMap | None = None,
     rubric: str | None = None,
     group_by: str | None = None,
+    human_labels: Path | None = None,
 ) -> None:
     if output is None:
         raise AutojError("name an output file with -o OUT.jsonl (results stream there as they finish)")
@@ -238,7 +250,12 @@ def _judge_file(
             run_to_file(judge.engine(), selected, output, overwrite=overwrite, inputs=[input_path])
         )
     grouped = grouped_figures(output, {item.id for item in selected}, group_by) if group_by else None
-    _print_summary(summary, as_json, grouped)
+    calibrated = None
+    if human_labels is not None:
+        from autoj.trust.calibration import calibrate_file
+
+        calibrated = calibrate_file(output, human_labels, labels or LabelMap())
+    _print_summary(summary, as_json, grouped, calibrated)
     if not summary.complete:
         raise typer.Exit(1)
 
@@ -272,6 +289,13 @@ def compare(
     overwrite: OverwriteOpt = False,
     limit: LimitOpt = None,
     group_by: GroupByOpt = None,
+    human_labels: Annotated[
+        Path | None,
+        typer.Option(
+            help="people's labels of some items (fields id and label, ids as the input's): also estimate "
+            "what people would decide on all of them, with a 95% interval (as `autoj calibrate`)"
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Compare two responses per item: which is better, or a tie, with the judge's reasons."""
@@ -312,6 +336,7 @@ def compare(
         labels,
         rubric,
         group_by,
+        human_labels,
     )
 
 

@@ -17,11 +17,11 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from scipy.stats import binomtest
 
 from autoj.stats.metrics import (
     Interval,
     Prediction,
-    bootstrap_ci,
     map_back,
     prefers_larger_hits,
     share_of,
@@ -67,15 +67,20 @@ def markdown_elements(text: str) -> int:
 
 @dataclass(frozen=True)
 class Share:
-    """A share in [0, 1] of `n` counted cases with its bootstrap interval (None: nothing counted)."""
+    """A share in [0, 1] of `n` counted cases with its interval (None: nothing counted)."""
 
     value: float | None
     ci: Interval | None
     n: int
 
     @classmethod
-    def of(cls, hits: Sequence[bool], seed: int = 0) -> Share:
-        return cls(share_of(hits), bootstrap_ci(hits, seed=seed), len(hits))
+    def of(cls, hits: Sequence[bool], level: float = 0.95) -> Share:
+        """The share of True with its Wilson score interval, which stays honest at 0% and 100%
+        (a bootstrap there collapses to a point)."""
+        if not hits:
+            return cls(None, None, 0)
+        ci = binomtest(sum(hits), len(hits)).proportion_ci(confidence_level=level, method="wilson")
+        return cls(share_of(hits), Interval(float(ci.low), float(ci.high), level), len(hits))
 
     def to_dict(self) -> dict[str, Any]:
         ci = None if self.ci is None else [self.ci.low, self.ci.high]
@@ -104,7 +109,6 @@ def bias_panel(
     original: Sequence[Prediction],
     swapped: Sequence[Prediction | None],
     labels: Sequence[Verdict | None],
-    seed: int = 0,
 ) -> BiasPanel:
     """The panel for judged pairs (response 1, response 2): the original order's verdicts, the
     swapped order's in the frame the judge saw (None where it did not run), people's labels."""
@@ -117,12 +121,12 @@ def bias_panel(
     markdown = [(markdown_elements(r1), markdown_elements(r2)) for r1, r2 in pairs]
     return BiasPanel(
         n=len(pairs),
-        response_1_share=Share.of([v is Verdict.RESPONSE_1 for v in presented], seed),
-        order_flips=Share.of(flips, seed),
-        judge_prefers_longer=Share.of(prefers_larger_hits(lengths, final), seed),
-        human_prefers_longer=Share.of(prefers_larger_hits(lengths, labels), seed),
-        judge_prefers_more_markdown=Share.of(prefers_larger_hits(markdown, final), seed),
-        human_prefers_more_markdown=Share.of(prefers_larger_hits(markdown, labels), seed),
+        response_1_share=Share.of([v is Verdict.RESPONSE_1 for v in presented]),
+        order_flips=Share.of(flips),
+        judge_prefers_longer=Share.of(prefers_larger_hits(lengths, final)),
+        human_prefers_longer=Share.of(prefers_larger_hits(lengths, labels)),
+        judge_prefers_more_markdown=Share.of(prefers_larger_hits(markdown, final)),
+        human_prefers_more_markdown=Share.of(prefers_larger_hits(markdown, labels)),
     )
 
 

@@ -11,7 +11,7 @@ from autoj.stats.metrics import Prediction
 from autoj.types import PairItem
 
 
-def panel_of_results(results: Sequence[Result], seed: int = 0) -> BiasPanel | None:
+def panel_of_results(results: Sequence[Result]) -> BiasPanel | None:
     """The panel of a results file's pairwise results; None when it has none."""
     pairs = [(r, r.item) for r in results if isinstance(r.item, PairItem)]
     if not pairs:
@@ -21,7 +21,6 @@ def panel_of_results(results: Sequence[Result], seed: int = 0) -> BiasPanel | No
         [r.judgment.verdict for r, _ in pairs],
         [r.swapped.verdict if r.swapped is not None else None for r, _ in pairs],
         [item.label for _, item in pairs],
-        seed,
     )
 
 
@@ -29,7 +28,6 @@ def panel_of_predictions(
     items: Sequence[PairItem],
     original: Sequence[Prediction],
     swapped: Sequence[Prediction] | None,
-    seed: int = 0,
 ) -> BiasPanel:
     """The panel of verdicts made elsewhere, line by line with the items."""
     return bias_panel(
@@ -37,7 +35,6 @@ def panel_of_predictions(
         original,
         swapped if swapped is not None else [None] * len(items),
         [item.label for item in items],
-        seed,
     )
 
 

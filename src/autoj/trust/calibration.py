@@ -29,6 +29,8 @@ RESPONSE_1_VALUE = {Verdict.RESPONSE_1: 1.0, Verdict.RESPONSE_2: 0.0, Verdict.TI
 #: The share every target measures, by kind of results.
 PAIRWISE_TARGET = "share of pairs where response 1 is preferred (a tie counts half)"
 EVALUATE_TARGET = "win rate against the reference (a tie counts half)"
+#: The confidence level of every interval unless a command is told otherwise.
+LEVEL = 0.95
 #: Where no order of the judge gave a verdict: no information either way.
 NO_VERDICT = 0.5
 
@@ -162,7 +164,7 @@ class Calibration:
         return {**data, **self.result.to_dict()}
 
 
-def calibrate(target: Target, level: float = 0.95) -> Calibration:
+def calibrate(target: Target, level: float = LEVEL) -> Calibration:
     """People's figure for `target` with its interval, beside the labels' and the judge's alone."""
     labelled = [s for s in target.items if s.human is not None]
     unlabelled = [s.judge for s in target.items if s.human is None]
@@ -176,3 +178,14 @@ def calibrate(target: Target, level: float = 0.95) -> Calibration:
     except TooFewLabels as exc:
         return Calibration(target, None, str(exc))
     return Calibration(target, result)
+
+
+def calibrate_file(
+    results: str | Path, labels_file: str | Path, label_map: LabelMap, level: float = LEVEL
+) -> list[Calibration]:
+    """Each target of a results file calibrated with the items' own labels and `labels_file`'s
+    (fields `id` and `label`)."""
+    from autoj.io.results import read_results
+
+    known = read_labels(labels_file, "id", "label", label_map)
+    return [calibrate(t, level) for t in targets_from_results(list(read_results(results)), known)]

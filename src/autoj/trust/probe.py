@@ -108,9 +108,7 @@ class ProbeReport:
         }
 
 
-def flip_report(
-    judge: str, originals: Sequence[Result], probed: Sequence[Result], seed: int = 0
-) -> ProbeReport:
+def flip_report(judge: str, originals: Sequence[Result], probed: Sequence[Result]) -> ProbeReport:
     """How often each probe changed the verdict (pairs where either judgment failed are left out)."""
     by_id = {r.id: r for r in probed}
     hits: dict[str, list[bool]] = {name: [] for name in PROBES}
@@ -125,7 +123,7 @@ def flip_report(
             hits[name].append(after != before)
             if after != before:
                 flipped[name].append(original.id)
-    return ProbeReport(judge, len(originals), {name: Share.of(hits[name], seed) for name in PROBES}, flipped)
+    return ProbeReport(judge, len(originals), {name: Share.of(hits[name]) for name in PROBES}, flipped)
 
 
 def run_probe(
@@ -134,7 +132,6 @@ def run_probe(
     output: str | Path,
     *,
     overwrite: bool = False,
-    seed: int = 0,
 ) -> ProbeReport:
     """Judge `items` in one order, then their changed copies, into one resumable results file."""
     from autoj.bench.runner import judge_name, run_items
@@ -146,4 +143,4 @@ def run_probe(
             c for r in originals if isinstance(r.item, PairItem) for c in probe_items(r.item, r.verdict)
         ]
         probed = j.run(run_items(j.engine(), copies, output))
-    return flip_report(judge_name(judge), originals, probed, seed)
+    return flip_report(judge_name(judge), originals, probed)
