@@ -1,7 +1,11 @@
 """CPU throughput of the embedded judge: the autoj engine vs a plain llama-cpp-python loop vs raw llama.cpp.
 
-Same Eval-P pairs, same chat prompts, greedy, same token budget, in one run:
-  engine  autoj's Engine on the llamacpp backend (continuous batching, early stop at the verdict)
+Same Eval-P pairs, same chat prompts, greedy, same token budget, in one run, under each load:
+  quiet   nothing started by the script (the machine as it is: the load average is printed)
+  hog     a busy-loop process started by the script keeps one core busy while both run
+and in each:
+  engine  autoj's Engine on the llamacpp backend (continuous batching, early stop at the verdict),
+          threads and sequences sized by the backend to the cores free when it loads
   plain   a sequential loop of Llama.create_chat_completion (what a script would write), with the
           engine's thread count
   plain-defaults  the same loop with llama-cpp-python's defaults (half the cores, no flash
@@ -10,7 +14,7 @@ Same Eval-P pairs, same chat prompts, greedy, same token budget, in one run:
           each reusing the prompt head its sequence already holds (as llama-server's prompt cache),
           forced to produce exactly as many tokens as the engine did (argmax only, no text handling)
 
-    python benchmarks/cpu_throughput.py [--pairs 50] [--max-new-tokens 256] [--parallel 8]
+    python benchmarks/cpu_throughput.py [--pairs 12] [--max-new-tokens 256] [--load quiet,hog] [--raw]
 
 Timings on a shared CPU mean little while other processes run: the script prints the load.
 """
@@ -22,14 +26,18 @@ import asyncio
 import ctypes
 import json
 import os
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import llama_cpp
 import numpy as np
 from llama_cpp import Llama
 
-from autoj.backends.llamacpp import DEFAULT_PARALLEL, LlamaCppBackend, _chat_formatter, _default_threads
+from autoj.backends.llamacpp import LlamaCppBackend, _chat_formatter
 from autoj.backends.llamacpp_batch import _common_prefix
 from autoj.data.datadir import data_path
 from autoj.protocols import get_protocol
@@ -49,9 +57,10 @@ def eval_p_pairs(count: int, shortest: bool) -> list[PairItem]:
 
 
 def run_engine(
-    items: list[PairItem], params: GenerationParams, parallel: int, threads: int
+    items: list[PairItem], params: GenerationParams, parallel: int | None, threads: int | None
 ) -> dict[str, Any]:
     backend = LlamaCppBackend(n_parallel=parallel, n_threads=threads)
+    share = backend.cpu_share  # sized now, as the first judgment would
     engine = Engine(backend, get_protocol("chat"), params)
     started = time.perf_counter()
     results = asyncio.run(engine.run(items))
@@ -60,7 +69,28 @@ def run_engine(
     tokens = [r.provenance["completion_tokens"][0] for r in results]
     prompt_tokens = [r.provenance["prompt_tokens"][0] for r in results]
     parsed = sum(r.status == "ok" for r in results)
-    return {"elapsed": elapsed, "tokens": tokens, "prompt_tokens": prompt_tokens, "parsed": parsed}
+    return {
+        "elapsed": elapsed,
+        "tokens": tokens,
+        "prompt_tokens": prompt_tokens,
+        "parsed": parsed,
+        "share": share,
+    }
+
+
+@contextmanager
+def cpu_hog(on: bool) -> Iterator[None]:
+    """A process that keeps one core busy for the duration (nothing when `on` is false)."""
+    if not on:
+        yield
+        return
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    time.sleep(1.0)  # running, so that sizing at load time sees it
+    try:
+        yield
+    finally:
+        hog.kill()
+        hog.wait()
 
 
 def run_plain(items: list[PairItem], params: GenerationParams, threads: int | None) -> dict[str, Any]:
@@ -162,53 +192,70 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--pairs", type=int, default=50)
+    parser.add_argument("--pairs", type=int, default=12)
     parser.add_argument("--max-new-tokens", type=int, default=256)
+    parser.add_argument("--parallel", type=int, default=0, help="sequences at once (0: the backend sizes it)")
+    parser.add_argument("--threads", type=int, default=0, help="0: the backend sizes it to the free cores")
     parser.add_argument(
-        "--parallel",
+        "--also-parallel",
         type=int,
-        default=0,
-        help="sequences decoded together (0: the backend's default)",
+        nargs="*",
+        default=[],
+        help="also the engine at these fixed sequence counts",
     )
-    parser.add_argument("--threads", type=int, default=0, help="0: autoj's load-aware default")
+    parser.add_argument("--load", default="quiet,hog", help="conditions in order: quiet, hog (one busy core)")
     parser.add_argument("--first", action="store_true", help="the first pairs, not the shortest")
-    parser.add_argument("--skip-plain", action="store_true")
+    parser.add_argument("--raw", action="store_true", help="also raw llama_decode in each condition")
     parser.add_argument("--defaults", action="store_true", help="also the plain loop at library defaults")
     args = parser.parse_args()
-    threads = args.threads or _default_threads()
-    args.parallel = args.parallel or DEFAULT_PARALLEL
+    conditions = [c.strip() for c in args.load.split(",") if c.strip()]
+    if not conditions or set(conditions) - {"quiet", "hog"}:
+        raise SystemExit(f"--load {args.load!r}: name quiet and/or hog, comma-separated")
     items = eval_p_pairs(args.pairs, shortest=not args.first)
     params = GenerationParams(max_new_tokens=args.max_new_tokens)
     print(
-        f"{len(items)} Eval-P pairs ({'first' if args.first else 'shortest'}), max_new_tokens "
-        f"{args.max_new_tokens}, parallel {args.parallel}, threads {threads}, load {os.getloadavg()}"
+        f"{len(items)} Eval-P pairs ({'first' if args.first else 'shortest'}), "
+        f"max_new_tokens {args.max_new_tokens}"
     )
-    figures: dict[str, dict[str, Any]] = {}
-    engine = run_engine(items, params, args.parallel, threads)
-    figures["engine"] = engine
-    print(
-        f"engine done: {engine['elapsed']:.1f}s, {engine['parsed']}/{len(items)} verdicts parsed", flush=True
-    )
-    figures["raw"] = run_raw(items, engine["tokens"], args.parallel, threads)
-    print(f"raw done: {figures['raw']['elapsed']:.1f}s", flush=True)
-    if not args.skip_plain:
-        figures["plain"] = run_plain(items, params, threads)
-        print(f"plain done: {figures['plain']['elapsed']:.1f}s", flush=True)
-        if args.defaults:
-            figures["plain-defaults"] = run_plain(items, params, None)
-            print(f"plain-defaults done: {figures['plain-defaults']['elapsed']:.1f}s", flush=True)
-    print(f"\nload at the end {os.getloadavg()}; prompt tokens total {sum(engine['prompt_tokens'])}")
-    print(f"{'run':8} {'seconds':>9} {'judgments/min':>14} {'gen tokens':>11} {'gen tok/s':>10}")
-    for name, fig in figures.items():
+    table: list[tuple[str, str, dict[str, Any]]] = []
+    for condition in conditions:
+        with cpu_hog(condition == "hog"):
+            load_before = os.getloadavg()
+            engine = run_engine(items, params, args.parallel or None, args.threads or None)
+            share = engine["share"]
+            print(
+                f"[{condition}] engine: {engine['elapsed']:.1f}s, {engine['parsed']}/{len(items)} verdicts "
+                f"parsed; sized {share.describe()}",
+                flush=True,
+            )
+            table.append((condition, "engine", engine))
+            for parallel in args.also_parallel:
+                fixed = run_engine(items, params, parallel, args.threads or None)
+                print(f"[{condition}] engine-p{parallel}: {fixed['elapsed']:.1f}s", flush=True)
+                table.append((condition, f"engine-p{parallel}", fixed))
+            if args.raw:
+                raw = run_raw(items, engine["tokens"], share.n_parallel, share.threads)
+                table.append((condition, "raw", raw))
+            plain = run_plain(items, params, share.threads)
+            print(f"[{condition}] plain: {plain['elapsed']:.1f}s", flush=True)
+            table.append((condition, "plain", plain))
+            if args.defaults:
+                table.append((condition, "plain-defaults", run_plain(items, params, None)))
+            print(f"[{condition}] load average before {load_before}, after {os.getloadavg()}", flush=True)
+    print(f"\n{'load':6} {'run':15} {'seconds':>9} {'outputs/min':>12} {'gen tokens':>11} {'gen tok/s':>10}")
+    for condition, name, fig in table:
         per_min = 60 * len(items) / fig["elapsed"]
+        tokens = sum(fig["tokens"])
         print(
-            f"{name:8} {fig['elapsed']:9.1f} {per_min:14.2f} {sum(fig['tokens']):11d} "
-            f"{sum(fig['tokens']) / fig['elapsed']:10.1f}"
+            f"{condition:6} {name:15} {fig['elapsed']:9.1f} {per_min:12.2f} {tokens:11d} "
+            f"{tokens / fig['elapsed']:10.1f}"
         )
-    base = figures["engine"]["elapsed"]
-    for name in ("plain", "plain-defaults", "raw"):
-        if name in figures:
-            print(f"engine vs {name}: {figures[name]['elapsed'] / base:.2f}x judgments/min")
+    for condition in conditions:
+        runs = {name: fig["elapsed"] for c, name, fig in table if c == condition}
+        engines = [n for n in runs if n.startswith("engine")]
+        for name in (n for n in ("plain", "plain-defaults", "raw") if n in runs):
+            for run in engines:
+                print(f"{condition}: {run} vs {name}: {runs[name] / runs[run]:.2f}x outputs/min")
 
 
 if __name__ == "__main__":

