@@ -128,3 +128,11 @@ def test_paired_table_on_public_annotations_is_first_minus_second() -> None:
     (pair,) = [p for p in table if p.via == "reference"]
     assert (pair.model_a, pair.model_b) == names
     assert pair.difference == pytest.approx(15.73 - 2.59, abs=0.02) and pair.reference == "gpt4_1106_preview"
+
+
+def test_paired_on_a_rate_run_is_refused_before_judging(tmp_path: Path) -> None:
+    a = outputs_file(tmp_path / "a.json", "model-a", "Answer")
+    out = tmp_path / "r.jsonl"
+    done = autoj("evaluate", str(a), "--mode", "rate", "-j", "fake", "-o", str(out), "--paired")
+    assert done.returncode == 2 and "--paired" in done.stderr and "Traceback" not in done.stderr
+    assert not out.exists()

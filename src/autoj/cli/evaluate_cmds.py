@@ -253,6 +253,10 @@ def evaluate(
     """Win rates of models against a reference's outputs (both orders, ties half a win), the
     length-controlled win rate and a scenario profile; or score alpaca_eval annotations."""
     inputs = [*(outputs or []), *([reference] if reference else [])]
+    if paired and mode is Mode.rate and not annotations:
+        raise typer.BadParameter(
+            "pairs compare pairwise judgments; a --mode rate run has none", param_hint="--paired"
+        )
     if leaderboard is not None:
         _check_board(leaderboard, inputs)
     summary: dict[str, object] = {}
