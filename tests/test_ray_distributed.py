@@ -69,3 +69,26 @@ def test_ray_run_of_the_embedded_model_matches_the_local_run(local_ray: None) ->
     assert [r.judgment.raw for r in remote] == [r.judgment.raw for r in local]
     assert [r.verdict for r in remote] == [r.verdict for r in local]
     assert all(r.judgment.raw for r in remote)
+
+
+def test_ray_generation_matches_the_local_run(local_ray: None) -> None:
+    """The model under test answers on two actors: the same records, in order, as one process."""
+    from autoj.data.benchmarks import BenchmarkInstruction
+    from autoj.distributed import generate_with_ray
+    from autoj.run.generation import Generator
+
+    instructions = [BenchmarkInstruction(f"i{n}", [f"question {n}"]) for n in range(10)]
+    instructions += [BenchmarkInstruction(f"m{n}", [f"first {n}", f"then {n}"], "writing") for n in range(4)]
+    with Generator(FakeBackend(seed=2), spec="fake:2", dataset="mine") as generator:
+        local = generator.run(generator.answer_all(instructions))
+    remote = generate_with_ray(
+        instructions, "fake:2", dataset="mine", num_workers=2, batch_size=4, cache=False
+    )
+    volatile = {"elapsed_s", "finished_at", "cache_hits"}
+
+    def steady(record: dict) -> dict:  # type: ignore[type-arg]
+        return {**record, "provenance": {k: v for k, v in record["provenance"].items() if k not in volatile}}
+
+    assert [r["id"] for r in remote] == [i.id for i in instructions]
+    assert [steady(r) for r in remote] == [steady(r) for r in local]
+    assert [len(r["turns"]) for r in remote[10:]] == [2] * 4 and all(r["status"] == "ok" for r in remote)

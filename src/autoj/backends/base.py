@@ -67,6 +67,9 @@ class Backend(abc.ABC):
 
     #: registry name, e.g. "llamacpp"
     name: str = "backend"
+    #: what formats a chat prompt's messages: "server" (the server applies the model's own),
+    #: "gguf" (the model file's), "tokenizer" (the tokenizer's), "none" (no template)
+    chat_template: str = "none"
     #: the model's identity as recorded in results and cache keys (path + file hash, repo + revision)
     model_id: str = ""
     #: how many tokens prompt + output may take, when known

@@ -2,7 +2,8 @@
 
 Unscripted, it answers each prompt with its answer format's own example (the protocol's output
 contract), the verdict or rating chosen by a hash of the prompt: the same prompt always gets the
-same text, in the format of whichever family asked. Scripted, it returns given texts or a function's.
+same text, in the format of whichever family asked; a chat prompt that names no answer format (the
+fake as a model under test) gets an answer-like text. Scripted, it returns given texts or a function's.
 """
 
 from __future__ import annotations
@@ -32,8 +33,17 @@ def canned_judgment(prompt: Prompt, seed: int = 0) -> str:
     """The unscripted answer: the example of the answer format the prompt asks for (its protocol's
     output contract), its verdict or rating chosen by a hash of the prompt and the seed."""
     if prompt.answer_format is None:
-        return NO_FORMAT_ANSWER
+        return canned_answer(prompt, seed) if prompt.is_chat else NO_FORMAT_ANSWER
     return prompt.answer_format.example(_digest(prompt, seed))
+
+
+def canned_answer(prompt: Prompt, seed: int = 0) -> str:
+    """The fake as a model under test: an answer to the last user turn whose length (one to six
+    points) depends only on the prompt and the seed, so two seeds make two different models."""
+    h = _digest(prompt, seed)
+    asked = (prompt.messages[-1].content.strip().splitlines() or [""])[0][:80]
+    points = [f"{n}. A point about it (variant {(h >> (5 * n)) % 97})." for n in range(1, 2 + h % 6)]
+    return "\n".join([f"An answer to: {asked}", *points])
 
 
 def stopped(text: str, params: GenerationParams) -> str:

@@ -23,6 +23,7 @@ class HFBackend(Backend):
     """A transformers causal LM; one generate call per batch, serialised by a lock."""
 
     name = "hf"
+    chat_template = "tokenizer"
     capabilities: frozenset[Capability] = frozenset({"stop", "stop_patterns", "logprobs", "batching"})
 
     def __init__(

@@ -102,6 +102,7 @@ class LlamaCppBackend(Backend):
     """One llama.cpp model; calls are serialised (a llama context is not thread-safe)."""
 
     name = "llamacpp"
+    chat_template = "gguf"
     capabilities: frozenset[Capability] = frozenset(
         {"stop", "stop_patterns", "grammar", "logprobs", "batching"}
     )

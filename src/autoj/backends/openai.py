@@ -52,6 +52,7 @@ class OpenAIBackend(Backend):
     """HTTP client with timeouts, retries with exponential backoff and bounded concurrency."""
 
     name = "openai"
+    chat_template = "server"
     # A server decodes: stop strings and logprobs travel in the request, regex stops and grammars do not.
     capabilities: frozenset[Capability] = frozenset({"stop", "logprobs"})
 

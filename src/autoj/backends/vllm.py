@@ -21,6 +21,7 @@ class VLLMBackend(Backend):
     """A `vllm.LLM` engine; calls are serialised (the offline engine is not re-entrant)."""
 
     name = "vllm"
+    chat_template = "tokenizer"
     # vLLM takes stop strings, grammars (structured outputs) and logprobs, not regex stops.
     capabilities: frozenset[Capability] = frozenset({"stop", "grammar", "logprobs", "batching"})
     max_batch = 256

@@ -27,8 +27,9 @@ from autoj.types import Item, Judgment, JudgmentStatus, Message, PairItem, Rubri
 RESULT_FORMAT = 2  # 2: `verdict_code` and `item.human_label` (1 called both "label")
 # A result line holds the item's texts and the judge's; anything longer is not a results file.
 MAX_LINE_BYTES = 64 * 2**20
-# Setup keys that name a judge without changing its outputs: shown, never compared.
-DESCRIPTIVE_SETUP_KEYS = frozenset({"judge"})
+# Setup keys that name a judge (or a model under test) without changing its outputs: shown, never
+# compared.
+DESCRIPTIVE_SETUP_KEYS = frozenset({"judge", "spec"})
 
 
 @dataclass(frozen=True)
@@ -296,6 +297,11 @@ def _records(path: Path, hint: str = "") -> Iterator[tuple[int, dict[str, Any]]]
             yield number, data
 
 
+def read_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of each whole line of a JSONL file a run streams to, one at a time."""
+    return _records(Path(path))
+
+
 def read_results(path: str | Path) -> Iterator[Result]:
     """Results of a file written by `ResultsWriter`, streamed; a cut-off last line is ignored."""
     path = Path(path)
@@ -331,7 +337,8 @@ class ResultsWriter:
     a re-run tries them again. Parse failures are real model outputs and are kept. `done` holds the
     ids finished before this run only: nothing grows per item while the run streams. With a
     `setup`, every existing line must have been made by the same setup (else the run is refused);
-    `inputs` are the files the run reads, which the output must not be.
+    `inputs` are the files the run reads, which the output must not be. `role` is what made the
+    lines (a judge, or a generator for `autoj generate`): the setup key that names it, in messages.
     """
 
     def __init__(
@@ -340,9 +347,11 @@ class ResultsWriter:
         overwrite: bool = False,
         setup: Mapping[str, Any] | None = None,
         inputs: Iterable[str | Path] = (),
+        role: str = "judge",
     ) -> None:
         self.path = check_output(path, inputs)
         self.setup = setup
+        self.role = role
         self.done: set[str] = set()
         self.retried: set[str] = set()
         self.written = 0
@@ -395,12 +404,19 @@ class ResultsWriter:
             return
         pair = data.get("kind") == "pairwise"
         recorded = setup_of(provenance, "swapped" in data if pair else None)
+        self.check_setup(recorded, f"line {number}")
+
+    def check_setup(self, recorded: Mapping[str, Any], where: str) -> None:
+        """Refuse a line (of this file, or one brought in from elsewhere) made by another setup."""
+        if self.setup is None:
+            return
         differences = setup_differences(recorded, self.setup, ("in the file", "in this run"))
         if differences:
-            there, now = recorded.get("judge", "?"), self.setup.get("judge", "?")
+            role = self.role
+            there, now = recorded.get(role, "?"), self.setup.get(role, "?")
             raise AutojError(
-                f"{self.path} holds results of another judge setup (line {number}: judge {there!r}, "
-                f"this run {now!r}; {'; '.join(differences)}): resuming would mix two judges' "
+                f"{self.path} holds results of another {role} setup ({where}: {role} {there!r}, "
+                f"this run {now!r}; {'; '.join(differences)}): resuming would mix two {role}s' "
                 "results. Use --overwrite to replace them or choose another output file."
             )
 
@@ -441,13 +457,17 @@ class ResultsWriter:
         os.close(old)
 
     def write(self, result: Result) -> None:
+        """Append one result's line (see `write_record`)."""
+        self.write_record(result.to_dict())
+
+    def write_record(self, record: Mapping[str, Any]) -> None:
         """Append one line. On a failed write (disk full, file too large) the partial line is cut
         away again, so every line in the file stays whole, and the run stops with one message."""
         try:
-            line = (json.dumps(result.to_dict(), ensure_ascii=False) + "\n").encode("utf-8")
+            line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         except UnicodeEncodeError as exc:  # a lone surrogate that got past the input checks
             raise RunFailure(
-                f"the result of item {result.id!r} holds text that is not valid Unicode ({exc.reason} "
+                f"the result of item {record.get('id')!r} holds text that is not valid Unicode ({exc.reason} "
                 f"at {exc.start}): it cannot be stored in {self.path}; fix that record and run again"
             ) from None
         start = os.lseek(self._fd, 0, os.SEEK_END)

@@ -6,10 +6,10 @@ holds only the items in flight, and the caller can stream results to disk.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
 from collections.abc import AsyncIterator, Iterable
+from contextlib import aclosing
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -20,6 +20,7 @@ from autoj.io.results import Result
 from autoj.protocols.base import JudgeProtocol
 from autoj.run.batching import PromptBatcher, SharedBatcher
 from autoj.run.cache import JudgmentCache, cache_key
+from autoj.run.streaming import as_finished
 from autoj.run.truncation import fit_item
 from autoj.types import Completion, GenerationParams, Item, Judgment, PairItem, Prompt, TaskKind
 
@@ -262,34 +263,9 @@ class Engine:
     async def stream(self, items: Iterable[Item]) -> AsyncIterator[Result]:
         """Results in the order they finish; at most `concurrency` items are in flight."""
         self.stats = replace(RunStats(), started=time.perf_counter())
-        iterator = iter(items)
-        pending: set[asyncio.Task[Result]] = set()
-        exhausted = False
-        try:
-            while True:
-                while not exhausted and len(pending) < self.concurrency:
-                    item = next(iterator, None)
-                    if item is None:
-                        exhausted = True
-                        break
-                    pending.add(asyncio.create_task(self.judge(item)))
-                if not pending:
-                    return
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                # An error (a model that does not load) stops the run once the finished results
-                # are out; every failed task's exception is read, so none is reported twice.
-                failed = [task.exception() for task in done]
-                for task, error in zip(done, failed, strict=True):
-                    if error is None:
-                        yield task.result()
-                for error in failed:
-                    if error is not None:
-                        raise error
-        finally:
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
+        async with aclosing(as_finished(self.judge, items, self.concurrency)) as results:
+            async for result in results:
+                yield result
 
     async def run(self, items: Iterable[Item]) -> list[Result]:
         """All results, in the order of the items."""

@@ -146,9 +146,10 @@ class RunSummary:
         return data
 
 
-def _progress(enabled: bool) -> Progress:
+def progress_bar(enabled: bool, label: str = "judging") -> Progress:
+    """The bar every run shows on stderr: what it does, how far, and the time left."""
     return Progress(
-        TextColumn("[bold]judging"),
+        TextColumn(f"[bold]{label}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
@@ -188,7 +189,7 @@ async def run_to_file(
     with ResultsWriter(output, overwrite=overwrite, setup=engine.setup(), inputs=inputs) as writer:
         todo = [item for item in items if item.id not in writer.done]
         already = len(items) - len(todo)
-        with _progress(show) as bar:
+        with progress_bar(show) as bar:
             task = bar.add_task("judging", total=len(todo))
             async for result in engine.stream(todo):
                 writer.write(result)
