@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -22,6 +23,7 @@ from autoj.evaluate.leaderboard import LeaderboardRow, update_board
 from autoj.evaluate.outputs import OutputFields
 from autoj.io.outputs import check_output
 from autoj.judges.config import JudgeConfig
+from autoj.run.generation import DEFAULT_PARAMS
 from autoj.trust.calibration import LEVEL, Calibration
 
 if TYPE_CHECKING:
@@ -143,8 +145,53 @@ def evaluate(
     outputs: Annotated[
         list[Path] | None,
         typer.Argument(
-            metavar="OUTPUTS...", help="model outputs: alpaca_eval JSON (.json.gz too) or any table"
+            metavar="OUTPUTS...",
+            help="model outputs: alpaca_eval JSON (.json.gz too) or any table; with --benchmark also "
+            "Arena-Hard and FastChat model_answer files",
         ),
+    ] = None,
+    benchmark: Annotated[
+        str | None,
+        typer.Option(
+            "--benchmark",
+            "-b",
+            help="judge on a benchmark (alpaca_eval, arena-hard, mt-bench, autoj-eval) or a FILE of "
+            "instructions, its authors' way",
+            show_default="none",
+        ),
+    ] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="with --benchmark: a model under test (backend spec, repeatable) that first answers "
+            "the instructions (see `autoj generate`)",
+            show_default="none",
+        ),
+    ] = None,
+    name: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--name",
+            help="a model's name (repeatable): for the --model specs, then the OUTPUTS files, in order; "
+            "for files whose generator names collide",
+            show_default="the generator's",
+        ),
+    ] = None,
+    outputs_dir: Annotated[
+        Path | None,
+        typer.Option(help="where --model answers are kept (resumed)", show_default="RESULTS-outputs/"),
+    ] = None,
+    system_prompt: Annotated[
+        str | None, typer.Option(help="--model: a system message before every instruction")
+    ] = None,
+    model_max_new_tokens: Annotated[
+        int, typer.Option(min=1, help="--model: most new tokens per answer")
+    ] = DEFAULT_PARAMS.max_new_tokens,
+    model_option: Annotated[
+        list[str] | None,
+        typer.Option(help="--model: KEY=VALUE for the models' backends, repeatable", show_default="none"),
     ] = None,
     reference: Annotated[
         Path | None,
@@ -251,7 +298,8 @@ def evaluate(
     as_json: JsonOpt = False,
 ) -> None:
     """Win rates of models against a reference's outputs (both orders, ties half a win), the
-    length-controlled win rate and a scenario profile; or score alpaca_eval annotations."""
+    length-controlled win rate and a scenario profile; a benchmark's own board for models under
+    test (--benchmark, --model) or their answer files; or score alpaca_eval annotations."""
     inputs = [*(outputs or []), *([reference] if reference else [])]
     if paired and mode is Mode.rate and not annotations:
         raise typer.BadParameter(
@@ -268,7 +316,39 @@ def evaluate(
         raise AutojError(
             "--human-labels calibrates pairwise judging runs: not with --annotations or --mode rate"
         )
-    if annotations:
+    if benchmark is None and (model or outputs_dir or system_prompt):
+        raise AutojError("--model (and its options) need --benchmark NAME|FILE: the instructions to answer")
+    if benchmark is not None:
+        from autoj.cli.evaluate_models import evaluate_on_benchmark
+        from autoj.evaluate.run import comparisons_of
+
+        if annotations or group_by is not None or human_labels is not None:
+            raise AutojError(
+                "--benchmark scores its own way: it takes no --annotations, --group-by or --human-labels"
+            )
+        run = evaluate_on_benchmark(
+            benchmark,
+            model or [],
+            outputs or [],
+            name or [],
+            config,
+            output,
+            reference=str(reference) if reference else None,
+            both_orders=both_orders,
+            outputs_dir=outputs_dir,
+            limit=limit,
+            system_prompt=system_prompt,
+            max_new_tokens=model_max_new_tokens,
+            model_options=model_option or [],
+            overwrite=overwrite,
+            classify=classify,
+            bench=judge_bench,
+            quiet=as_json,
+        )
+        rows, summary = run.rows, run.summary
+        if summary.get("scoring") == "winrate":
+            groups = comparisons_of(run.results)
+    elif annotations:
         rows, groups = _score_annotations(
             outputs,
             reference,
@@ -298,6 +378,7 @@ def evaluate(
             classify=classify,
             bench=judge_bench,
             group_field=group_by,
+            names=name or [],
         )
         rows, summary = run.rows, run.summary
         if human_labels is not None:
@@ -373,8 +454,10 @@ def _judge_outputs(
     classify: bool,
     bench: Path | None,
     group_field: str | None,
+    names: list[str],
 ) -> EvaluationRun:
-    """Judging mode: load every model's outputs (and the reference's) and judge them."""
+    """Judging mode: load every model's outputs (and the reference's) and judge them; `names`
+    rename the files' models in order (for generators whose names collide)."""
     from autoj.data.benchmarks import reference_file
     from autoj.evaluate.outputs import load_outputs
     from autoj.evaluate.run import evaluate_outputs
@@ -385,10 +468,16 @@ def _judge_outputs(
         raise AutojError(
             "pairwise evaluation needs --reference REF (the baseline's outputs), or use --mode rate"
         )
+    if len(names) > len(files):
+        raise AutojError(f"--name given {len(names)} times for {len(files)} OUTPUTS files: one name per file")
     models = [load_outputs(path, fields) for path in files]
-    names = [m.model for m in models]
-    if len(set(names)) != len(names):
-        raise AutojError(f"two OUTPUTS files name the same model ({', '.join(names)}): give each model once")
+    models = [replace(m, model=n) for m, n in zip(models, names, strict=False)] + models[len(names) :]
+    called = [m.model for m in models]
+    if len(set(called)) != len(called):
+        raise AutojError(
+            f"two OUTPUTS files name the same model ({', '.join(called)}): give each model once, or "
+            "name them apart with --name NAME per file"
+        )
     base = load_outputs(reference_file(reference), fields) if reference is not None else None
     return evaluate_outputs(
         models,

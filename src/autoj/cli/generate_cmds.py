@@ -60,7 +60,7 @@ def make_generator(
     seed: int = 0,
     backend_option: list[str] | None = None,
     concurrency: int | None = None,
-    cache: bool | None = None,
+    cache: bool | str | None = None,
 ) -> Generator:
     """A Generator from the command line's flags (shared by `generate` and `evaluate --model`)."""
     params = GenerationParams(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed)

@@ -103,7 +103,7 @@ BothOrdersOpt = Annotated[
     typer.Option(
         "--both-orders/--one-order",
         help="judge each pair as (1,2) and (2,1); a verdict that flips with the order is a tie",
-        show_default="one-order, or the judge file's",
+        show_default="one-order (evaluate: both-orders), or the judge file's",
     ),
 ]
 StopEarlyOpt = Annotated[

@@ -24,6 +24,7 @@ from autoj.evaluate.reliability import reliability
 from autoj.evaluate.scenarios import classify_instructions
 from autoj.io.results import Result, read_results
 from autoj.judges.config import JudgeConfig
+from autoj.run.cache import CacheOption
 from autoj.stats.metrics import bootstrap_ci
 from autoj.types import Item, PairItem, SingleItem, Verdict
 
@@ -42,7 +43,9 @@ class EvaluationRun:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def _scenarios(keys: Sequence[str], sources: Sequence[ModelOutputs], classify: bool) -> dict[str, str | None]:
+def _scenarios(
+    keys: Sequence[str], sources: Sequence[ModelOutputs], classify: bool, cache: CacheOption = True
+) -> dict[str, str | None]:
     """Each key's scenario: as the files give it, else from the shipped classifier."""
     found: dict[str, str | None] = {}
     for key in keys:
@@ -50,7 +53,7 @@ def _scenarios(keys: Sequence[str], sources: Sequence[ModelOutputs], classify: b
     if classify:
         base = sources[0]
         missing = [k for k in keys if not found[k]]
-        names = classify_instructions(base.rows[k].instruction for k in missing)
+        names = classify_instructions((base.rows[k].instruction for k in missing), cache)
         for key in missing:
             found[key] = names[base.rows[key].instruction]
     return found
@@ -176,6 +179,34 @@ def judge_name(config: JudgeConfig) -> str:
     return config.judge
 
 
+def judge_items(
+    config: JudgeConfig, items: Sequence[Item], results_path: str | Path, overwrite: bool = False
+) -> EvaluationRun:
+    """Judge the items not yet in the results file (resumed, cached) and return every item's
+    result with the run's figures (`summary`; its `setup` is the judge's); no rows yet."""
+    from autoj.run.judge import Judge
+
+    started = time.perf_counter()
+    with Judge(config) as judge:
+        engine = judge.engine()
+        results = judge.run(run_items(engine, items, results_path, overwrite=overwrite))
+        stats = engine.stats
+        setup = engine.setup()
+    elapsed = time.perf_counter() - started
+    summary = {
+        "items": len(items),
+        "judged": stats.items,
+        "already_done": len(items) - stats.items,
+        "generations": stats.generations,
+        "cache_hits": stats.cache_hits,
+        "wall_s": round(elapsed, 2),
+        "judgments_per_min": round(60 * stats.generations / elapsed, 2) if elapsed else None,
+        "results": str(results_path),
+        "setup": setup,
+    }
+    return EvaluationRun([], results, summary)
+
+
 def evaluate_outputs(
     models: Sequence[ModelOutputs],
     config: JudgeConfig,
@@ -200,27 +231,20 @@ def evaluate_outputs(
     judge's reliability: this run's own both-order figures, `bench` (an
     `autoj bench pairwise` results file of the same judge) and the catalog's published figures.
     """
-    from autoj.run.judge import Judge
-
     against = reference if mode == "pairwise" else None
     if mode == "pairwise" and against is None:
         raise AutojError("pairwise evaluation needs a reference's outputs")
     base = against or models[0]
     others = [m for m in models if m is not base]
     keys = sample_keys(common_keys(base, others, intersection), limit, seed)
-    scenarios = _scenarios(keys, [base, *others], classify)
+    scenarios = _scenarios(keys, [base, *others], classify, config.cache)
     items: list[Item]
     if against is not None:
         items = list(pair_items(against, models, keys, scenarios))
     else:
         items = list(single_items(models, keys, scenarios))
-    started = time.perf_counter()
-    with Judge(config) as judge:
-        engine = judge.engine()
-        results = judge.run(run_items(engine, items, results_path, overwrite=overwrite))
-        setup = engine.setup()
-        stats = engine.stats
-    elapsed = time.perf_counter() - started
+    run = judge_items(config, items, results_path, overwrite=overwrite)
+    results = run.results
     name = judge_name(config)
     if against is not None:
         earlier = [
@@ -247,21 +271,10 @@ def evaluate_outputs(
     judged = reliability(name, results if mode == "pairwise" else [], config, bench)
     for row in rows:
         row.reliability = judged.to_dict()
-        row.judge_config = {"config": config.to_dict(), "setup": setup}
+        row.judge_config = {"config": config.to_dict(), "setup": run.summary["setup"]}
         row.prompt_tokens = int(tokens[row.model]["prompt"])
         row.completion_tokens = int(tokens[row.model]["completion"])
         row.elapsed_s = round(tokens[row.model]["seconds"], 3)
-    summary = {
-        "items": len(items),
-        "instructions": len(keys),
-        "models": [m.model for m in models],
-        "judged": stats.items,
-        "already_done": len(items) - stats.items,
-        "generations": stats.generations,
-        "cache_hits": stats.cache_hits,
-        "wall_s": round(elapsed, 2),
-        "judgments_per_min": round(60 * stats.generations / elapsed, 2) if elapsed else None,
-        "results": str(results_path),
-        "warnings": judged.warnings,
-    }
+    summary = {k: v for k, v in run.summary.items() if k != "setup"}
+    summary.update(instructions=len(keys), models=[m.model for m in models], warnings=judged.warnings)
     return EvaluationRun(rows, results, summary)

@@ -6,26 +6,65 @@ loses on code and rewriting" is read off the board.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from functools import cache
+from typing import Any
 
 from autoj.bench.grouping import UNKNOWN, taxonomy_group_of
 from autoj.evaluate.comparisons import Comparison
+from autoj.run.cache import CacheOption, cache_key, resolve_cache
 from autoj.stats.metrics import bootstrap_ci
 from autoj.stats.paired import MIN_N
 from autoj.stats.winrate import clean_preferences
+from autoj.types import Completion, GenerationParams, Prompt
+
+#: The cache's protocol id for a scenario classification (its answers are scenario names).
+CLASSIFY_PROTOCOL = "scenario-classifier/1"
 
 
-def classify_instructions(instructions: Iterable[str]) -> dict[str, str]:
-    """The shipped classifier's scenario for each distinct instruction (one batch for all)."""
-    from autoj.scenarios import Classifier
+@cache
+def classifier_identity() -> dict[str, Any]:
+    """The shipped classifier's identity: a digest of its model files, so a new model is a new key."""
+    from autoj.scenarios._encoder import ENCODER_DIR
 
+    digest = hashlib.sha256()
+    for path in sorted(p for p in ENCODER_DIR.parent.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(ENCODER_DIR.parent).as_posix().encode())
+        digest.update(path.read_bytes())
+    return {"backend": "scenario-classifier", "model": "shipped", "sha256": digest.hexdigest()}
+
+
+def classify_instructions(instructions: Iterable[str], cache: CacheOption = True) -> dict[str, str]:
+    """The shipped classifier's scenario for each distinct instruction (one batch for all).
+
+    With the cache (as judgments use it: the default file, another, or None/False for none), an
+    instruction classified before is looked up, keyed by its text and the classifier's files, so
+    a re-run of a board loads no classifier at all.
+    """
     distinct = list(dict.fromkeys(instructions))
     if not distinct:
         return {}
-    names = Classifier().predict_names(distinct)
-    return dict(zip(distinct, names, strict=True))
+    store = resolve_cache(cache)
+    params = GenerationParams()
+    keys = [cache_key(classifier_identity(), CLASSIFY_PROTOCOL, Prompt(text=t), params) for t in distinct]
+    found = store.get_many(keys) if store is not None else [None] * len(distinct)
+    names = {t: c.text for t, c in zip(distinct, found, strict=True) if c is not None}
+    missing = [(k, t) for k, t in zip(keys, distinct, strict=True) if t not in names]
+    if missing:
+        from autoj.scenarios import Classifier
+
+        predicted = Classifier().predict_names([t for _, t in missing])
+        names.update((t, name) for (_, t), name in zip(missing, predicted, strict=True))
+        if store is not None:
+            store.put_many(
+                [(k, Completion(names[t])) for k, t in missing], classifier_identity(), CLASSIFY_PROTOCOL
+            )
+    if store is not None and store is not cache:
+        store.close()
+    return {t: names[t] for t in distinct}
 
 
 def with_scenarios(groups: Mapping[str, Sequence[Comparison]]) -> dict[str, list[Comparison]]:

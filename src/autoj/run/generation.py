@@ -346,6 +346,7 @@ async def generate_to_file(
                 done.setdefault(str(record["id"]), record)
                 if str(record["id"]) in wanted:
                     _check_instruction(record, wanted[str(record["id"])], f"{stream}:{number}")
+        streamed = set(done)
         for number, record in enumerate(earlier, start=1):
             key = str(record.get("id"))
             if key in done or record.get("status") != "ok":
@@ -353,24 +354,29 @@ async def generate_to_file(
             writer.check_setup(setup_of(record["provenance"]), f"{output} record {number}")
             if key in wanted:
                 _check_instruction(record, wanted[key], f"{output} record {number}")
-            writer.write_record(record)
             done[key] = record
         todo = [i for i in instructions if i.id not in done]
-        with progress_bar(show, "generating") as bar:
-            task = bar.add_task("generating", total=len(todo))
-            async for record in generator.stream(todo):
-                writer.write_record(record)
-                if record["status"] == "ok":
-                    done[record["id"]] = record
-                else:
-                    reasons[str(record.get("error") or "no reason given").splitlines()[0][:160]] += 1
-                bar.advance(task)
-        finished = all(i.id in done for i in instructions)
-        if finished and output != stream:
-            order = [i.id for i in instructions] + [k for k in done if k not in wanted]
-            _write_list(output, [done[k] for k in order])
-            with contextlib.suppress(OSError):
-                stream.unlink()
+        if todo or streamed:  # a finished output that has every answer stays as it is
+            for key, record in done.items():
+                if key not in streamed:
+                    writer.write_record(record)  # the stream holds every answer from here on
+            with progress_bar(show, "generating") as bar:
+                task = bar.add_task("generating", total=len(todo))
+                async for record in generator.stream(todo):
+                    writer.write_record(record)
+                    if record["status"] == "ok":
+                        done[record["id"]] = record
+                    else:
+                        reasons[str(record.get("error") or "no reason given").splitlines()[0][:160]] += 1
+                    bar.advance(task)
+            finished = all(i.id in done for i in instructions)
+            if finished and output != stream:
+                order = [i.id for i in instructions] + [k for k in done if k not in wanted]
+                _write_list(output, [done[k] for k in order])
+                with contextlib.suppress(OSError):
+                    stream.unlink()
+        else:
+            finished = True
     stats = generator.stats
     return GenerationSummary(
         output=str(output if finished else stream),
