@@ -143,3 +143,24 @@ def test_engine_options_that_change_outputs_are_part_of_the_identity(fake_vllm: 
         "quantization": "awq",
         "max_model_len": 2048,
     }
+
+
+def test_generation_sends_chat_turns_for_the_tokenizers_template(fake_vllm: types.ModuleType) -> None:
+    """`autoj generate -m vllm:MODEL`: every turn goes to vLLM's chat (its tokenizer's template),
+    the second after the model's own first answer."""
+    from autoj.data.benchmarks import BenchmarkInstruction
+    from autoj.run.generation import Generator
+
+    with Generator.from_spec("vllm:m", cache=False, dataset="mt") as generator:
+        [record] = generator.run(generator.answer_all([BenchmarkInstruction("1", ["first?", "second?"])]))
+        llm = generator.backend._llm  # type: ignore[attr-defined]
+    assert [kind for kind, _, _ in llm.calls] == ["chat", "chat"]
+    assert llm.calls[1][1] == [
+        [
+            {"role": "user", "content": "first?"},
+            {"role": "assistant", "content": "So, the final decision is Tie"},
+            {"role": "user", "content": "second?"},
+        ]
+    ]
+    assert record["turns"] == ["So, the final decision is Tie"] * 2
+    assert record["provenance"]["setup"]["chat_template"] == "tokenizer"
