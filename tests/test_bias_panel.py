@@ -97,3 +97,59 @@ def test_reports_of_results_alone_carry_warnings_and_the_panel(tmp_path: Path) -
     generic = render(load_runs([results]))
     biases = generic[generic.index('<section id="biases">') :]
     assert DEGENERATE_WARNING in biases and "the longer response wins" in biases
+
+
+def _two_boards(folder: Path) -> list[Path]:
+    """Two judges' boards over the same three models."""
+    from autoj.evaluate.leaderboard import LeaderboardRow, update_board
+
+    rates = {
+        "openai:gpt-4o-mini": {"gpt-4-turbo": 70.0, "llama-3-8b": 40.0, "mistral-7b": 30.0},
+        "claude-3-haiku": {"gpt-4-turbo": 60.0, "llama-3-8b": 42.0, "mistral-7b": 32.0},
+    }
+    boards = []
+    for n, (judge, models) in enumerate(rates.items()):
+        rows = [
+            LeaderboardRow(m, win_rate=r, standard_error=1.0, n_total=100, judge=judge)
+            for m, r in models.items()
+        ]
+        boards.append(folder / f"board{n}.csv")
+        update_board(boards[-1], rows)
+    return boards
+
+
+def test_self_preference_from_a_board_with_two_judges(tmp_path: Path) -> None:
+    from autoj.evaluate.leaderboard import read_board
+    from autoj.trust.selfpref import family_of, self_preference
+
+    assert (family_of("openai:gpt-4o-mini"), family_of("Meta-Llama-3"), family_of("base")) == (
+        "openai",
+        "meta",
+        None,
+    )
+    boards = _two_boards(tmp_path)
+    rows = [row for board in boards for row in read_board(board)]
+    assert len(rows) == 6
+    found = self_preference(rows, "openai:gpt-4o-mini")
+    assert found is not None and found.estimate is not None
+    # +10 on its own family's model, -2 on the others: 12 points of self-preference
+    assert found.estimate.estimate == pytest.approx(12.0)
+    assert found.estimate.ci_low < 12.0 < found.estimate.ci_high
+    assert self_preference(rows, "claude-3-haiku") is None  # no Anthropic model on the board
+    results = _position_judge_results(tmp_path / "r.jsonl")
+    done = subprocess.run(
+        [sys.executable, "-m", "autoj", "bias", str(results), "--board", str(boards[0]), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "--board-judge" in done.stderr  # always-first is not on the board
+    done = subprocess.run(
+        [sys.executable, "-m", "autoj", "bias", str(results), "--board", str(boards[0]), "--board",
+         str(boards[1]), "--board-judge", "openai:gpt-4o-mini", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["self_preference"]["estimate"]["estimate"] == pytest.approx(12.0)

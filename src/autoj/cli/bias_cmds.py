@@ -17,6 +17,7 @@ from autoj.errors import AutojError
 from autoj.io.items import FieldMap
 from autoj.io.outputs import check_output
 from autoj.judges.config import JudgeConfig
+from autoj.trust.selfpref import SelfPreference
 
 
 def bias_table(data: dict[str, Any], title: str) -> Table:
@@ -48,6 +49,17 @@ def bias(
         Path | None, typer.Option(help="the same judge's verdicts with the responses swapped (swapped frame)")
     ] = None,
     prediction_field: Annotated[str, typer.Option(help="field holding a prediction")] = "output",
+    board: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="boards of this judge and of other judges over the same models (repeat the flag): "
+            "adds self-preference"
+        ),
+    ] = None,
+    board_judge: Annotated[
+        str | None,
+        typer.Option(help="this judge's name on --board", show_default="the results' judge"),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Position ("Response 1" share, order flips), length and style (markdown) biases of a judge's
@@ -56,6 +68,7 @@ def bias(
     from autoj.io.results import read_results
     from autoj.trust.bias import panel_of_predictions, panel_of_results
 
+    judge_on_board = board_judge
     if (results is None) == (predictions is None):
         raise AutojError("give a RESULTS file, or --predictions P [--swapped-predictions S]: one of the two")
     if results is not None:
@@ -63,10 +76,12 @@ def bias(
             raise AutojError(
                 "--data and --swapped-predictions go with --predictions, not with a RESULTS file"
             )
-        panel = panel_of_results(list(read_results(results)))
+        judged = list(read_results(results))
+        panel = panel_of_results(judged)
         if panel is None:
             raise AutojError(f"{results}: no pairwise results; the bias panel reads pairwise verdicts")
         name = str(results)
+        judge_on_board = judge_on_board or str(judged[0].provenance.get("judge") or "")
     else:
         assert predictions is not None
         items = load_pairs(data, require_labels=False) if data is not None else load_eval_p()
@@ -79,12 +94,43 @@ def bias(
                 )
         panel = panel_of_predictions(items, original, swapped)
         name = f"predictions {predictions.name}"
+    preference = _self_preference(board, judge_on_board) if board else None
+    extra = {"self_preference": preference.to_dict() if preference else None} if board else {}
     if as_json:
-        typer.echo(json.dumps({"judge": name, **panel.to_dict()}, indent=2))
+        typer.echo(json.dumps({"judge": name, **panel.to_dict(), **extra}, indent=2))
         return
-    Console(width=max(Console().width, 120)).print(
-        bias_table(panel.to_dict(), f"biases of {name} ({panel.n} pairs)")
-    )
+    table = bias_table(panel.to_dict(), f"biases of {name} ({panel.n} pairs)")
+    if board:
+        table.add_row(
+            "self-preference: extra win-rate points for its own family", _preference_text(preference), ""
+        )
+    Console(width=max(Console().width, 120)).print(table)
+
+
+def _self_preference(boards: list[Path], judge: str | None) -> SelfPreference | None:
+    """Self-preference from every board's rows together (a board holds one row per model)."""
+    from autoj.evaluate.leaderboard import read_board
+    from autoj.trust.selfpref import self_preference
+
+    for board in boards:
+        if not board.is_file():
+            raise AutojError(f"--board {board}: file not found")
+    if not judge:
+        raise AutojError("--board needs this judge's name on the boards: give --board-judge NAME")
+    rows = [row for board in boards for row in read_board(board)]
+    if judge not in {row.judge for row in rows}:
+        raise AutojError(f"no --board row is judged by {judge!r}: name this judge with --board-judge")
+    return self_preference(rows, judge)
+
+
+def _preference_text(found: SelfPreference | None) -> str:
+    if found is None:
+        return "- (no model of its family judged by another judge)"
+    if found.estimate is None:
+        return "- (rows without standard errors)"
+    e = found.estimate
+    family = f"{found.family}: {len(found.own_family)} model(s)"
+    return f"{e.estimate:+.1f} [{e.ci_low:+.1f}, {e.ci_high:+.1f}] ({family})"
 
 
 @app.command()
