@@ -20,8 +20,8 @@ from autoj.bench.outcomes import Outcome, WinTieLose, tally
 from autoj.bench.runner import judge_name, run_items
 from autoj.bench.sampling import stratified_sample
 from autoj.data import registry as datasets
-from autoj.errors import AutojError, InputError, InputProblem
-from autoj.io.items import iter_records
+from autoj.errors import AutojError
+from autoj.io.readers import Records
 from autoj.io.results import Result
 from autoj.judges.config import JudgeConfig
 from autoj.protocols.families.critique import CritiqueComparisonProtocol
@@ -45,28 +45,24 @@ def load_eval_c(language: str = "en", path: str | Path | None = None) -> list[Cr
     name = "eval-c-zh" if language == "zh" else "eval-c"
     items_path = datasets.resolve(name, "items", path=path)
     chatgpt_path = datasets.resolve(name, "chatgpt", path=path)
-    chatgpt = [r for _, r in iter_records(chatgpt_path)]
+    chatgpt = dict(Records(chatgpt_path))  # by line: ChatGPT's critique of the item on the same line
     items: list[CritiqueItem] = []
-    problems: list[InputProblem] = []
-    for number, record in iter_records(items_path):
-        if isinstance(record, InputProblem):
-            problems.append(record)
-            continue
+    records = Records(items_path)
+    for number, record in records:
         critiques: dict[str, str] = {}
         released = record.get("critiques")
         if isinstance(released, dict) and isinstance(released.get("autoj"), str):
             critiques["autoj"] = released["autoj"]
-        reference = chatgpt[number - 1] if number - 1 < len(chatgpt) else None
+        reference = chatgpt.get(number)
         if isinstance(reference, dict) and isinstance(reference.get("output"), str):
             critiques["chatgpt"] = reference["output"]
         query, response = record.get("prompt"), record.get("response")
         if not isinstance(query, str) or not isinstance(response, str):
-            problems.append(InputProblem(str(items_path), number, "prompt", "need prompt, response"))
+            records.problem(number, "prompt", "need prompt, response")
             continue
         scenario = record.get("scenario")
         items.append(CritiqueItem(str(number), query, response, scenario, critiques))
-    if problems:
-        raise InputError(problems)
+    records.check()
     return items
 
 

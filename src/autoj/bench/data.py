@@ -13,8 +13,9 @@ from typing import Any
 
 from autoj.bench.outcomes import Outcome
 from autoj.data import registry as datasets
-from autoj.errors import InputError, InputProblem
-from autoj.io.items import DEFAULT_LABELS, FieldMap, LabelMap, iter_records, parse_label
+from autoj.errors import InputProblem
+from autoj.io.items import DEFAULT_LABELS, FieldMap, LabelMap, parse_label
+from autoj.io.readers import Records
 from autoj.stats.metrics import Prediction
 from autoj.types import PairItem, Verdict
 
@@ -46,15 +47,12 @@ def load_pairs(
     label_map = LabelMap.of(labels)
     field_problem = label_map.check_field(fields.label)
     pairs: list[PairItem] = []
-    problems: list[InputProblem] = []
+    records = Records(path)
     seen: dict[str, int] = {}
-    for number, record in iter_records(path):
-        if isinstance(record, InputProblem):
-            problems.append(record)
-            continue
+    for number, record in records:
 
         def problem(name: str, message: str, line: int = number) -> None:
-            problems.append(InputProblem(str(path), line, name, message))
+            records.problem(line, name, message)
 
         texts: list[str] = []
         for name in (fields.query, fields.response_1, fields.response_2):
@@ -89,8 +87,7 @@ def load_pairs(
                 label=label,
             )
         )
-    if problems:
-        raise InputError(problems, hint="map field names and label spellings with the CLI flags")
+    records.check(hint="map field names and label spellings with the CLI flags")
     return pairs
 
 
@@ -115,25 +112,21 @@ def load_predictions(
     path = Path(path)
     labels = {**DEFAULT_LABELS, **(labels or {})}
     found: list[Prediction] = []
-    problems: list[InputProblem] = []
-    for number, record in iter_records(path):
-        if isinstance(record, InputProblem):
-            problems.append(record)
-            continue
+    records = Records(path)
+    for number, record in records:
         if field not in record and isinstance(record.get("judgment"), dict):
             value = record["judgment"].get("verdict")
         elif field in record:
             value = record[field]
         else:
-            problems.append(InputProblem(str(path), number, field, "missing prediction field"))
+            records.problem(number, field, "missing prediction field")
             continue
         parsed = _prediction(value, labels)
         if isinstance(parsed, InputProblem):
-            problems.append(InputProblem(str(path), number, field, f"unknown prediction {value!r}"))
+            records.problem(number, field, f"unknown prediction {value!r}")
             continue
         found.append(parsed)
-    if problems:
-        raise InputError(problems, hint="predictions must be 0/1/2, A/B/tie, or null for a failure")
+    records.check(hint="predictions must be 0/1/2, A/B/tie, or null for a failure")
     return found
 
 
@@ -159,20 +152,14 @@ def load_critique_comparison(path: str | Path | None = None) -> list[Outcome | N
         Path(path) if path is not None else datasets.resolve("autoj-predictions", "gpt4-critique-comparison")
     )
     outcomes: list[Outcome | None] = []
-    problems: list[InputProblem] = []
-    for number, record in iter_records(source):
-        if isinstance(record, InputProblem):
-            problems.append(record)
-            continue
+    records = Records(source)
+    for number, record in records:
         text, meta = record.get("output"), record.get("meta")
         if not isinstance(text, str) or not isinstance(meta, dict) or "exchange" not in meta:
-            problems.append(
-                InputProblem(str(source), number, "output", "need text `output` and meta.exchange")
-            )
+            records.problem(number, "output", "need text `output` and meta.exchange")
             continue
         outcomes.append(critique_outcome(text, bool(meta["exchange"])))
-    if problems:
-        raise InputError(problems)
+    records.check()
     return outcomes
 
 

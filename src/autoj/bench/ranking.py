@@ -15,8 +15,8 @@ from autoj.bench.data import read_json
 from autoj.bench.runner import judge_name, run_items
 from autoj.bench.sampling import stratified_sample
 from autoj.data import registry as datasets
-from autoj.errors import AutojError, InputError, InputProblem
-from autoj.io.items import iter_records
+from autoj.errors import AutojError
+from autoj.io.readers import Records
 from autoj.judges.config import JudgeConfig
 from autoj.run.judge import Judge
 from autoj.stats.correlation import Correlations, correlations
@@ -27,15 +27,9 @@ ELO_COLUMNS = ("Arena Elo\n[Feb 2, 2024]", "Arena Elo\n[April 18, 2024]")
 
 def _csv_rows(path: Path) -> list[dict[str, Any]]:
     """A leaderboard table's rows, read like every input (BOM, encoding and header checks)."""
-    rows: list[dict[str, Any]] = []
-    problems: list[InputProblem] = []
-    for _, row in iter_records(path):
-        if isinstance(row, InputProblem):
-            problems.append(row)
-        else:
-            rows.append(row)
-    if problems:
-        raise InputError(problems)
+    records = Records(path)
+    rows = [row for _, row in records]
+    records.check()
     return rows
 
 

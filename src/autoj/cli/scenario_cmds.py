@@ -12,8 +12,9 @@ from rich.table import Table
 
 from autoj.cli.main import app
 from autoj.cli.options import LimitOpt, judge_options
-from autoj.errors import AutojError, InputError, InputProblem
+from autoj.errors import AutojError
 from autoj.io.outputs import check_output
+from autoj.io.readers import Records
 from autoj.judges.config import JudgeConfig
 
 console = Console()
@@ -103,25 +104,19 @@ def classify_cmd(
 
 
 def _read_queries(path: Path, query_field: str | None) -> tuple[list[dict[str, Any]], list[str]]:
-    from autoj.io.items import iter_records
-
-    records: list[dict[str, Any]] = []
+    found: list[dict[str, Any]] = []
     queries: list[str] = []
-    problems: list[InputProblem] = []
-    for line, record in iter_records(path):
-        if isinstance(record, InputProblem):
-            problems.append(record)
-            continue
+    records = Records(path)
+    for line, record in records:
         query = _query_of(record, query_field)
         if query is None:
             wanted = query_field or " / ".join(QUERY_FIELDS)
-            problems.append(InputProblem(str(path), line, wanted, "no query text"))
+            records.problem(line, wanted, "no query text")
             continue
-        records.append(record)
+        found.append(record)
         queries.append(query)
-    if problems:
-        raise InputError(problems, hint="pick the query's field with --query-field")
-    return records, queries
+    records.check(hint="pick the query's field with --query-field")
+    return found, queries
 
 
 def _query_of(record: dict[str, Any], query_field: str | None) -> str | None:

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from autoj.data import registry
-from autoj.errors import AutojError, InputError, InputProblem
+from autoj.errors import AutojError
 from autoj.io.answers import ModelAnswer, read_answers
-from autoj.io.readers import iter_records
+from autoj.io.readers import Records
 
 INSTRUCTION_FIELDS = ("instruction", "prompt", "question", "query")
 ID_FIELDS = ("id", "question_id", "uid")
@@ -203,27 +203,19 @@ def _instruction(record: Mapping[str, Any], number: int) -> BenchmarkInstruction
 
 def _from_records(path: Path) -> list[BenchmarkInstruction]:
     instructions: list[BenchmarkInstruction] = []
-    problems: list[InputProblem] = []
+    records = Records(path)
     seen: dict[str, int] = {}
-    for number, record in iter_records(path):
-        if isinstance(record, InputProblem):
-            problems.append(record)
-            continue
+    for number, record in records:
         found = _instruction(record, number)
         if isinstance(found, str):
-            problems.append(InputProblem(str(path), number, None, found))
+            records.problem(number, None, found)
             continue
         if found.id in seen:
-            problems.append(
-                InputProblem(
-                    str(path), number, "id", f"id {found.id!r} also at {seen[found.id]}: ids are unique"
-                )
-            )
+            records.problem(number, "id", f"id {found.id!r} also at {seen[found.id]}: ids are unique")
             continue
         seen[found.id] = number
         instructions.append(found)
-    if problems:
-        raise InputError(problems, hint="nothing was generated; fix the records")
+    records.check(hint="nothing was generated; fix the records")
     if not instructions:
         raise AutojError(f"{path}: no instructions in the file")
     return instructions
@@ -231,10 +223,10 @@ def _from_records(path: Path) -> list[BenchmarkInstruction]:
 
 def _records(dataset: str, key: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """The records of a registered file; a damaged record is an error (the bytes are registered)."""
-    for number, record in iter_records(registry.resolve(dataset, key)):
-        if isinstance(record, InputProblem):
-            raise BenchmarkError(f"{record} (the registered file is damaged; fetch it again)")
-        yield number, record
+    records = Records(registry.resolve(dataset, key))
+    yield from records
+    if records.problems:
+        raise BenchmarkError(f"{records.problems[0]} (the registered file is damaged; fetch it again)")
 
 
 # --- the registered benchmarks ----------------------------------------------------------------

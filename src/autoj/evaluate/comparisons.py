@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from autoj.errors import AutojError, InputError, InputProblem
-from autoj.io.items import iter_records
+from autoj.errors import AutojError
+from autoj.io.readers import Records
 
 
 @dataclass(frozen=True)
@@ -66,21 +66,16 @@ def read_annotations(
     """
     path = Path(path)
     found: list[Comparison] = []
-    problems: list[InputProblem] = []
-    for number, record in iter_records(path):
-        if isinstance(record, InputProblem):
-            problems.append(record)
-            continue
+    records = Records(path)
+    for number, record in records:
         missing = [name for name in ANNOTATION_FIELDS[:5] if not isinstance(record.get(name), str)]
         if missing or "preference" not in record:
             for name in missing or ["preference"]:
-                problems.append(InputProblem(str(path), number, name, "missing or not text"))
+                records.problem(number, name, "missing or not text")
             continue
         preference = _number(record["preference"])
         if record["preference"] is not None and preference is None:
-            problems.append(
-                InputProblem(str(path), number, "preference", f"not a number: {record['preference']!r}")
-            )
+            records.problem(number, "preference", f"not a number: {record['preference']!r}")
             continue
         found.append(
             Comparison(
@@ -97,8 +92,7 @@ def read_annotations(
                 judge=record.get("annotator") if isinstance(record.get("annotator"), str) else None,
             )
         )
-    if problems:
-        raise InputError(problems, hint="these are not alpaca_eval annotations; nothing was scored")
+    records.check(hint="these are not alpaca_eval annotations; nothing was scored")
     if not found:
         raise AutojError(f"{path}: no annotations in the file")
     return found

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autoj.errors import AutojError, InputError, InputProblem
+from autoj.errors import AutojError
 from autoj.io.answers import answer_of
-from autoj.io.items import iter_records
+from autoj.io.readers import Records
 
 EXAMPLES = 3
 
@@ -84,25 +84,18 @@ def load_outputs(path: str | Path, fields: OutputFields | None = None) -> ModelO
     fields = fields or OutputFields()
     rows: dict[str, OutputRow] = {}
     duplicates: dict[str, list[int]] = {}
-    problems: list[InputProblem] = []
+    records = Records(path)
     generators: set[str] = set()
-    for number, record in iter_records(path):
-        if isinstance(record, InputProblem):
-            problems.append(record)
-            continue
+    for number, record in records:
         record = _flattened(record, fields)
         bad = False
         for name, flag in ((fields.instruction, "--instruction-field"), (fields.output, "--output-field")):
             if not isinstance(record.get(name), str):
-                problems.append(
-                    InputProblem(str(path), number, name, f"missing or not text (map it with {flag})")
-                )
+                records.problem(number, name, f"missing or not text (map it with {flag})")
                 bad = True
         key_value = record.get(fields.key) if fields.key else record.get(fields.instruction)
         if fields.key and key_value in (None, ""):
-            problems.append(
-                InputProblem(str(path), number, fields.key, "missing id (map it with --id-field)")
-            )
+            records.problem(number, fields.key, "missing id (map it with --id-field)")
             bad = True
         if bad:
             continue
@@ -120,8 +113,7 @@ def load_outputs(path: str | Path, fields: OutputFields | None = None) -> ModelO
             number,
             scenario if isinstance(scenario, str) else None,
         )
-    if problems:
-        raise InputError(problems, hint="nothing was judged; fix the records or map the field names")
+    records.check(hint="nothing was judged; fix the records or map the field names")
     if not rows:
         raise AutojError(f"{path}: no outputs in the file")
     return ModelOutputs(_model_name(path, generators), path, rows, duplicates)

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autoj.errors import InputError, InputProblem
-from autoj.io.readers import iter_records
+from autoj.io.readers import Records
 
 
 @dataclass(frozen=True)
@@ -100,16 +99,12 @@ def read_answers(path: str | Path) -> list[ModelAnswer]:
     """Every answer of the file, in order; any unreadable record stops the read (all are listed)."""
     path = Path(path)
     answers: list[ModelAnswer] = []
-    problems: list[InputProblem] = []
-    for number, record in iter_records(path):
-        if isinstance(record, InputProblem):
-            problems.append(record)
-            continue
+    records = Records(path)
+    for number, record in records:
         found = answer_of(record, number)
         if isinstance(found, str):
-            problems.append(InputProblem(str(path), number, None, found))
+            records.problem(number, None, found)
         else:
             answers.append(found)
-    if problems:
-        raise InputError(problems, hint="expected a model answer file (alpaca_eval, Arena-Hard or FastChat)")
+    records.check(hint="expected a model answer file (alpaca_eval, Arena-Hard or FastChat)")
     return answers

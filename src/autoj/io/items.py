@@ -17,12 +17,12 @@ from typing import Any, Literal
 
 from autoj.errors import AutojError, InputError, InputProblem
 from autoj.io.labels import CONVENTIONS, WORD_LABELS, LabelMap
-from autoj.io.readers import iter_records
+from autoj.io.readers import Records
 from autoj.io.results import Result
 from autoj.protocols.rubrics import RubricError, to_rubric
 from autoj.types import PairItem, SingleItem, Verdict, check_history, messages_from
 
-__all__ = ["DEFAULT_LABELS", "FieldMap", "LabelMap", "Loaded", "checked_items", "iter_records", "load_items"]
+__all__ = ["DEFAULT_LABELS", "FieldMap", "LabelMap", "Loaded", "checked_items", "load_items"]
 
 OnInvalid = Literal["fail", "skip"]
 #: Why a scenario cannot be used (None when it can): a protocol's `scenario_problem`.
@@ -118,10 +118,7 @@ def load_items(
     seen_ids: dict[str, int] = {}
     label_field_problem = label_map.check_field(fields.label) if kind == "pairwise" else None
     known = set(vars(fields).values())  # every mapped field; the rest of a record is meta
-    for number, record in iter_records(path):
-        if isinstance(record, InputProblem):
-            loaded.problems.append(record)
-            continue
+    for number, record in Records(path, loaded.problems):
         if is_result_record(record):
             _add_result_item(loaded, record, kind, (str(path), number), seen_ids, scenario_check)
             continue

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from autoj.errors import InputProblem
-from autoj.io.readers import iter_records
+from autoj.io.readers import Records
 
 
 @dataclass(frozen=True)
@@ -105,12 +105,9 @@ def load_rank_queries(
     """The valid queries of `path` and the problems with the others (nothing is raised for them)."""
     fields = fields or RankFields()
     queries: list[RankQuery] = []
-    problems: list[InputProblem] = []
+    records = Records(path)
     seen: dict[str, int] = {}
-    for number, record in iter_records(path):
-        if isinstance(record, InputProblem):
-            problems.append(record)
-            continue
+    for number, record in records:
         try:
             query = _text(record.get(fields.query), fields.query, "--query-field", False)
             texts, names = _candidates(record.get(fields.candidates), fields, allow_empty)
@@ -119,8 +116,8 @@ def load_rank_queries(
             if query_id in seen:
                 raise _Bad(fields.id, f"duplicate id {query_id!r} (first at {seen[query_id]})")
         except _Bad as bad:
-            problems.append(InputProblem(str(path), number, bad.field, bad.message))
+            records.problem(number, bad.field, bad.message)
             continue
         seen[query_id] = number
         queries.append(RankQuery(query_id, query, tuple(texts), tuple(names)))
-    return queries, problems
+    return queries, records.problems

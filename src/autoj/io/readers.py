@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from autoj.errors import AutojError, InputProblem, MissingExtraError
+from autoj.errors import AutojError, InputError, InputProblem, MissingExtraError
 
 Row = tuple[int, dict[str, Any] | InputProblem]
 
@@ -121,6 +121,40 @@ def iter_records(path: str | Path) -> Iterator[Row]:
         raise AutojError(f"{path}: the gzip data is damaged or cut short ({exc})") from None
     except OSError as exc:
         raise AutojError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+class Records:
+    """One pass over a file's records that collects what is wrong with them.
+
+    Iterating gives (number, record) for each readable record; an unreadable one, and each
+    problem a reader finds with `problem`, is kept in `problems`, and `check` raises them all at
+    once (one InputError naming file, line and field of each), so every reader of user files
+    reports bad records the same way.
+    """
+
+    def __init__(self, path: str | Path, problems: list[InputProblem] | None = None) -> None:
+        self.path = Path(path)
+        #: Every problem, in file order: a caller's own list when it keeps one (`problems`).
+        self.problems: list[InputProblem] = [] if problems is None else problems
+        #: How many records could not be read at all.
+        self.unreadable = 0
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        for number, record in iter_records(self.path):
+            if isinstance(record, InputProblem):
+                self.problems.append(record)
+                self.unreadable += 1
+            else:
+                yield number, record
+
+    def problem(self, number: int, field: str | None, message: str) -> None:
+        """Note a problem with record `number` (its `field`, None for the whole record)."""
+        self.problems.append(InputProblem(str(self.path), number, field, message))
+
+    def check(self, hint: str = "") -> None:
+        """Raise every problem noted as one InputError; nothing when there is none."""
+        if self.problems:
+            raise InputError(self.problems, hint)
 
 
 def _open_binary(path: Path) -> io.BufferedIOBase:

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from autoj.errors import AutojError, InputError, InputProblem
-from autoj.io.items import iter_records
 from autoj.io.labels import LabelMap
+from autoj.io.readers import Records
 from autoj.pipeline.sources import CONVERTERS, FieldProblem, RowContext, Skip, SourceFields
 from autoj.types import Item, PairItem
 
@@ -72,25 +72,19 @@ def ingest(
     samples: list[Item] = []
     seen: dict[str, int] = {}
     contents: set[tuple[str, ...]] = set()
-    for number, row in iter_records(path):
+    records = Records(path, report.problems)
+    for number, row in records:
         if limit is not None and len(samples) >= limit:
             break
         report.rows += 1
-        if isinstance(row, InputProblem):
-            report.problems.append(row)
-            continue
         given_id = row.get(fields.id)
         sample_id = str(given_id) if given_id not in (None, "") else f"{name}:{number}"
         if sample_id in seen:
-            report.problems.append(
-                InputProblem(
-                    str(path), number, fields.id, f"duplicate id {sample_id!r} (first at {seen[sample_id]})"
-                )
-            )
+            records.problem(number, fields.id, f"duplicate id {sample_id!r} (first at {seen[sample_id]})")
             continue
         converted = convert(row, RowContext(sample_id, fields, seed, name, labels or LabelMap()))
         if isinstance(converted, FieldProblem):
-            report.problems.append(InputProblem(str(path), number, converted.field, converted.message))
+            records.problem(number, converted.field, converted.message)
             continue
         if isinstance(converted, Skip):
             report.skipped[converted.reason] += 1
@@ -107,6 +101,7 @@ def ingest(
             report.labels[converted.label.value if converted.label else "unlabelled"] += 1
         else:
             report.singles += 1
+    report.rows += records.unreadable
     if report.problems and on_invalid == "fail":
         raise InputError(
             report.problems, hint="nothing was written; fix the rows, map fields, or --on-invalid skip"

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from autoj.errors import AutojError, InputProblem
-from autoj.io.items import iter_records
+from autoj.errors import AutojError
+from autoj.io.readers import Records
 from autoj.types import Item, PairItem, SingleItem, Verdict
 
 
@@ -70,10 +70,9 @@ def sample_from_dict(data: Mapping[str, Any]) -> Item:
 
 def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-empty line; a bad line is an error naming the line."""
-    for number, record in iter_records(Path(path)):
-        if isinstance(record, InputProblem):
-            raise AutojError(str(record))
-        yield number, record
+    records = Records(path)
+    yield from records
+    records.check()
 
 
 def read_samples(path: str | Path) -> list[Item]:

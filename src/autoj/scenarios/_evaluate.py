@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from autoj.data.datadir import data_path, missing_data_message
-from autoj.errors import AutojError, InputProblem
-from autoj.io.readers import iter_records
+from autoj.errors import AutojError
+from autoj.io.readers import Records
 from autoj.scenarios._linear import Classifier
 from autoj.scenarios._prediction import ClassificationFailure, ScenarioPrediction
 from autoj.scenarios._taxonomy import GROUPS, RETIRED, SCENARIOS, normalize_scenario
@@ -36,15 +36,16 @@ class LabelledQuery:
 def load_labelled_queries(path: Path) -> list[LabelledQuery]:
     """Read `category`, `instruction`, `input` rows; labels normalised, retired ones folded."""
     rows: list[LabelledQuery] = []
-    for number, record in iter_records(path):
-        try:
-            if isinstance(record, InputProblem):
-                raise ValueError(record.message)
-            query = f"{record['instruction']} {record['input']}"
-            original = str(record["category"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise AutojError(f"{path}:{number}: not a classifier data row ({exc})") from exc
+    records = Records(path)
+    for number, record in records:
+        missing = [name for name in ("category", "instruction", "input") if name not in record]
+        if missing:
+            records.problem(number, missing[0], "not a classifier data row (category, instruction, input)")
+            continue
+        query = f"{record['instruction']} {record['input']}"
+        original = str(record["category"])
         rows.append(LabelledQuery(query, normalize_scenario(original, map_retired=True), original))
+    records.check()
     return rows
 
 

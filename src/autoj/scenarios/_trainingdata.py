@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autoj.errors import AutojError, InputProblem
-from autoj.io.items import iter_records
+from autoj.io.readers import Records
 from autoj.scenarios._evaluate import (
     CLASSIFIER_TEST_DATA,
     CLASSIFIER_TRAIN_DATA,
@@ -97,12 +96,14 @@ class TrainingSet:
 def read_extra(path: Path, query_of: Callable[[Mapping[str, Any]], str | None]) -> list[LabelledQuery]:
     """Rows of an Eval-P / Eval-C / single-training file as labelled queries (`scenario` field)."""
     rows: list[LabelledQuery] = []
-    for number, record in iter_records(path):
-        query = None if isinstance(record, InputProblem) else query_of(record)
-        label = None if isinstance(record, InputProblem) else record.get("scenario")
+    records = Records(path)
+    for number, record in records:
+        query, label = query_of(record), record.get("scenario")
         if query is None or not isinstance(label, str):
-            raise AutojError(f"{path}:{number}: no query or no `scenario` label in this row")
-        rows.append(LabelledQuery(query, normalize_scenario(label, map_retired=True), label))
+            records.problem(number, None, "no query or no `scenario` label in this row")
+        else:
+            rows.append(LabelledQuery(query, normalize_scenario(label, map_retired=True), label))
+    records.check()
     return rows
 
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autoj.errors import AutojError, InputError, InputProblem
+from autoj.errors import AutojError
 from autoj.io.labels import LabelMap
-from autoj.io.readers import iter_records
+from autoj.io.readers import Records
 from autoj.io.results import Result
 from autoj.stats.metrics import Prediction, map_back
 from autoj.stats.ppi import Calibrated, TooFewLabels, ppi_mean
@@ -123,28 +123,22 @@ def read_labels(path: str | Path, id_field: str, label_field: str, labels: Label
     """People's labels keyed by item id, from any JSONL/JSON/CSV file; a row without a label is
     unlabelled, a bad or repeated one an error naming its line."""
     found: dict[str, Verdict] = {}
-    problems: list[InputProblem] = []
-    for number, record in iter_records(path):
-        if isinstance(record, InputProblem):
-            problems.append(record)
-            continue
+    records = Records(path)
+    for number, record in records:
         item_id, raw = record.get(id_field), record.get(label_field)
         if item_id in (None, ""):
-            problems.append(
-                InputProblem(str(path), number, id_field, "missing id (name it with --labels-id-field)")
-            )
+            records.problem(number, id_field, "missing id (name it with --labels-id-field)")
             continue
         if raw in (None, ""):
             continue
         parsed = labels.check_field(label_field) or labels.parse(raw)
         if not isinstance(parsed, Verdict):
-            problems.append(InputProblem(str(path), number, label_field, parsed))
+            records.problem(number, label_field, parsed)
         elif str(item_id) in found:
-            problems.append(InputProblem(str(path), number, id_field, f"id {item_id!r} labelled twice"))
+            records.problem(number, id_field, f"id {item_id!r} labelled twice")
         else:
             found[str(item_id)] = parsed
-    if problems:
-        raise InputError(problems, hint="labels are keyed by the items' ids")
+    records.check(hint="labels are keyed by the items' ids")
     return found
 
 
