@@ -28,16 +28,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from autoj.backends.llamacpp import LlamaCppBackend, _default_threads, embedded_model_path
+from autoj.backends.llamacpp import LlamaCppBackend, embedded_model_path
 from autoj.data.benchmarks import BenchmarkInstruction, load_benchmark, select
 from autoj.run.generation import Generator
 from autoj.types import GenerationParams
 
 
 def run_autoj(
-    instructions: list[BenchmarkInstruction], params: GenerationParams, threads: int
+    instructions: list[BenchmarkInstruction], params: GenerationParams, backend: LlamaCppBackend
 ) -> dict[str, Any]:
-    backend = LlamaCppBackend(n_threads=threads)
     with Generator(backend, params=params, cache=None) as generator:
         generator.run(generator.answer_all(instructions[:1]))  # load the weights outside the timing
         started = time.perf_counter()
@@ -83,11 +82,13 @@ def per_min(count: int, elapsed: float) -> float:
     return 60.0 * count / elapsed if elapsed else 0.0
 
 
-def generation_speed(count: int, max_new_tokens: int, threads: int) -> None:
+def generation_speed(count: int, max_new_tokens: int, threads: int | None) -> None:
     instructions = select(load_benchmark("alpaca_eval").instructions, count)
     params = GenerationParams(max_new_tokens=max_new_tokens)
+    backend = LlamaCppBackend(n_threads=threads)
+    threads = backend.n_threads  # autoj's own choice unless given: the plain loop gets the same
     plain = run_plain(instructions, params, threads)
-    autoj = run_autoj(instructions, params, threads)
+    autoj = run_autoj(instructions, params, backend)
     print(
         f"(a) {count} AlpacaEval instructions, embedded SmolLM2, greedy, "
         f"{max_new_tokens} new tokens, {threads} threads"
@@ -141,7 +142,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     if not args.skip_model:
-        generation_speed(args.instructions, args.max_new_tokens, args.threads or _default_threads())
+        generation_speed(args.instructions, args.max_new_tokens, args.threads)
     cached_rerun(args.limit)
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
 
