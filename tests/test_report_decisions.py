@@ -48,8 +48,8 @@ def test_the_page_shows_the_ranking_and_the_paired_differences(tmp_path: Path) -
     assert forest is not None and set(forest.data[0].y) == {"alpha", "beta"}
     assert [tuple(p.model_a for p in evaluation.paired if p.via == "reference")] == [("alpha",)]
     paired = paired_forest(evaluation.paired)
-    assert paired is not None and list(paired.data[0].y) == ["alpha - beta"]
-    assert paired.data[0].text[0].startswith("p=")
+    assert paired is not None and list(paired.data[0].y) == ["alpha vs base", "beta vs base", "alpha - beta"]
+    assert all(text.startswith("p=") for text in paired.data[0].text)
     page = render_evaluation(evaluation)
     assert 'id="plot-ranking"' in page and 'id="plot-paired"' in page
 
@@ -59,8 +59,8 @@ def test_under_ten_shared_items_the_pair_is_n_too_small(tmp_path: Path) -> None:
     (pair,) = [p for p in evaluation.paired if p.via == "reference"]
     assert pair.n == 6 and pair.note == "n too small" and pair.ci_low is None
     figure = paired_forest(evaluation.paired)
-    assert figure is not None and figure.data[0].text[0] == "n too small"
-    assert list(figure.data[0].error_x.array) == [0]
+    assert figure is not None and list(figure.data[0].text) == ["n too small"] * 3
+    assert list(figure.data[0].error_x.array) == [0, 0, 0]
 
 
 def test_rating_histograms_use_the_protocols_scale(tmp_path: Path) -> None:

@@ -55,12 +55,15 @@ def ranking_forest(rows: Sequence[LeaderboardRow]) -> go.Figure | None:
 
 
 def paired_forest(paired: Sequence[PairedDifference]) -> go.Figure | None:
-    """Each pair's difference (first minus second, win-rate points) with its 95% interval; a
-    pair under MIN_N shared instructions is marked "n too small" and has no bar."""
-    pairs = [p for p in paired if p.via == "reference" and p.difference is not None]
+    """Each pair's difference (first minus second, win-rate points; judged against each other: the
+    first's win rate minus 50) with its 95% interval; a pair under MIN_N shared instructions is
+    marked "n too small" and has no bar."""
+    pairs = [p for p in paired if p.difference is not None]
     if not pairs:
         return None
-    labels = [f"{p.model_a} - {p.model_b}" for p in pairs]
+    labels = [
+        f"{p.model_a} - {p.model_b}" if p.via == "reference" else f"{p.model_a} vs {p.model_b}" for p in pairs
+    ]
     fig = go.Figure()
     fig.add_scatter(
         name="difference",
