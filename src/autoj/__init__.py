@@ -7,8 +7,6 @@ result = judge.compare(query, response_1, response_2)
 print(result.verdict, result.critique)
 """
 
-__version__ = "0.1.0"
-
 from autoj.backends import Backend, FakeBackend, create_backend
 from autoj.errors import AutojError, InputError, MissingExtraError
 from autoj.io.frames import results_frame
@@ -27,6 +25,7 @@ from autoj.types import (
     SingleItem,
     Verdict,
 )
+from autoj.version import __version__
 
 __all__ = [
     "AutojError",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from autoj.errors import AutojError
+from autoj.safeload import load_json
 from autoj.types import Completion, GenerationParams, Prompt
 
 #: What a request may ask of a backend beyond plain decoding.
@@ -179,7 +180,6 @@ class Option:
 
 
 def _json_object(text: str) -> Any:
-    from autoj.safeload import load_json  # the one bounded JSON reader
 
     try:
         return load_json(text, "the value")

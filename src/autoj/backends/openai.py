@@ -29,8 +29,8 @@ import httpx
 
 from autoj.backends.base import Backend, Capability, Option, known_options
 from autoj.backends.loop_bound import LoopBound
+from autoj.backends.redaction import redact_url
 from autoj.errors import AutojError
-from autoj.redaction import redact_url
 from autoj.safeload import DocumentError, load_json
 from autoj.types import Completion, GenerationParams, Prompt, TokenLogprob
 

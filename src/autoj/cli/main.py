@@ -14,8 +14,8 @@ from typing import Annotated, NoReturn
 import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
-from autoj import __version__
 from autoj.errors import AutojError
+from autoj.version import __version__
 
 app = typer.Typer(
     name="autoj",

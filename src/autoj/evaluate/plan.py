@@ -13,15 +13,15 @@ import numpy as np
 from autoj.errors import AutojError
 from autoj.evaluate.comparisons import Comparison, by_model, read_annotations
 from autoj.evaluate.decisions import win_of
+from autoj.evaluate.run import comparisons_of
+from autoj.io.results import read_results
 from autoj.stats.power import Spread, spread_of
+from autoj.types import PairItem
 
 
 def load_comparisons(paths: Sequence[Path]) -> dict[str, list[Comparison]]:
     """Every model's comparisons: `.jsonl` files are `autoj evaluate` results, others alpaca_eval
     annotation files."""
-    from autoj.evaluate.run import comparisons_of
-    from autoj.io.results import read_results
-    from autoj.types import PairItem
 
     groups: dict[str, list[Comparison]] = {}
     for path in paths:

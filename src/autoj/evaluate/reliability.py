@@ -15,13 +15,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from autoj.bench.data import load_eval_p
+from autoj.bench.grouping import taxonomy_group_of
+from autoj.bench.pairwise import results_to_predictions, score_predictions
+from autoj.data.registry import DatasetError
 from autoj.errors import AutojError
 from autoj.io.results import Result, read_results
+from autoj.judges import catalog
 from autoj.judges.config import JudgeConfig
 from autoj.stats.figures import outcomes_of, pair_figures
 from autoj.stats.metrics import length_bias
 from autoj.trust.bias import panel_of_results
-from autoj.trust.trustmap import NOT_RELIABLE
+from autoj.trust.trustmap import NOT_RELIABLE, not_reliable, scored_from_results, trust_map
 from autoj.types import PairItem
 
 #: Below this share of both-order agreement, or above this share for one position, a judge's
@@ -68,9 +73,6 @@ def run_figures(results: Sequence[Result]) -> tuple[int, float | None, float | N
 def bench_figures(path: str | Path) -> dict[str, Any]:
     """Agreement and biases from an `autoj bench pairwise` results file (labelled pairs, both
     orders), with the longer-response-wins baseline on the same pairs."""
-    from autoj.bench.grouping import taxonomy_group_of
-    from autoj.bench.pairwise import results_to_predictions, score_predictions
-    from autoj.trust.trustmap import not_reliable, scored_from_results, trust_map
 
     results = [r for r in read_results(path) if isinstance(r.item, PairItem) and r.item.label is not None]
     if not results:
@@ -103,7 +105,6 @@ def not_reliable_groups(data: Mapping[str, Any]) -> list[str]:
 
 def catalog_figures(config: JudgeConfig) -> list[dict[str, Any]]:
     """Published figures of the catalog entry this judge is (by name, else by backend spec)."""
-    from autoj.judges import catalog
 
     name = config.source.removeprefix("catalog:") if config.source.startswith("catalog:") else None
     entry = catalog.get_entry(name) if name else None
@@ -142,8 +143,6 @@ def warnings_for(
 def human_prefers_longer() -> float | None:
     """How often people prefer the longer response on Eval-P's decided (non-tie) pairs, the
     human yardstick for a judge's length preference; None when the data is not at hand."""
-    from autoj.bench.data import load_eval_p
-    from autoj.data.registry import DatasetError
 
     try:
         items = load_eval_p()

@@ -25,6 +25,7 @@ from autoj.evaluate.scenarios import classify_instructions
 from autoj.io.results import Result, read_results
 from autoj.judges.config import JudgeConfig
 from autoj.run.cache import CacheOption
+from autoj.run.judge import Judge
 from autoj.stats.metrics import bootstrap_ci
 from autoj.types import Item, PairItem, SingleItem, Verdict
 
@@ -184,7 +185,6 @@ def judge_items(
 ) -> EvaluationRun:
     """Judge the items not yet in the results file (resumed, cached) and return every item's
     result with the run's figures (`summary`; its `setup` is the judge's); no rows yet."""
-    from autoj.run.judge import Judge
 
     started = time.perf_counter()
     with Judge(config) as judge:

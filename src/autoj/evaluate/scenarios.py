@@ -16,6 +16,8 @@ from typing import Any
 from autoj.bench.grouping import UNKNOWN, taxonomy_group_of
 from autoj.evaluate.comparisons import Comparison
 from autoj.run.cache import CacheOption, cache_key, resolve_cache
+from autoj.scenarios import Classifier
+from autoj.scenarios._encoder import ENCODER_DIR
 from autoj.stats.metrics import bootstrap_ci
 from autoj.stats.paired import MIN_N
 from autoj.stats.winrate import clean_preferences
@@ -28,7 +30,6 @@ CLASSIFY_PROTOCOL = "scenario-classifier/1"
 @cache
 def classifier_identity() -> dict[str, Any]:
     """The shipped classifier's identity: a digest of its model files, so a new model is a new key."""
-    from autoj.scenarios._encoder import ENCODER_DIR
 
     digest = hashlib.sha256()
     for path in sorted(p for p in ENCODER_DIR.parent.rglob("*") if p.is_file()):
@@ -54,8 +55,6 @@ def classify_instructions(instructions: Iterable[str], cache: CacheOption = True
     names = {t: c.text for t, c in zip(distinct, found, strict=True) if c is not None}
     missing = [(k, t) for k, t in zip(keys, distinct, strict=True) if t not in names]
     if missing:
-        from autoj.scenarios import Classifier
-
         predicted = Classifier().predict_names([t for _, t in missing])
         names.update((t, name) for (_, t), name in zip(missing, predicted, strict=True))
         if store is not None:

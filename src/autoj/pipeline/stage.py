@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from autoj.version import __version__
+
 
 def sidecar_path(output: str | Path) -> Path:
     output = Path(output)
@@ -30,7 +32,6 @@ def file_digest(path: str | Path) -> str:
 
 def fingerprint(stage: str, inputs: Sequence[str | Path], params: Mapping[str, Any]) -> str:
     """What decides a stage's output: its name, its input files' bytes and its parameters."""
-    from autoj import __version__
 
     payload = {
         "autoj": __version__,

@@ -12,6 +12,8 @@ import plotly.graph_objects as go
 from autoj.errors import AutojError
 from autoj.evaluate.leaderboard import LeaderboardRow
 from autoj.io.results import Result
+from autoj.protocols import get_protocol
+from autoj.protocols.contract import scale_of
 from autoj.report.figures import _LAYOUT, colour
 from autoj.stats.paired import MIN_N, PairedDifference
 from autoj.types import SingleItem
@@ -93,8 +95,6 @@ def paired_forest(paired: Sequence[PairedDifference]) -> go.Figure | None:
 def rating_scale(results: Sequence[Result]) -> tuple[int, int] | None:
     """The rating scale of the protocol that judged these results (from their provenance), else
     the observed range."""
-    from autoj.protocols import get_protocol
-    from autoj.protocols.contract import scale_of
 
     ratings = [r.rating for r in results if r.rating is not None]
     if not ratings:

@@ -11,7 +11,6 @@ from typing import Any
 
 from plotly.offline import get_plotlyjs
 
-from autoj import __version__
 from autoj.bench.grouping import taxonomy_group_of
 from autoj.evaluate.leaderboard import LeaderboardRow
 from autoj.evaluate.reliability import not_reliable_groups
@@ -23,6 +22,7 @@ from autoj.report.evaluation import Evaluation
 from autoj.report.page import _figure, _Texts, browser_section
 from autoj.trust.trustmap import NOT_RELIABLE
 from autoj.types import PairItem, Verdict
+from autoj.version import __version__
 
 OUTCOME = {Verdict.RESPONSE_1: "reference wins", Verdict.RESPONSE_2: "model wins", Verdict.TIE: "tie"}
 

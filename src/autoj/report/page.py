@@ -16,8 +16,8 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from autoj import __version__
 from autoj.bench.grouping import taxonomy_group_of
+from autoj.evaluate.reliability import reliability
 from autoj.io.results import Result
 from autoj.report import figures
 from autoj.report.assets import BROWSER_JS, CSS
@@ -25,6 +25,7 @@ from autoj.report.bias import WARN_CSS, panel_table, warning_boxes
 from autoj.report.data import Run
 from autoj.stats.figures import definition_of, name_of
 from autoj.types import PairItem
+from autoj.version import __version__
 
 #: Characters of each text kept in the item browser (the results file has the rest).
 TEXT_LIMIT = 4000
@@ -196,7 +197,6 @@ def _browser_data(runs: Sequence[Run]) -> dict[str, Any]:
 
 def bias_section(runs: Sequence[Run]) -> str:
     """Each pairwise run's bias panel, with the warnings its verdicts call for."""
-    from autoj.evaluate.reliability import reliability
 
     parts = []
     for run in runs:

@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from autoj import __version__
 from autoj.backends.base import Backend
 from autoj.io.results import Result
 from autoj.protocols.base import JudgeProtocol
@@ -23,6 +22,7 @@ from autoj.run.cache import JudgmentCache, cache_key
 from autoj.run.streaming import as_finished
 from autoj.run.truncation import fit_item
 from autoj.types import Completion, GenerationParams, Item, Judgment, PairItem, Prompt, TaskKind
+from autoj.version import __version__
 
 # Tokens kept free besides the generation budget, for the BOS token and template differences.
 CONTEXT_MARGIN = 16

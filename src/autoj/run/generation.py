@@ -27,14 +27,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
-from autoj import __version__
 from autoj.backends.base import Backend, check_request
+from autoj.backends.redaction import redact_url
 from autoj.backends.registry import create_backend
 from autoj.data.benchmarks import BenchmarkInstruction
 from autoj.errors import AutojError
 from autoj.io.outputs import check_output
 from autoj.io.results import ResultsWriter, read_records, setup_of
-from autoj.redaction import redact_url
 from autoj.run.batching import SharedBatcher
 from autoj.run.cache import CacheOption, JudgmentCache, cache_key, resolve_cache
 from autoj.run.engine import RunStats
@@ -42,6 +41,7 @@ from autoj.run.loop_thread import LoopThread
 from autoj.run.runner import progress_bar
 from autoj.run.streaming import as_finished
 from autoj.types import Completion, GenerationParams, Message, Prompt
+from autoj.version import __version__
 
 T = TypeVar("T")
 

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from autoj.backends.base import Backend, UnsupportedFeature, check_request
+from autoj.backends.redaction import redact_url
 from autoj.backends.registry import create_backend
 from autoj.errors import AutojError
 from autoj.io.results import Result
 from autoj.judges.config import DEFAULT_JUDGE, PARAM_CHECKS, JudgeConfig
 from autoj.protocols import JudgeProtocol, get_protocol
 from autoj.protocols.item_inputs import judge_inputs
-from autoj.redaction import redact_url
 from autoj.run.batching import SharedBatcher
 from autoj.run.cache import CacheOption, JudgmentCache, resolve_cache
 from autoj.run.engine import Engine

@@ -38,6 +38,7 @@ from autoj.scenarios._evaluate import (
 )
 from autoj.scenarios._format import format_criteria
 from autoj.scenarios._linear import Classifier, ModelFileError, classify_query
+from autoj.scenarios._llm import LLMClassifier
 from autoj.scenarios._prediction import ClassificationFailure, ScenarioPrediction
 from autoj.scenarios._taxonomy import (
     ALIASES,
@@ -93,7 +94,5 @@ __all__ = [
 def __getattr__(name: str) -> object:
     # The llm mode pulls in the backends package; load it only when asked for.
     if name == "LLMClassifier":
-        from autoj.scenarios._llm import LLMClassifier
-
         return LLMClassifier
     raise AttributeError(f"module 'autoj.scenarios' has no attribute {name!r}")

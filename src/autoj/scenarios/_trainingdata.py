@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autoj.data.autoj_single import unfill_single
 from autoj.io.readers import Records
 from autoj.scenarios._evaluate import (
     CLASSIFIER_TEST_DATA,
@@ -41,7 +42,6 @@ def _prompt(record: Mapping[str, Any]) -> str | None:
 
 
 def _single_query(record: Mapping[str, Any]) -> str | None:
-    from autoj.pipeline.sources import unfill_single
 
     message = record.get("usrmsg")
     split = unfill_single(message) if isinstance(message, str) else None

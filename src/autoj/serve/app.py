@@ -22,13 +22,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from autoj import __version__
 from autoj.judges.config import JudgeConfig
 from autoj.protocols.base import OPTIONAL_INPUTS
 from autoj.run.judge import Judge
 from autoj.serve.routes import api, public
 from autoj.serve.service import Busy, JudgeService, ServiceError
 from autoj.serve.settings import ServeSettings
+from autoj.version import __version__
 
 log = logging.getLogger(__name__)
 

@@ -19,6 +19,7 @@ from autoj.io.results import Result
 from autoj.run import ranking
 from autoj.run.judge import Judge
 from autoj.serve import schemas as s
+from autoj.serve.classify import classify_queries
 from autoj.serve.settings import ServeSettings
 from autoj.types import Item, PairItem, SingleItem
 
@@ -228,7 +229,6 @@ class JudgeService:
         self._check_count("queries", len(request.queries), self.settings.max_items)
         for n, query in enumerate(request.queries):
             self._check_text(f"queries[{n}]", query)
-        from autoj.serve.classify import classify_queries
 
         try:
             predictions = await classify_queries(list(request.queries))

@@ -11,12 +11,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
-from autoj.evaluate.comparisons import Comparison
 from autoj.stats.glm import fit_soft_logistic, logistic
 from autoj.stats.winrate import DRAW, standard_error_of
+
+
+class Comparison(Protocol):
+    """What the fit reads of one judged pair (`autoj.evaluate.comparisons.Comparison` has it)."""
+
+    @property
+    def model(self) -> str: ...
+    @property
+    def reference(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def reference_output(self) -> str: ...
+    @property
+    def model_output(self) -> str: ...
+    @property
+    def preference(self) -> float | None: ...
+
 
 #: Weight of the gamed-baseline rows (two baselines share it), as in AlpacaEval's v1 model.
 REGULARIZE_TO_BASELINE = 0.2

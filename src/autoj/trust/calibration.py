@@ -19,7 +19,7 @@ from typing import Any
 from autoj.errors import AutojError
 from autoj.io.labels import LabelMap
 from autoj.io.readers import Records
-from autoj.io.results import Result
+from autoj.io.results import Result, read_results
 from autoj.stats.metrics import Prediction, map_back
 from autoj.stats.ppi import Calibrated, TooFewLabels, ppi_mean
 from autoj.types import PairItem, Verdict
@@ -179,7 +179,6 @@ def calibrate_file(
 ) -> list[Calibration]:
     """Each target of a results file calibrated with the items' own labels and `labels_file`'s
     (fields `id` and `label`)."""
-    from autoj.io.results import read_results
 
     known = read_labels(labels_file, "id", "label", label_map)
     return [calibrate(t, level) for t in targets_from_results(list(read_results(results)), known)]

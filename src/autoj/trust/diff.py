@@ -17,7 +17,9 @@ from typing import Any
 
 from scipy.stats import kendalltau
 
+from autoj.bench.data import load_predictions
 from autoj.errors import AutojError
+from autoj.evaluate.leaderboard import read_board
 from autoj.io.results import read_results
 from autoj.stats.metrics import Interval, bootstrap_ci, cohen_kappa, share_of
 from autoj.stats.ppi import MeanInterval, TooFewLabels
@@ -74,8 +76,6 @@ def load_side(
     if not path.is_file():
         raise AutojError(f"file not found: {path}")
     if path.suffix.lower() == ".csv":
-        from autoj.evaluate.leaderboard import read_board
-
         rows = {r.model: r for r in read_board(path)}
         board = {m: (r.win_rate, r.standard_error) for m, r in rows.items() if r.win_rate is not None}
         if not board:
@@ -86,7 +86,6 @@ def load_side(
         return Side(path.name, items=_from_results(path))
     if pairs is None:
         raise AutojError(f"{path} is not an autoj results file; a predictions file needs the pairs (--data)")
-    from autoj.bench.data import load_predictions
 
     verdicts, lined_up = load_predictions(path, field_name), pairs()
     if len(verdicts) != len(lined_up):

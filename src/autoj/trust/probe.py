@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from autoj.backends.base import Backend
+from autoj.bench.runner import judge_name, run_items
 from autoj.io.results import Result
 from autoj.judges.config import JudgeConfig
+from autoj.run.judge import Judge
 from autoj.stats.bias import Share, markdown_elements, markdown_tokens
 from autoj.stats.metrics import map_back
 from autoj.types import PairItem, Verdict
@@ -134,8 +136,6 @@ def run_probe(
     overwrite: bool = False,
 ) -> ProbeReport:
     """Judge `items` in one order, then their changed copies, into one resumable results file."""
-    from autoj.bench.runner import judge_name, run_items
-    from autoj.run.judge import Judge
 
     with Judge(judge, both_orders=False) as j:
         originals = j.run(run_items(j.engine(), items, output, overwrite))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from autoj.bench.grouping import GroupOf
+from autoj.bench.pairwise import results_to_predictions, scored_pairs
 from autoj.bench.pairwise_report import ScoredPair, longer_wins
 from autoj.io.results import Result
 from autoj.stats.metrics import Interval, bootstrap_ci, paper_agreement_hits, share_of
@@ -98,7 +99,6 @@ def not_reliable(groups: Sequence[GroupTrust] | Mapping[str, Mapping[str, Any]])
 
 def scored_from_results(results: Sequence[Result]) -> list[ScoredPair]:
     """The labelled pairs of a results file (`autoj bench pairwise`) with both orders' verdicts."""
-    from autoj.bench.pairwise import results_to_predictions, scored_pairs
 
     labelled = [r for r in results if isinstance(r.item, PairItem) and r.item.label is not None]
     items = [r.item for r in labelled if isinstance(r.item, PairItem)]
