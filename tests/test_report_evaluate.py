@@ -81,7 +81,9 @@ def test_page_has_the_board_groups_reliability_and_folded_critiques(evaluation: 
         "Leaderboard",
         "LC win rate %",
         "The judge: fake",
-        "both-order consistency",
+        "This run (",
+        "consistency",
+        "Response 1 share",
         "Length control:",
     ):
         assert text in page

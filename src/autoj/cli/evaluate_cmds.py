@@ -24,6 +24,7 @@ from autoj.evaluate.outputs import OutputFields
 from autoj.io.outputs import check_output
 from autoj.judges.config import JudgeConfig
 from autoj.run.generation import DEFAULT_PARAMS
+from autoj.stats.figures import name_of
 from autoj.trust.calibration import LEVEL, Calibration
 
 if TYPE_CHECKING:
@@ -118,8 +119,8 @@ def _reliability_line(data: dict[str, object]) -> str:
     parts = [f"judge {data['judge']}"]
     if data.get("n"):
         parts[0] += (
-            f": both-order consistency {_pct(data['consistency'])}, "
-            f"'Response 1' share {_pct(data['response_1_share'])}, longer output wins "
+            f": {name_of('consistency')} {_pct(data['consistency'])}, "
+            f"{name_of('response_1_share')} {_pct(data['response_1_share'])}, longer output wins "
             f"{_pct(data['prefers_longer'])} of decided pairs (people on Eval-P: "
             f"{_pct(data.get('human_prefers_longer'))}; this run, {data['n']} pairs)"
         )
@@ -128,7 +129,7 @@ def _reliability_line(data: dict[str, object]) -> str:
         parts.append(
             f"Eval-P ({bench['pairs']} pairs): agreement {_pct(bench['agreement'])} vs longer-wins "
             f"{_pct(bench['longer_wins_agreement'])}, consistency {_pct(bench['consistency'])}, "
-            f"'Response 1' share {_pct(bench['response_1_share'])}, prefers longer "
+            f"{name_of('response_1_share')} {_pct(bench['response_1_share'])}, prefers longer "
             f"{_pct(bench['judge_prefers_longer'])} vs humans {_pct(bench['human_prefers_longer'])}"
         )
     figures = data.get("catalog")

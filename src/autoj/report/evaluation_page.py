@@ -20,6 +20,7 @@ from autoj.report.assets import CSS
 from autoj.report.bias import WARN_CSS, panel_table, warning_boxes
 from autoj.report.evaluation import Evaluation
 from autoj.report.page import _figure, _Texts, browser_section
+from autoj.stats.figures import name_of
 from autoj.trust.trustmap import NOT_RELIABLE
 from autoj.types import PairItem, Verdict
 from autoj.version import __version__
@@ -72,8 +73,8 @@ def reliability_section(rows: list[LeaderboardRow]) -> str:
     if not data:
         return ""
     lines = [
-        f"This run ({data.get('n', 0)} pairs): both-order consistency {_pct(data.get('consistency'))}, "
-        f"verdicts naming the first-shown response {_pct(data.get('response_1_share'))}, longer output wins "
+        f"This run ({data.get('n', 0)} pairs): {name_of('consistency')} {_pct(data.get('consistency'))}, "
+        f"{name_of('response_1_share')} {_pct(data.get('response_1_share'))}, longer output wins "
         f"{_pct(data.get('prefers_longer'))} of decided pairs (people on Eval-P: "
         f"{_pct(data.get('human_prefers_longer'))})."
     ]
