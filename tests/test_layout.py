@@ -28,7 +28,6 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
 IN_FUNCTION_ALLOWED: dict[tuple[str, str], str] = {
     ("autoj.cli.main", "autoj.cli.*"): "the CLI's command registration (the one cycle allowed)",
     ("autoj.cli.*", "autoj.*"): "the CLI's lazy command loading: `autoj --help` imports no judge code",
-    ("autoj.protocols.*", "autoj.*"): "protocols/ is another change's (its own rules apply)",
 }
 
 
