@@ -16,7 +16,9 @@ and in each:
 
     python benchmarks/cpu_throughput.py [--pairs 12] [--max-new-tokens 256] [--load quiet,hog] [--raw]
 
-Timings on a shared CPU mean little while other processes run: the script prints the load.
+Timings on a shared CPU mean little while other processes run: the script prints the load, and
+each run's CPU seconds (outputs per CPU-minute is the work each output costs, whatever the share
+of the CPU the run got).
 """
 
 from __future__ import annotations
@@ -62,19 +64,21 @@ def run_engine(
     backend = LlamaCppBackend(n_parallel=parallel, n_threads=threads)
     share = backend.cpu_share  # sized now, as the first judgment would
     engine = Engine(backend, get_protocol("chat"), params)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     results = asyncio.run(engine.run(items))
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     asyncio.run(backend.aclose())
     tokens = [r.provenance["completion_tokens"][0] for r in results]
     prompt_tokens = [r.provenance["prompt_tokens"][0] for r in results]
     parsed = sum(r.status == "ok" for r in results)
     return {
         "elapsed": elapsed,
+        "cpu": cpu,
         "tokens": tokens,
         "prompt_tokens": prompt_tokens,
         "parsed": parsed,
         "share": share,
+        "parallel": backend.n_parallel,
     }
 
 
@@ -97,7 +101,7 @@ def run_plain(items: list[PairItem], params: GenerationParams, threads: int | No
     settings: dict[str, Any] = {"n_threads": threads, "n_threads_batch": threads} if threads else {}
     llm = Llama(_model_path(), n_ctx=4096, verbose=False, **settings)
     protocol = get_protocol("chat")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     tokens = []
     for item in items:
         prompt = protocol.prompt(item)
@@ -110,9 +114,9 @@ def run_plain(items: list[PairItem], params: GenerationParams, threads: int | No
             seed=params.seed,
         )
         tokens.append(out["usage"]["completion_tokens"])
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     llm.close()
-    return {"elapsed": elapsed, "tokens": tokens}
+    return {"elapsed": elapsed, "cpu": cpu, "tokens": tokens}
 
 
 def _model_path() -> str:
@@ -143,7 +147,7 @@ def run_raw(items: list[PairItem], lengths: list[int], parallel: int, threads: i
     queue = list(range(len(prompts)))
     slots: dict[int, list[int]] = {}  # seq -> [prompt index, fed, generated, last token]
     held: dict[int, list[int]] = {}  # seq -> the prompt whose tokens stay in its KV cache
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     while queue or slots:
         for seq in range(parallel):
             if seq not in slots and queue:
@@ -181,11 +185,11 @@ def run_raw(items: list[PairItem], lengths: list[int], parallel: int, threads: i
                 llama_cpp.llama_memory_seq_rm(memory, seq, len(prompts[state[0]]), -1)
                 held[seq] = prompts[state[0]]
                 del slots[seq]
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     llama_cpp.llama_batch_free(batch)
     llama_cpp.llama_free(ctx)
     llm.close()
-    return {"elapsed": elapsed, "tokens": lengths}
+    return {"elapsed": elapsed, "cpu": cpu, "tokens": lengths}
 
 
 def main() -> None:
@@ -194,7 +198,9 @@ def main() -> None:
     )
     parser.add_argument("--pairs", type=int, default=12)
     parser.add_argument("--max-new-tokens", type=int, default=256)
-    parser.add_argument("--parallel", type=int, default=0, help="sequences at once (0: the backend sizes it)")
+    parser.add_argument(
+        "--parallel", type=int, default=0, help="sequences at once (0: the backend default, 4)"
+    )
     parser.add_argument("--threads", type=int, default=0, help="0: the backend sizes it to the free cores")
     parser.add_argument(
         "--also-parallel",
@@ -225,7 +231,7 @@ def main() -> None:
             share = engine["share"]
             print(
                 f"[{condition}] engine: {engine['elapsed']:.1f}s, {engine['parsed']}/{len(items)} verdicts "
-                f"parsed; sized {share.describe()}",
+                f"parsed; {share.describe()}, {engine['parallel']} sequences",
                 flush=True,
             )
             table.append((condition, "engine", engine))
@@ -234,7 +240,7 @@ def main() -> None:
                 print(f"[{condition}] engine-p{parallel}: {fixed['elapsed']:.1f}s", flush=True)
                 table.append((condition, f"engine-p{parallel}", fixed))
             if args.raw:
-                raw = run_raw(items, engine["tokens"], share.n_parallel, share.threads)
+                raw = run_raw(items, engine["tokens"], engine["parallel"], share.threads)
                 table.append((condition, "raw", raw))
             plain = run_plain(items, params, share.threads)
             print(f"[{condition}] plain: {plain['elapsed']:.1f}s", flush=True)
@@ -242,12 +248,16 @@ def main() -> None:
             if args.defaults:
                 table.append((condition, "plain-defaults", run_plain(items, params, None)))
             print(f"[{condition}] load average before {load_before}, after {os.getloadavg()}", flush=True)
-    print(f"\n{'load':6} {'run':15} {'seconds':>9} {'outputs/min':>12} {'gen tokens':>11} {'gen tok/s':>10}")
+    print(
+        f"\n{'load':6} {'run':15} {'seconds':>9} {'outputs/min':>12} {'CPU s':>8} {'per CPU-min':>12} "
+        f"{'gen tokens':>11} {'gen tok/s':>10}"
+    )
     for condition, name, fig in table:
         per_min = 60 * len(items) / fig["elapsed"]
         tokens = sum(fig["tokens"])
         print(
-            f"{condition:6} {name:15} {fig['elapsed']:9.1f} {per_min:12.2f} {tokens:11d} "
+            f"{condition:6} {name:15} {fig['elapsed']:9.1f} {per_min:12.2f} {fig['cpu']:8.1f} "
+            f"{60 * len(items) / fig['cpu']:12.2f} {tokens:11d} "
             f"{tokens / fig['elapsed']:10.1f}"
         )
     for condition in conditions:

@@ -1,11 +1,11 @@
-"""Sizing llama.cpp's threads and sequences to the cores other work leaves free."""
+"""Sizing llama.cpp's threads to the cores other work leaves free."""
 
 from __future__ import annotations
 
 import pytest
 
 from autoj.backends import cpu_share
-from autoj.backends.cpu_share import parallel_for, threads_for
+from autoj.backends.cpu_share import threads_for
 
 
 @pytest.mark.parametrize(
@@ -24,11 +24,6 @@ from autoj.backends.cpu_share import parallel_for, threads_for
 )
 def test_threads_are_the_cores_left_free(cores: int, busy: float, threads: int) -> None:
     assert threads_for(cores, busy) == threads
-
-
-@pytest.mark.parametrize(("threads", "parallel"), [(1, 2), (2, 4), (3, 4), (16, 4)])
-def test_sequences_grow_with_the_threads_up_to_the_cap(threads: int, parallel: int) -> None:
-    assert parallel_for(threads) == parallel
 
 
 def _fake_clock(
@@ -59,13 +54,13 @@ def test_the_load_average_stands_in_without_proc_stat(monkeypatch: pytest.Monkey
     assert cpu_share.busy_elsewhere() == 1.25
 
 
-def test_measure_sizes_threads_and_sequences_to_the_free_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_measure_sizes_threads_to_the_free_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_clock(monkeypatch, [(100.0, 40.0), (102.0, 41.0)], [3.0, 3.0])  # one core busy elsewhere
     monkeypatch.setattr(cpu_share, "usable_cores", lambda: 2)
     share = cpu_share.measure()
-    assert (share.cores, share.threads, share.n_parallel) == (2, 1, 2)
+    assert (share.cores, share.threads) == (2, 1)
     assert share.busy_elsewhere == pytest.approx(1.0)
-    assert "1 of 2 cores" in share.describe()
+    assert share.describe() == "1 threads on 2 cores (1.0 busy elsewhere)"
 
 
 def test_the_real_machine_reading_is_within_bounds() -> None:

@@ -83,7 +83,7 @@ def test_thread_choice_leaves_busy_cores_alone() -> None:
     from autoj.backends.cpu_share import busy_elsewhere, measure, usable_cores
 
     share = measure()
-    assert 1 <= share.threads <= usable_cores() and 1 <= share.n_parallel <= 4
+    assert 1 <= share.threads <= usable_cores()
     hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
         time.sleep(0.5)

@@ -2,8 +2,8 @@
 
 llama.cpp's threads spin-wait for each other at every step of a decode: one thread more than there
 are idle cores makes each step wait for a descheduled thread (about 10x slower on a shared 2-core
-machine), and a batch of sequences, whose steps are longer, waits longer. So the backend sizes its
-threads, and its sequences decoded together, to the cores free when the model loads.
+machine). So the backend sizes its threads to the cores free when the model loads. The sequences
+decoded together stay as they are (benchmarks/cpu_throughput.py --also-parallel 2 compares).
 """
 
 from __future__ import annotations
@@ -11,12 +11,6 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-
-# Sequences decoded together per free core, and at most: with flash attention and prompt-head
-# reuse, 4 sequences on 2 idle cores judged 50 short Eval-P pairs in 53.9 s against 67.4 s one at a
-# time (benchmarks/cpu_throughput.py).
-PARALLEL_PER_THREAD = 2
-MAX_PARALLEL = 4
 
 
 @dataclass(frozen=True)
@@ -26,24 +20,14 @@ class CpuShare:
     cores: int
     busy_elsewhere: float
     threads: int
-    n_parallel: int
 
     def describe(self) -> str:
-        return (
-            f"{self.threads} of {self.cores} cores ({self.busy_elsewhere:.1f} busy elsewhere), "
-            f"{self.n_parallel} sequences at once"
-        )
+        return f"{self.threads} threads on {self.cores} cores ({self.busy_elsewhere:.1f} busy elsewhere)"
 
 
 def threads_for(cores: int, busy_elsewhere: float) -> int:
     """Threads that find an idle core each: the cores less those busy elsewhere (rounded), 1 at least."""
     return max(1, min(cores, cores - int(busy_elsewhere + 0.5)))
-
-
-def parallel_for(threads: int) -> int:
-    """Sequences decoded together: enough to share each weight read, few enough that a step stays
-    short when only one core is free."""
-    return max(1, min(MAX_PARALLEL, PARALLEL_PER_THREAD * threads))
 
 
 def usable_cores() -> int:
@@ -92,8 +76,7 @@ def busy_elsewhere(sample_s: float = 0.1) -> float:
 
 
 def measure(sample_s: float = 0.1) -> CpuShare:
-    """The share of the CPU free now, and the threads and sequences it calls for."""
+    """The share of the CPU free now, and the threads it calls for."""
     cores = usable_cores()
     busy = busy_elsewhere(sample_s)
-    threads = threads_for(cores, busy)
-    return CpuShare(cores=cores, busy_elsewhere=busy, threads=threads, n_parallel=parallel_for(threads))
+    return CpuShare(cores=cores, busy_elsewhere=busy, threads=threads_for(cores, busy))
