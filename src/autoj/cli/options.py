@@ -106,22 +106,23 @@ BothOrdersOpt = Annotated[
         show_default="one-order (evaluate: both-orders), or the judge file's",
     ),
 ]
-StopEarlyOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--stop-early/--no-stop-early",
-        help=JudgeConfig.model_fields["stop_early"].description,
-        show_default="stop-early, or the judge file's",
-    ),
-]
-ConstrainOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--constrain/--no-constrain",
-        help=JudgeConfig.model_fields["constrain"].description,
-        show_default="no-constrain, or the judge file's",
-    ),
-]
+
+
+def _switch(field: str, on: str, off: str) -> Any:
+    """A `--on/--off` flag for a JudgeConfig switch, its help the field's own docstring."""
+    default = on if JudgeConfig.model_fields[field].default else off
+    return Annotated[
+        bool | None,
+        typer.Option(
+            f"--{on}/--{off}",
+            help=JudgeConfig.model_fields[field].description,
+            show_default=f"{default}, or the judge file's",
+        ),
+    ]
+
+
+StopEarlyOpt = _switch("stop_early", "stop-early", "no-stop-early")
+ConstrainOpt = _switch("constrain", "constrain", "no-constrain")
 ContextOpt = Annotated[
     int | None,
     typer.Option("--n-ctx", min=1, help="context window in tokens (llamacpp)", show_default="the model's"),
