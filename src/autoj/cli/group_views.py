@@ -24,7 +24,7 @@ def _correlation_cells(found: Correlations | None) -> list[str]:
     if found is None:
         return ["-", "-", "-"]
     if found.note:
-        return [found.note, "", ""]
+        return ["n/a", "n/a", f"n/a ({found.note})"]
     return [_num(found.pearson, 3), _num(found.spearman, 3), _num(found.kendall, 3)]
 
 
@@ -48,6 +48,7 @@ class GroupedFigures:
         return found
 
     def show(self, console: Console) -> None:
+        console = Console(width=max(console.width, 140), stderr=console.stderr)
         figure = "mean rating" if self.rating else "response 2 win rate %"
         correlated = self.overall is not None
         table = Table(title=f"{figure} by {self.field} (95% bootstrap interval)")
