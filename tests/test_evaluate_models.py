@@ -193,3 +193,17 @@ def test_a_model_behind_llama_cpp_pythons_server_on_a_board(llama_server: str, t
     assert set(rows) == {"smollm2-135m", "fake-seed0"}
     made = json.loads((tmp_path / "r-outputs" / "smollm2-135m.json").read_text())
     assert all(r["output"].strip() for r in made) and run["generation"][0]["completion_tokens"] > 0
+
+
+def test_arena_hard_battles_that_all_went_one_way_are_one_clear_message() -> None:
+    """No finite Bradley-Terry fit exists (the authors' fit stops too): say so, never a traceback;
+    all ties still fit (a tie counts both ways)."""
+    from autoj.errors import AutojError
+    from autoj.stats.arena_hard import arena_hard_scores
+    from autoj.stats.bradley_terry import Battle
+
+    lost = [Battle("gpt-4-0314", "mine", f"q{n}", 1.0) for n in range(6)]
+    with pytest.raises(AutojError, match="all 6 Arena-Hard battles went the same way"):
+        arena_hard_scores(lost, "gpt-4-0314", rounds=5)
+    tied = [Battle("gpt-4-0314", "mine", f"q{n}", 0.5) for n in range(6)]
+    assert round(arena_hard_scores(tied, "gpt-4-0314", rounds=5)["mine"].score, 6) == 50.0

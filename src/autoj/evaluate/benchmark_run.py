@@ -130,7 +130,7 @@ def evaluate_benchmark(
     if benchmark.scoring == "winrate":
         if reference is None:
             raise AutojError(f"{benchmark.name} is judged against a reference: give --reference NAME or FILE")
-        return evaluate_outputs(
+        judged = evaluate_outputs(
             outputs,
             config,
             results_path,
@@ -139,6 +139,9 @@ def evaluate_benchmark(
             classify=classify,
             bench=bench,
         )
+        for row in judged.rows:
+            row.benchmark = benchmark.name
+        return judged
     keys = [i.id for i in instructions]
     categories = {i.id: i.category if scenarios else None for i in instructions}
     items: list[Item]

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from autoj.errors import AutojError
 from autoj.stats.bradley_terry import Battle
 
 SCALE, BASE, INIT_RATING = 400.0, 10.0, 1000.0
@@ -123,6 +124,11 @@ def _fit(battles: _Battles, picks: np.ndarray, baseline: str) -> dict[str, float
     return {model: float(rating + shift) for model, rating in ratings.items()}
 
 
+def _one_way(outcomes: np.ndarray) -> bool:
+    """Every battle won by the same side (no tie, which counts both ways): no finite fit exists."""
+    return bool((outcomes == outcomes[0]).all() and outcomes[0] != 0.5)
+
+
 def elo_ratings(battles: Sequence[Battle], baseline: str) -> dict[str, float]:
     """Bradley-Terry strengths on the Elo scale by maximum likelihood, the baseline at 1000."""
     return _fit(_Battles.of(battles), np.arange(len(battles)), baseline)
@@ -140,11 +146,18 @@ def arena_hard_scores(
     if not battles:
         return {}
     table = _Battles.of(battles)
+    if _one_way(table.outcome):
+        # one outcome everywhere: no finite Bradley-Terry strengths (their fit stops there too)
+        raise AutojError(
+            f"all {len(battles)} Arena-Hard battles went the same way, so no score can be fitted: "
+            "judge more prompts (a larger --limit)"
+        )
     point = _fit(table, np.arange(len(battles)), baseline)
     rng = np.random.RandomState(seed)  # pandas' sample(replace=True) draws with RandomState.choice
     samples: dict[str, list[float]] = {m: [] for m in point}
     for _ in range(rounds):
-        resampled = _fit(table, rng.choice(len(battles), size=len(battles), replace=True), baseline)
+        picks = rng.choice(len(battles), size=len(battles), replace=True)
+        resampled = {} if _one_way(table.outcome[picks]) else _fit(table, picks, baseline)
         for model, values in samples.items():
             values.append(resampled.get(model, math.nan))
     counts = np.bincount(table.b, minlength=len(table.models))
