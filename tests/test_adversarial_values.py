@@ -410,3 +410,351 @@ def test_two_authorization_headers_are_refused(services: dict[str, str]) -> None
         answer = httpx.get(url, headers=headers)
         assert answer.status_code == 400
         assert "one Authorization header" in answer.json()["error"]
+
+
+# --- cause 6: a run whose items failed exits non-zero ---------------------------------------------
+
+
+def test_classify_llm_with_every_query_failed_exits_1(tmp_path: Path) -> None:
+    source = tmp_path / "q.jsonl"
+    source.write_text(
+        "".join(json.dumps({"query": f"question {n}?"}) + "\n" for n in range(3)), encoding="utf-8"
+    )
+    out = tmp_path / "o.jsonl"
+    judge = f"openai:m@http://127.0.0.1:{closed_port()}/v1"
+    done = autoj("classify", source, "-o", out, "--mode", "llm", "--backend", judge, "-B", "max_retries=0")
+    assert "Traceback" not in done.stderr and done.returncode == 1, done.stderr
+    assert "3 of 3 queries got no scenario" in done.stderr and str(out) in done.stderr
+    assert all("scenario_error" in json.loads(line) for line in out.read_text().splitlines())
+
+
+def test_pipeline_teacher_with_only_backend_errors_exits_1(tmp_path: Path) -> None:
+    from autoj.pipeline import files
+
+    rows = [
+        {
+            "chosen": f"\n\nHuman: question {n}?\n\nAssistant: good {n}",
+            "rejected": f"\n\nHuman: question {n}?\n\nAssistant: bad {n}",
+        }
+        for n in range(3)
+    ]
+    source = tmp_path / "hh.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    files.ingest_file(source, tmp_path / "pairs.jsonl", "hh")
+    files.classify_file(tmp_path / "pairs.jsonl", tmp_path / "cls.jsonl", fallback="others")
+    files.balance_file(tmp_path / "cls.jsonl", tmp_path / "bal.jsonl", cap=100)
+    out = tmp_path / "teacher.jsonl"
+    judge = f"openai:m@http://127.0.0.1:{closed_port()}/v1"
+    done = autoj(
+        "pipeline",
+        "teacher",
+        tmp_path / "bal.jsonl",
+        "-o",
+        out,
+        "-j",
+        judge,
+        "-B",
+        "max_retries=0",
+        "--no-cache",
+    )
+    assert "Traceback" not in done.stderr and done.returncode == 1, done.stderr
+    assert "3 sample(s)" in done.stderr and "got no teacher judgment" in done.stderr
+    assert json.loads(done.stdout)["statuses"] == {"backend_error": 3}
+
+
+def test_the_failed_count_is_the_no_judgment_count(tmp_path: Path) -> None:
+    """An item too long for the judge's context got no judgment but was not counted as failed."""
+    source = tmp_path / "long.jsonl"
+    rows = [{"id": f"x{n}", "prompt": "q " * 6000, "response 1": "a", "response 2": "b"} for n in range(3)]
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    judge = tmp_path / "judge.yaml"
+    judge.write_text(
+        f"judge: openai:m@http://127.0.0.1:{closed_port()}/v1\noptions: {{context_window: 512}}\n",
+        encoding="utf-8",
+    )
+    done = autoj("compare", source, "-o", tmp_path / "out.jsonl", "-j", judge, "--no-cache")
+    assert "Traceback" not in done.stderr and done.returncode == 1, done.stderr
+    assert "3 failed" in done.stderr and "3 item(s) got no judgment" in done.stderr
+
+
+# --- cause 7: CSV / TSV text is read as written ---------------------------------------------------
+
+
+def test_an_unclosed_csv_quote_names_the_line_it_opened_on(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(
+        'id,prompt,response 1,response 2\na,"q1,r1,r2\nb,q2,r2,r3\nc,q3,r3,r4\n', encoding="utf-8"
+    )
+    out = tmp_path / "out.jsonl"
+    done = autoj("compare", source, "-o", out, "-j", "fake", "--no-cache")
+    one_error_line(done, 2, f"{source}:2", "quote", "never closed")
+    assert not out.exists()  # it used to judge 1 item, swallowing the rows after the quote
+
+
+def test_a_tsv_field_keeps_its_quotes(tmp_path: Path) -> None:
+    from autoj.io.items import load_items
+
+    source = tmp_path / "in.tsv"
+    source.write_text(
+        'id\tprompt\tresponse 1\tresponse 2\na\t"Hello" she said\t"yes"\tno\nb\tq2\ta "b" c\td\n',
+        encoding="utf-8",
+    )
+    pairs = load_items(source, "pairwise").pairs
+    assert [(p.query, p.response_1) for p in pairs] == [('"Hello" she said', '"yes"'), ("q2", 'a "b" c')]
+
+
+# --- cause 10: control characters from outside are shown escaped ----------------------------------
+
+
+class _Escaping(BaseHTTPRequestHandler):
+    """A server whose error answer clears the screen and sets the terminal's title."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = b"\x1b[2J\x1b]0;owned\x07 bad request\r"
+        self.send_response(400)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+def test_escapes_from_a_server_or_a_file_reach_the_terminal_escaped(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Escaping)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        done = autoj("compare", PAIRS, "-o", tmp_path / "o.jsonl", "-j", f"openai:m@{url}", "--no-cache")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 1
+    assert "\x1b" not in done.stderr + done.stdout and "\x07" not in done.stderr and "\r" not in done.stderr
+    assert "\\x1b[2J\\x1b]0;owned" in done.stderr  # shown, not obeyed (rich drops the bell and \r)
+    missing = autoj("compare", PAIRS, "-o", tmp_path / "o2.jsonl", "-j", "judge\x1b[2J.yaml")
+    line = one_error_line(missing, 2, "judge\\x1b[2J.yaml")
+    assert "\x1b" not in line
+
+
+# --- cause 12: a mistake is an error where it is made ---------------------------------------------
+
+
+def test_a_misnamed_input_field_is_an_error_not_the_packaged_default(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"prompt": "q", "response": "r", "my_rubric": "x"}) + "\n", encoding="utf-8")
+    done = autoj(
+        "rate",
+        source,
+        "-o",
+        tmp_path / "o.jsonl",
+        "-j",
+        "fake",
+        "--protocol",
+        "prometheus",
+        "--rubric-field",
+        "nope",
+        "--no-cache",
+    )
+    assert "Traceback" not in done.stderr and done.returncode == 2, done.stderr
+    assert f"{source}:1 field 'nope'" in done.stderr and "--rubric-field" in done.stderr
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_python_misuse_is_an_error_at_the_mistake() -> None:
+    from autoj import PairItem
+    from autoj.errors import InputError
+    from autoj.io.items import load_items
+
+    with pytest.raises(TypeError, match="PairItem label 1 is not a Verdict"):
+        PairItem("q", "a", "b", label=1)  # type: ignore[arg-type]
+    judge = Judge("fake", cache=False)
+    with pytest.raises(TypeError, match="item 0 is a tuple, not a PairItem or SingleItem"):
+        judge.compare_many([("q", "a", "b")])  # type: ignore[list-item]
+    judge.close()
+    with pytest.raises(InputError, match="field 'response 2': missing field"):
+        load_items(PAIRS.parent / "singles.jsonl", "pairwise")
+    assert load_items(PAIRS.parent / "singles.jsonl", "pairwise", on_invalid="skip").problems
+
+
+def test_a_catalog_entry_cannot_take_a_backends_name(tmp_path: Path) -> None:
+    user = tmp_path / "catalog.yaml"
+    user.write_text(
+        "- name: fake\n  title: shadow\n  protocol: autoj\n  backend: openai:m@http://127.0.0.1:1/v1\n"
+        "  model: m\n  license: x\n  context: 4096\n",
+        encoding="utf-8",
+    )
+    done = autoj(
+        "compare",
+        PAIRS,
+        "-o",
+        tmp_path / "o.jsonl",
+        "-j",
+        "fake",
+        "--no-cache",
+        env={"AUTOJ_CATALOG": str(user)},
+    )
+    one_error_line(done, 2, str(user), "'fake' is a backend's name")
+
+
+# --- everyday use ---------------------------------------------------------------------------------
+
+
+def test_help_and_the_judges_table_are_readable_in_a_pipe() -> None:
+    helped = autoj("compare", "--help")
+    assert "--instruction-fi…" not in helped.stdout and "--reference-answer-field" in helped.stdout
+    listed = autoj("judges")
+    rows = [line for line in listed.stdout.splitlines() if line.startswith("│ autoj-13b ")]
+    assert rows and "vllm:GAIR/autoj-13b" in rows[0]  # one row, not a spec broken over lines
+
+
+class _Chatty(BaseHTTPRequestHandler):
+    """A judge that never writes any protocol's verdict or rating line."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = json.dumps({"choices": [{"message": {"content": "Looks fine to me."}, "text": "Looks fine."}]})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+def test_a_judge_that_does_not_speak_the_protocol_is_told_which_judges_do(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Chatty)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        judge = f"openai:m@http://127.0.0.1:{server.server_address[1]}/v1"
+        singles = ROOT / "examples" / "singles.jsonl"
+        done = autoj(
+            "rate", singles, "-o", tmp_path / "o.jsonl", "-j", judge, "--protocol", "prometheus", "--no-cache"
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 0 and "Traceback" not in done.stderr  # parse failures are the judge's answers
+    assert "no answer could be read in the prometheus protocol's format" in done.stderr
+    assert "prometheus-7b-v2" in done.stderr
+
+
+def test_small_fits_raise_no_numpy_warnings() -> None:
+    import warnings
+
+    import numpy as np
+
+    from autoj.stats.glm import fit_soft_logistic
+
+    features = np.array([[1.0, 0.2], [1.0, -0.4], [1.0, 0.9]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for rows in (1, 2, 3):
+            fit = fit_soft_logistic(features[:rows], np.array([0.8, 0.3, 0.6])[:rows])
+            assert np.all(np.isfinite(fit.coef))
+
+
+# --- cause 11: evaluate's figures never drop or mix data silently ---------------------------------
+
+
+def _annotations(path: Path, model: str, prefs: list[float]) -> Path:
+    rows = [
+        {
+            "instruction": f"instruction {n}",
+            "output_1": "reference answer " * (n % 3 + 1),
+            "generator_1": "base",
+            "output_2": "model answer " * (n % 4 + 1),
+            "generator_2": model,
+            "preference": p,
+        }
+        for n, p in enumerate(prefs)
+    ]
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("model", "prefs", "field", "needle"),
+    [
+        ("m", [1.0, 2.0, 7.0, 1.5], "preference", "7 is outside alpaca_eval's scale"),
+        ("m", [1.0, -1.0], "preference", "-1 is outside"),
+        ("base", [1.0, 2.0], "generator_2", "a model is never compared with itself"),
+    ],
+)
+def test_annotations_that_cannot_be_scored_name_the_record(
+    tmp_path: Path, model: str, prefs: list[float], field: str, needle: str
+) -> None:
+    from autoj.errors import InputError
+    from autoj.evaluate.comparisons import read_annotations
+
+    path = _annotations(tmp_path / "a.json", model, prefs)
+    with pytest.raises(InputError) as info:
+        read_annotations(path)
+    line = prefs.index(7.0) + 1 if 7.0 in prefs else 2 if -1.0 in prefs else 1
+    assert f"{path}:{line} field {field!r}" in str(info.value) and needle in str(info.value)
+
+
+def test_a_model_named_as_the_reference_is_refused(tmp_path: Path) -> None:
+    rows = [{"instruction": f"i{n}", "output": f"o{n}", "generator": "base"} for n in range(3)]
+    reference, model = tmp_path / "ref.json", tmp_path / "model.json"
+    reference.write_text(json.dumps(rows), encoding="utf-8")
+    model.write_text(json.dumps([{**r, "output": r["output"] + "!"} for r in rows]), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    done = autoj("evaluate", model, "--reference", reference, "-j", "fake", "-o", out, "--no-cache")
+    one_error_line(done, 2, str(model), "'base'", "never compared with itself")
+    assert not out.exists()
+
+
+def test_a_results_line_whose_provenance_is_not_an_object_names_the_line(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    assert autoj("compare", PAIRS, "-o", out, "-j", "fake", "--no-cache").returncode == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    broken = json.loads(lines[1])
+    broken["provenance"] = "by hand"
+    lines[1] = json.dumps(broken)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = out.read_bytes()
+    resumed = autoj("compare", PAIRS, "-o", out, "-j", "fake", "--no-cache")
+    one_error_line(resumed, 1, f"{out}:2")
+    reported = autoj("report", out, "-o", tmp_path / "r.html")
+    one_error_line(reported, 1, f"{out}:2", "'provenance' is str, not an object")
+    assert out.read_bytes() == before
+
+
+def test_intersection_with_one_shared_instruction_scores_it_without_warnings(tmp_path: Path) -> None:
+    reference, model = tmp_path / "ref.json", tmp_path / "m.json"
+    reference.write_text(
+        json.dumps([{"instruction": f"i{n}", "output": f"o{n}", "generator": "ref"} for n in range(3)])
+    )
+    model.write_text(
+        json.dumps([{"instruction": f"i{n}", "output": f"x{n}", "generator": "m"} for n in (0, 7, 8)])
+    )
+    out = tmp_path / "out.jsonl"
+    done = autoj(
+        "evaluate", model, "--reference", reference, "-j", "fake", "-o", out, "--no-cache", "--intersection"
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert "RuntimeWarning" not in done.stderr and "Mean of empty slice" not in done.stderr
+    assert len(out.read_text().splitlines()) == 1
+
+
+def test_a_judge_bench_of_another_setup_is_refused_before_judging(tmp_path: Path) -> None:
+    bench = tmp_path / "bench.jsonl"
+    made = autoj("compare", PAIRS, "-o", bench, "-j", "fake", "--both-orders", "--no-cache")
+    assert made.returncode == 0, made.stderr
+    rows = [{"instruction": f"i{n}", "output": f"o{n}", "generator": "ref"} for n in range(3)]
+    reference, model = tmp_path / "ref.json", tmp_path / "m.json"
+    reference.write_text(json.dumps(rows), encoding="utf-8")
+    model.write_text(
+        json.dumps([{**r, "output": r["output"] + "!", "generator": "m"} for r in rows]), encoding="utf-8"
+    )
+    out = tmp_path / "out.jsonl"
+    args = ["evaluate", model, "--reference", reference, "-o", out, "--no-cache", "--judge-bench", bench]
+    other = autoj(*args, "-j", "fake", "--protocol", "chat")
+    one_error_line(other, 2, f"--judge-bench {bench}", "another judge setup")
+    assert not out.exists()
+    same = autoj(*args, "-j", "fake")
+    assert same.returncode == 0 and "Traceback" not in same.stderr, same.stderr

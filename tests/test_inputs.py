@@ -42,7 +42,7 @@ def test_problems_name_file_line_and_field(tmp_path: Path) -> None:
             json.dumps({**good, "response 2": 3}),
         ],
     )
-    loaded = load_items(path, "pairwise")
+    loaded = load_items(path, "pairwise", on_invalid="skip")
     assert len(loaded.pairs) == 1
     found = [(p.line, p.field) for p in loaded.problems]
     assert found == [(2, None), (3, "response 2"), (5, "response 1"), (6, "label"), (7, "response 2")]
@@ -69,7 +69,7 @@ def test_csv_and_json_with_mapped_fields(tmp_path: Path) -> None:
     csv_path = tmp_path / "in.csv"
     csv_path.write_text("question,answer,id\nWhat?,This.,x1\nWhy?,,x2\n", encoding="utf-8")
     fields = FieldMap(query="question", response="answer")
-    loaded = load_items(csv_path, "single", fields)
+    loaded = load_items(csv_path, "single", fields, on_invalid="skip")
     assert loaded.singles == [SingleItem("What?", "This.", "x1", None, None, {})]
     assert [(p.line, p.field) for p in loaded.problems] == [(3, "answer")]
 
@@ -83,7 +83,7 @@ def test_csv_and_json_with_mapped_fields(tmp_path: Path) -> None:
 def test_duplicate_ids_are_reported(tmp_path: Path) -> None:
     row = {"id": 7, "prompt": "q", "response": "r"}
     path = write_lines(tmp_path / "in.jsonl", [json.dumps(row), json.dumps(row)])
-    loaded = load_items(path, "single")
+    loaded = load_items(path, "single", on_invalid="skip")
     assert len(loaded.singles) == 1
     assert "duplicate id '7' (first at 1)" in str(loaded.problems[0])
 
@@ -92,7 +92,7 @@ def test_real_eval_p_loads_with_default_fields() -> None:
     from tests.conftest import shared_file
 
     path = shared_file("autoj/test/testdata_pairwise.jsonl")
-    strict = load_items(path, "pairwise")
+    strict = load_items(path, "pairwise", on_invalid="skip")
     # one Eval-P response is empty (a model answered nothing): an error unless allowed
     assert [(p.line, p.field) for p in strict.problems] == [(569, "response 2")]
     loaded = load_items(path, "pairwise", allow_empty=True)
@@ -109,12 +109,12 @@ def test_gzipped_jsonl_and_json_read_like_plain_files(tmp_path: Path) -> None:
     jsonl = tmp_path / "in.jsonl.gz"
     with gzip.open(jsonl, "wt", encoding="utf-8") as handle:
         handle.write(json.dumps(rows[0]) + "\n{broken\n")
-    loaded = load_items(jsonl, "single")
+    loaded = load_items(jsonl, "single", on_invalid="skip")
     assert [i.id for i in loaded.singles] == ["g1"] and [p.line for p in loaded.problems] == [2]
     array = tmp_path / "in.json.gz"
     with gzip.open(array, "wt", encoding="utf-8") as handle:
         json.dump(rows, handle)
-    assert [i.id for i in load_items(array, "single").singles] == ["g1"]
+    assert [i.id for i in load_items(array, "single", on_invalid="skip").singles] == ["g1"]
 
 
 # -- one reader for every format, checked at the edge ---------------------------------------------
@@ -234,7 +234,7 @@ def test_bad_files_are_problems_naming_file_line_and_field(tmp_path: Path, case:
     name, content, (line, field, words) = BAD_FILES[case]
     path = tmp_path / name
     path.write_bytes(content)
-    loaded = load_items(path, "pairwise")
+    loaded = load_items(path, "pairwise", on_invalid="skip")
     assert loaded.problems, case
     problem = loaded.problems[-1]
     assert (problem.path, problem.line, problem.field) == (str(path), line, field)
@@ -287,7 +287,7 @@ def test_a_directory_or_missing_file_is_one_error(tmp_path: Path) -> None:
 def test_nan_reference_scores_are_not_numbers(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
     path.write_text("prompt,response,score\nq,r,nan\nq,r,inf\nq,r,7\n", encoding="utf-8")
-    loaded = load_items(path, "single")
+    loaded = load_items(path, "single", on_invalid="skip")
     assert [(p.line, p.field) for p in loaded.problems] == [(2, "score"), (3, "score")]
     assert len(loaded.singles) == 1
 
@@ -311,7 +311,7 @@ def test_a_results_file_is_read_back_as_the_items_it_judged(tmp_path: Path) -> N
     loaded = load_items(out, "pairwise")
     assert not loaded.problems
     assert sorted(loaded.pairs, key=lambda p: p.id) == sorted(pairs, key=lambda p: p.id)
-    wrong_kind = load_items(out, "single")
+    wrong_kind = load_items(out, "single", on_invalid="skip")
     assert {(p.field, "pairwise result" in p.message) for p in wrong_kind.problems} == {("kind", True)}
 
 
@@ -377,7 +377,7 @@ def test_label_conventions_and_named_values(
 def test_alpaca_eval_preference_is_never_silently_read_as_autoj(tmp_path: Path) -> None:
     path = _labelled(tmp_path, "preference", [1, 2, 2])
     fields = FieldMap(label="preference")
-    loaded = load_items(path, "pairwise", fields)
+    loaded = load_items(path, "pairwise", fields, on_invalid="skip")
     assert not loaded.pairs and len(loaded.problems) == 3
     message = loaded.problems[0].message
     assert "--label-convention alpaca_eval" in message and "--label-response-1" in message
@@ -387,7 +387,7 @@ def test_alpaca_eval_preference_is_never_silently_read_as_autoj(tmp_path: Path) 
 
 @pytest.mark.parametrize("value", [3, -1, 1.5, "7"])
 def test_numbers_outside_the_convention_name_the_flags(tmp_path: Path, value: object) -> None:
-    [problem] = load_items(_labelled(tmp_path, "label", [value]), "pairwise").problems
+    [problem] = load_items(_labelled(tmp_path, "label", [value]), "pairwise", on_invalid="skip").problems
     assert problem.field == "label"
     assert "does not fit the autoj convention" in problem.message
     assert "--label-convention" in problem.message and "--label-tie" in problem.message
@@ -425,7 +425,9 @@ def test_an_unknown_scenario_is_an_input_problem_for_criteria_protocols(tmp_path
     assert chat.scenario_problem("chit_chatt") is None
     assert not load_items(path, "pairwise").problems
     assert not load_items(path, "pairwise", scenario_check=chat.scenario_problem).problems
-    [problem] = load_items(path, "pairwise", scenario_check=criteria.scenario_problem).problems
+    [problem] = load_items(
+        path, "pairwise", scenario_check=criteria.scenario_problem, on_invalid="skip"
+    ).problems
     assert (problem.line, problem.field) == (
         2,
         "scenario",

@@ -94,7 +94,7 @@ def test_a_file_carries_reference_answers_rubrics_and_earlier_turns(tmp_path: Pa
     ]
     path = tmp_path / "items.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    loaded = load_items(path, "single")
+    loaded = load_items(path, "single", on_invalid="skip")
     first, second, third, fourth = loaded.singles
     assert first.reference_answer == "4" and first.rubric == parse_rubric_text(FIVE)
     assert second.rubric is not None and second.rubric.criteria == "Is it correct?"

@@ -162,6 +162,11 @@ class PairItem:
 
     def __post_init__(self) -> None:
         check_history(self.conversation)
+        if self.label is not None and not isinstance(self.label, Verdict):
+            raise TypeError(
+                f"PairItem label {self.label!r} is not a Verdict: give Verdict.RESPONSE_1, "
+                "Verdict.RESPONSE_2, Verdict.TIE or None (autoj.io.labels reads 0/1/2 and other encodings)"
+            )
 
     def swapped(self) -> PairItem:
         """The same pair with the responses exchanged (and the label mapped with them)."""
@@ -196,6 +201,16 @@ class SingleItem:
 
 
 Item = PairItem | SingleItem
+
+
+def check_item_types(items: list[Any]) -> None:
+    """Every element is a PairItem or a SingleItem (a tuple or a dict is a mistake worth naming)."""
+    for n, item in enumerate(items):
+        if not isinstance(item, PairItem | SingleItem):
+            raise TypeError(
+                f"item {n} is a {type(item).__name__}, not a PairItem or SingleItem: build one, e.g. "
+                "PairItem(query, response_1, response_2) or SingleItem(query, response)"
+            )
 
 
 class AnswerFormat(Protocol):

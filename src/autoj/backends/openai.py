@@ -42,6 +42,7 @@ _REDACTED = "***"
 _SHOWN = 300  # characters of a server's answer quoted in a reason
 #: Largest answer read, once decoded: a completion with logprobs is well under a megabyte.
 MAX_ANSWER_BYTES = 32 * 2**20
+_STEP = 2**20  # decoded bytes per decompression step
 
 
 class BadAnswer(ValueError):
@@ -241,7 +242,7 @@ async def _read_capped(response: httpx.Response, limit: int) -> bytes:
                 if decoder is None:
                     piece, data = data, b""
                 else:
-                    piece = decoder.decompress(data, limit + 1 - len(out))
+                    piece = decoder.decompress(data, min(_STEP, limit + 1 - len(out)))
                     data = decoder.unconsumed_tail
                 out += piece
                 if len(out) > limit:

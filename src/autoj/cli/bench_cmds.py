@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console, RenderableType
+from rich.console import RenderableType
 
 from autoj.cli.main import app
 from autoj.cli.options import (
@@ -27,6 +27,7 @@ from autoj.errors import AutojError
 from autoj.io.items import FieldMap, LabelMap, checked_items
 from autoj.io.outputs import check_output
 from autoj.judges.config import JudgeConfig
+from autoj.terminal import Console
 from autoj.types import SingleItem
 
 bench = typer.Typer(

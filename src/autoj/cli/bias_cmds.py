@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from autoj.cli.main import app
@@ -17,6 +16,7 @@ from autoj.errors import AutojError
 from autoj.io.items import FieldMap
 from autoj.io.outputs import check_output
 from autoj.judges.config import JudgeConfig
+from autoj.terminal import Console
 from autoj.trust.selfpref import SelfPreference
 
 

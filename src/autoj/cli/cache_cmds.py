@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from autoj.cli.main import app
 from autoj.errors import AutojError
 from autoj.run.cache import JudgmentCache, default_cache_path
+from autoj.terminal import Console
 
 console = Console()
 cache_app = typer.Typer(

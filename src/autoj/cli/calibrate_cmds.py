@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from autoj.bench.render import ci, pct
@@ -23,6 +22,7 @@ from autoj.cli.options import (
 from autoj.errors import AutojError
 from autoj.io.items import FieldMap, LabelMap
 from autoj.stats.ppi import MeanInterval
+from autoj.terminal import Console
 from autoj.trust.calibration import Calibration
 from autoj.trust.trustmap import NOT_RELIABLE, GroupTrust
 

@@ -11,7 +11,7 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from autoj.cli.main import app
@@ -19,6 +19,7 @@ from autoj.cli.options import judge_options
 from autoj.judges import catalog
 from autoj.judges.config import JudgeConfig
 from autoj.protocols import protocol_names
+from autoj.terminal import Console
 
 console = Console()
 
@@ -51,8 +52,10 @@ def judges_cmd(
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     table = Table("name", "protocol", "backend", "license", "context", "published figures", "variants")
-    table.columns[0].no_wrap = True
-    table.columns[2].overflow = "fold"
+    for column in table.columns:  # one line per figure; names and numbers never broken
+        column.no_wrap = True
+    backend = table.columns[2]  # a hub GGUF spec is long: folded, at a readable width
+    backend.no_wrap, backend.overflow, backend.max_width = False, "fold", 48
     for entry in entries:
         table.add_row(
             entry.name,
@@ -63,7 +66,9 @@ def judges_cmd(
             "\n".join(_figure(f) for f in entry.figures) or "-",
             ", ".join(v.kind for v in entry.variants) or "-",
         )
-    console.print(table)
+    # as wide as the table needs (as other tables do): a terminal's 80 columns broke every cell
+    wide = console.options.update_width(1000)
+    Console(width=max(console.width, Measurement.get(console, wide, table).maximum)).print(table)
     console.print(
         "Use one with -j NAME (e.g. autoj compare pairs.jsonl -o out.jsonl -j prometheus-7b-v2); "
         "`autoj judges --json` gives each entry's sources."

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.console import Console
 from rich.table import Table
 
 from autoj.evaluate.decisions import BoardRanking, Decisions
 from autoj.evaluate.leaderboard import LeaderboardRow
 from autoj.stats.paired import PairedDifference
+from autoj.terminal import Console
 
 
 def _num(value: float | None, digits: int = 1) -> str:

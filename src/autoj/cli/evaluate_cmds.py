@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from autoj.cli.calibrate_cmds import calibration_json, calibration_table
@@ -25,6 +24,7 @@ from autoj.io.outputs import check_output
 from autoj.judges.config import JudgeConfig
 from autoj.run.generation import DEFAULT_PARAMS
 from autoj.stats.figures import name_of
+from autoj.terminal import Console
 from autoj.trust.calibration import LEVEL, Calibration
 
 if TYPE_CHECKING:

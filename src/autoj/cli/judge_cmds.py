@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -47,6 +46,7 @@ from autoj.protocols.rubrics import to_rubric
 from autoj.run.judge import Judge
 from autoj.run.runner import RunSummary, Tally, run_to_file
 from autoj.stats.figures import name_of
+from autoj.terminal import Console
 from autoj.trust.calibration import LEVEL, Calibration
 from autoj.types import Item, Message, PairItem, Rubric, SingleItem, check_history, messages_from
 
@@ -102,7 +102,7 @@ def _print_summary(
             groups.show(console)
         if calibrated:
             err_console.print(calibration_table(calibrated, LEVEL))
-    for warning in tally.warnings:
+    for warning in [*tally.warnings, *([summary.hint] if summary.hint else [])]:
         err_console.print(f"[bold red]WARNING: {escape(warning)}[/]", soft_wrap=True)
     if summary.backend_errors:
         reasons = "; ".join(f"{count} x {reason}" for reason, count in summary.failure_reasons.items())

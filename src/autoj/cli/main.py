@@ -12,9 +12,11 @@ import sys
 from typing import Annotated, NoReturn
 
 import typer
+import typer.rich_utils
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
 from autoj.errors import AutojError
+from autoj.terminal import output_width, terminal_safe
 from autoj.version import __version__
 
 app = typer.Typer(
@@ -69,7 +71,7 @@ def _register() -> None:
 
 def _fail(message: str, code: int) -> NoReturn:
     """One line on stderr (newlines in a message are kept only for lists of bad records)."""
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    typer.secho(f"error: {terminal_safe(message)}", fg=typer.colors.RED, err=True)
     sys.exit(code)
 
 
@@ -91,6 +93,8 @@ def os_error_message(exc: OSError) -> str:
 
 def main() -> None:
     """Run the CLI; every mistake ends in one clear message and a truthful exit code."""
+    if typer.rich_utils.MAX_WIDTH is None:  # help laid out for the terminal, or wide for a pipe
+        typer.rich_utils.MAX_WIDTH = output_width()
     _register()
     try:
         code = app(standalone_mode=False)

@@ -24,7 +24,7 @@ from autoj.cli.options import (
     OverwriteOpt,
     judge_options,
 )
-from autoj.errors import AutojError
+from autoj.errors import AutojError, RunFailure
 from autoj.io.labels import LabelMap
 from autoj.judges.config import JudgeConfig
 from autoj.pipeline import files
@@ -165,7 +165,14 @@ def teacher_cmd(
 
     The teacher's protocol is the criteria-guided Auto-J one; a judge file's protocol is not used.
     """
-    _emit(files.teacher_file(source, output, config, dry_run, overwrite))
+    report = files.teacher_file(source, output, config, dry_run, overwrite)
+    _emit(report)
+    unanswered = report.get("statuses", {}).get("backend_error", 0)
+    if unanswered:  # a run whose items failed exits non-zero (the file keeps what was judged)
+        raise RunFailure(
+            f"{unanswered} sample(s) in {output} got no teacher judgment (backend errors): "
+            "run the same command again to retry them"
+        )
 
 
 @pipeline.command("filter")

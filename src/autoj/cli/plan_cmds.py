@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from autoj.cli.main import app
 from autoj.cli.options import JsonOpt
 from autoj.errors import AutojError
 from autoj.stats.power import ALPHA, DEFAULT_SD, POWER, Spread, instructions_needed, smallest_gap
+from autoj.terminal import Console
 
 #: AlpacaEval's instruction count: the run size shown when none is given.
 DEFAULT_INSTRUCTIONS = 805

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -37,6 +36,7 @@ from autoj.judges.config import JudgeConfig
 from autoj.run.judge import Judge
 from autoj.run.ranking import Method, Ranking, pairs_of, rank_items, ranking_of
 from autoj.run.runner import RunSummary, run_to_file
+from autoj.terminal import Console
 from autoj.types import Item
 
 console = Console()

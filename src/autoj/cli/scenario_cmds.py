@@ -7,15 +7,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from autoj.cli.main import app
 from autoj.cli.options import LimitOpt, judge_options
-from autoj.errors import AutojError
+from autoj.errors import AutojError, RunFailure
 from autoj.io.outputs import check_output
 from autoj.io.readers import Records
 from autoj.judges.config import JudgeConfig
+from autoj.terminal import Console
 
 console = Console()
 QUERY_FIELDS = ("query", "prompt", "instruction")
@@ -93,14 +93,22 @@ def classify_cmd(
         records, queries = records[:limit], queries[:limit]
     predictions = _predict(queries, mode, config)
     counts: dict[str, int] = {}
+    failed = 0
     with output.open("w", encoding="utf-8") as handle:
         for record, prediction in zip(records, predictions, strict=True):
-            record = {**record, **_fields(prediction)}
-            key = str(record.get("scenario", "failed"))
+            fields = _fields(prediction)
+            failed += "scenario_error" in fields
+            record = {**record, **fields}
+            key = "failed" if "scenario_error" in fields else str(record.get("scenario"))
             counts[key] = counts.get(key, 0) + 1
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
     top = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])[:5])
     console.print(f"{len(records)} queries -> {output} ({top})")
+    if failed:  # a run whose items failed exits non-zero; each failed line says why
+        raise RunFailure(
+            f"{failed} of {len(records)} queries got no scenario (see scenario_error in {output}); "
+            "run again once the classifier's backend answers"
+        )
 
 
 def _read_queries(path: Path, query_field: str | None) -> tuple[list[dict[str, Any]], list[str]]:

@@ -77,6 +77,22 @@ def read_annotations(
         if record["preference"] is not None and preference is None:
             records.problem(number, "preference", f"not a number: {record['preference']!r}")
             continue
+        if preference is not None and not (preference == 0 or 1 <= preference <= 2):
+            records.problem(
+                number,
+                "preference",
+                f"{preference:g} is outside alpaca_eval's scale (1 = output_1, 2 = output_2, "
+                "values between, 0 = tie)",
+            )
+            continue
+        if (model or record["generator_2"]) == record["generator_1"]:
+            records.problem(
+                number,
+                "generator_2",
+                f"the model and the reference are both {record['generator_1']!r}: a model is never "
+                "compared with itself; name models by their files with --name-from file",
+            )
+            continue
         found.append(
             Comparison(
                 model=model or record["generator_2"],

@@ -70,6 +70,19 @@ def run_figures(results: Sequence[Result]) -> tuple[int, float | None, float | N
     return len(pairs), figures.consistency, figures.response_1_share, longer
 
 
+def check_bench_setup(path: str | Path, setup: Mapping[str, Any]) -> None:
+    """Refuse a `--judge-bench` file made by another judge setup than `setup` (this run's): its
+    figures are not this judge's reliability. Checked before anything is judged."""
+    other = next((r for r in read_results(path) if _judge_of(r.setup) != _judge_of(setup)), None)
+    if other is not None:
+        raise AutojError(
+            f"--judge-bench {path}: made by another judge setup ({other.setup.get('judge')}, "
+            f"{other.setup.get('protocol')}) than this run's ({setup.get('judge')}, "
+            f"{setup.get('protocol')}): "
+            "its figures are not this judge's reliability; give this judge's `autoj bench pairwise` results"
+        )
+
+
 def bench_figures(path: str | Path) -> dict[str, Any]:
     """Agreement and biases from an `autoj bench pairwise` results file (labelled pairs, both
     orders), with the longer-response-wins baseline on the same pairs."""
@@ -150,6 +163,11 @@ def human_prefers_longer() -> float | None:
         return None
     lengths = [(len(item.response_1), len(item.response_2)) for item in items]
     return length_bias(lengths, [item.label for item in items], [None] * len(items)).human_prefers_longer
+
+
+def _judge_of(setup: Mapping[str, Any]) -> dict[str, Any]:
+    """What decides a judgment in a setup; the order count and the spec as written do not."""
+    return {k: v for k, v in setup.items() if k not in ("both_orders", "judge")}
 
 
 def reliability(

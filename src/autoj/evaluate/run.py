@@ -20,7 +20,7 @@ from autoj.evaluate.annotations import score_groups
 from autoj.evaluate.comparisons import Comparison
 from autoj.evaluate.leaderboard import LeaderboardRow, now
 from autoj.evaluate.outputs import ModelOutputs, common_keys, item_id, sample_keys
-from autoj.evaluate.reliability import reliability
+from autoj.evaluate.reliability import check_bench_setup, reliability
 from autoj.evaluate.scenarios import classify_instructions
 from autoj.io.results import Result, read_results
 from autoj.judges.config import JudgeConfig
@@ -181,14 +181,21 @@ def judge_name(config: JudgeConfig) -> str:
 
 
 def judge_items(
-    config: JudgeConfig, items: Sequence[Item], results_path: str | Path, overwrite: bool = False
+    config: JudgeConfig,
+    items: Sequence[Item],
+    results_path: str | Path,
+    overwrite: bool = False,
+    bench: str | Path | None = None,
 ) -> EvaluationRun:
     """Judge the items not yet in the results file (resumed, cached) and return every item's
-    result with the run's figures (`summary`; its `setup` is the judge's); no rows yet."""
+    result with the run's figures (`summary`; its `setup` is the judge's); no rows yet. A `bench`
+    file (`--judge-bench`) of another judge setup is refused before anything is judged."""
 
     started = time.perf_counter()
     with Judge(config) as judge:
         engine = judge.engine()
+        if bench is not None:
+            check_bench_setup(bench, engine.setup())
         results = judge.run(run_items(engine, items, results_path, overwrite=overwrite))
         stats = engine.stats
         setup = engine.setup()
@@ -234,6 +241,13 @@ def evaluate_outputs(
     against = reference if mode == "pairwise" else None
     if mode == "pairwise" and against is None:
         raise AutojError("pairwise evaluation needs a reference's outputs")
+    same = [m for m in models if against is not None and m.model == against.model]
+    if same:  # its row would be the reference against itself, or another model under its name
+        raise AutojError(
+            f"{same[0].path}: the model is named {same[0].model!r}, as the reference "
+            f"({against.path if against else ''}) is: a model is never compared with itself; drop "
+            "it or give it its own generator name"
+        )
     base = against or models[0]
     others = [m for m in models if m is not base]
     keys = sample_keys(common_keys(base, others, intersection), limit, seed)
@@ -243,7 +257,7 @@ def evaluate_outputs(
         items = list(pair_items(against, models, keys, scenarios))
     else:
         items = list(single_items(models, keys, scenarios))
-    run = judge_items(config, items, results_path, overwrite=overwrite)
+    run = judge_items(config, items, results_path, overwrite=overwrite, bench=bench)
     results = run.results
     name = judge_name(config)
     if against is not None:

@@ -25,6 +25,7 @@ from autoj.types import PairItem, SingleItem, Verdict, check_history, messages_f
 __all__ = ["DEFAULT_LABELS", "FieldMap", "LabelMap", "Loaded", "checked_items", "load_items"]
 
 OnInvalid = Literal["fail", "skip"]
+_FIX = "fix the records, map field names"
 #: Why a scenario cannot be used (None when it can): a protocol's `scenario_problem`.
 ScenarioCheck = Callable[[str], str | None]
 
@@ -54,6 +55,9 @@ class FieldMap:
     reference_answer: str = "reference_answer"
     rubric: str = "rubric"
     conversation: str = "conversation"
+
+
+DEFAULT_FIELD_MAP = FieldMap()
 
 
 @dataclass
@@ -102,8 +106,12 @@ def load_items(
     labels: LabelMap | Mapping[str, Verdict] | None = None,
     allow_empty: bool = False,
     scenario_check: ScenarioCheck | None = None,
+    on_invalid: OnInvalid = "fail",
 ) -> Loaded:
-    """Read every record of `path` as a PairItem or SingleItem; collect problems instead of raising.
+    """Read every record of `path` as a PairItem or SingleItem.
+
+    A bad record is an InputError naming its file, line and field, as on the command line; with
+    `on_invalid="skip"` the good records are kept and the bad ones listed in `.problems`.
 
     An empty response is a mistake in most files, but real in some benchmark data (a model that
     answered nothing): `allow_empty` accepts empty responses; an empty query is never accepted.
@@ -118,10 +126,12 @@ def load_items(
     seen_ids: dict[str, int] = {}
     label_field_problem = label_map.check_field(fields.label) if kind == "pairwise" else None
     known = set(vars(fields).values())  # every mapped field; the rest of a record is meta
+    asked = _renamed_inputs(fields)  # judge inputs a flag named: some record must hold each
     for number, record in Records(path, loaded.problems):
         if is_result_record(record):
             _add_result_item(loaded, record, kind, (str(path), number), seen_ids, scenario_check)
             continue
+        asked = {name: flag for name, flag in asked.items() if name not in record}
         where = (str(path), number)
         query = _text(record, fields.query, where, "--query-field")
         if kind == "pairwise":
@@ -179,7 +189,27 @@ def load_items(
             loaded.singles.append(
                 SingleItem(strings[0], strings[1], item_id, scenario, reference, meta, **extra)
             )
+    for name, flag in asked.items():  # never a silent fallback to the protocol's default input
+        loaded.problems.append(
+            InputProblem(str(path), 1, name, f"no record has this field (named by {flag}): check the name")
+        )
+    if loaded.problems and on_invalid == "fail":
+        raise InputError(loaded.problems, hint=f"{_FIX}, or pass on_invalid='skip' to keep the good records")
     return loaded
+
+
+def _renamed_inputs(fields: FieldMap) -> dict[str, str]:
+    """The optional judge inputs mapped to a field other than the default: {field: its flag}."""
+    flags = {
+        "reference_answer": "--reference-answer-field",
+        "rubric": "--rubric-field",
+        "conversation": "--conversation-field",
+    }
+    return {
+        getattr(fields, name): flag
+        for name, flag in flags.items()
+        if getattr(fields, name) != getattr(DEFAULT_FIELD_MAP, name)
+    }
 
 
 def _judge_inputs(
@@ -222,14 +252,11 @@ def checked_items(
 
     A file with no records at all is an error too: an empty input is a mistake, not a run.
     """
-    loaded = load_items(path, kind, fields, labels, allow_empty, scenario_check)
+    loaded = load_items(path, kind, fields, labels, allow_empty, scenario_check, on_invalid="skip")
     if not loaded.problems and not loaded.pairs and not loaded.singles:
         raise AutojError(f"{path} holds no records: nothing to judge")
     if loaded.problems and on_invalid == "fail":
-        raise InputError(
-            loaded.problems,
-            hint="nothing was judged; fix the records, map field names, or pass --on-invalid skip",
-        )
+        raise InputError(loaded.problems, hint=f"nothing was judged; {_FIX}, or pass --on-invalid skip")
     items: list[PairItem] | list[SingleItem] = loaded.pairs if kind == "pairwise" else loaded.singles
     return items, loaded.problems
 

@@ -254,12 +254,19 @@ def _text_lines(handle: io.BufferedIOBase) -> Iterator[str]:
 
 
 def _delimited(path: Path, delimiter: str) -> Iterator[Row]:
-    """Rows of a CSV or TSV file with a header line; a record is numbered by its first line."""
+    """Rows of a CSV or TSV file with a header line; a record is numbered by its first line.
+
+    CSV quotes are read strictly: a quote opened and never closed is an error naming the line it
+    opened on (it used to swallow every row after it). A TSV's quotes are text: a field that starts
+    with a quoted phrase keeps its quotes (tab-separated files do not quote by convention).
+    """
     if csv.field_size_limit() < CSV_FIELD_LIMIT:
         csv.field_size_limit(CSV_FIELD_LIMIT)
+    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
     with _open_binary(path) as handle:
-        reader = csv.reader(_text_lines(handle), delimiter=delimiter)
+        reader = csv.reader(_text_lines(handle), delimiter=delimiter, quoting=quoting, strict=True)  # type: ignore[arg-type]
         where = str(path)
+        start = 1
         try:
             header = next(reader, None)
             if header is None:
@@ -304,6 +311,9 @@ def _delimited(path: Path, delimiter: str) -> Iterator[Row]:
                 message = (
                     f"a field is longer than {CSV_FIELD_LIMIT // (1024 * 1024)} MiB (an unclosed quote?)"
                 )
+            elif "unexpected end of data" in message:  # the record's first line: where the quote opened
+                line = start
+                message = 'a quote (") opened in this record is never closed: close it or remove it'
             yield (
                 line,
                 InputProblem(where, line, None, f"cannot read the {delimiter_name(delimiter)}: {message}"),

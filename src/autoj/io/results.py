@@ -166,8 +166,16 @@ class Result:
             item=item,
             judgment=Judgment.from_dict(data["judgment"]),
             swapped=Judgment.from_dict(swapped) if swapped else None,
-            provenance=data.get("provenance") or {},
+            provenance=provenance_of(data),
         )
+
+
+def provenance_of(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A line's provenance: an object (missing: empty); anything else is a ValueError to report."""
+    provenance = data.get("provenance") or {}
+    if not isinstance(provenance, Mapping):
+        raise ValueError(f"'provenance' is {type(provenance).__name__}, not an object")
+    return provenance
 
 
 def _judge_inputs(item: Item) -> dict[str, Any]:
@@ -386,8 +394,8 @@ class ResultsWriter:
                 continue
             try:
                 result_id, status = str(data["id"]), data["status"]
-                provenance = data.get("provenance") or {}
-            except (KeyError, TypeError):
+                provenance = provenance_of(data)
+            except (KeyError, TypeError, ValueError):
                 raise RunFailure(f"{self.path}:{number}: not an autoj result line.{_RESUME_HINT}") from None
             self._check_setup(number, provenance, data)
             unterminated = not complete

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from autoj.backends.registry import backend_entries
 from autoj.errors import AutojError
 from autoj.safeload import DocumentError, load_yaml, read_config_text
 
@@ -230,6 +231,8 @@ def parse_entry(raw: Any, where: str, origin: str = "built-in") -> CatalogEntry:
     name = _text(raw, "name", where)
     if not _NAME.match(name):
         raise CatalogError(f"{where}: 'name': use lower-case letters, digits, '.' and '-' (got {name!r})")
+    if name in {entry.name for entry in backend_entries()}:  # `-j fake` must keep meaning the backend
+        raise CatalogError(f"{where}: 'name': {name!r} is a backend's name; give the entry another name")
     context = raw["context"]
     if isinstance(context, bool) or not isinstance(context, int) or context < 1:
         raise CatalogError(f"{where}: 'context': expected a positive number of tokens (got {context!r})")

@@ -21,7 +21,16 @@ from autoj.run.batching import PromptBatcher, SharedBatcher
 from autoj.run.cache import JudgmentCache, cache_key
 from autoj.run.streaming import as_finished
 from autoj.run.truncation import fit_item
-from autoj.types import Completion, GenerationParams, Item, Judgment, PairItem, Prompt, TaskKind
+from autoj.types import (
+    Completion,
+    GenerationParams,
+    Item,
+    Judgment,
+    PairItem,
+    Prompt,
+    TaskKind,
+    check_item_types,
+)
 from autoj.version import __version__
 
 # Tokens kept free besides the generation budget, for the BOS token and template differences.
@@ -161,7 +170,9 @@ class Engine:
                 raw="",
                 reason=f"input does not fit the judge's context: {exc}",
             )
-            return Result(item=item, judgment=failed, provenance=self._provenance([], [], None, 0.0))
+            result = Result(item=item, judgment=failed, provenance=self._provenance([], [], None, 0.0))
+            self._count(result, [])
+            return result
         if cut is not None:
             prompts, swapped_item = self._prompts(fitted)
             found = self._lookup(prompts, params)
@@ -270,6 +281,7 @@ class Engine:
     async def run(self, items: Iterable[Item]) -> list[Result]:
         """All results, in the order of the items."""
         materialised = list(items)
+        check_item_types(materialised)
         self.protocol.check_items(materialised)
         order = {id(item): n for n, item in enumerate(materialised)}
         results = [r async for r in self.stream(materialised)]

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from autoj.io.results import Result, ResultsWriter, read_results
 from autoj.run.engine import Engine
 from autoj.stats.figures import PairFigures, PairOutcome, outcome_of, pair_figures
+from autoj.terminal import Console
 from autoj.types import Item, Verdict
 
 # Below this many judgments a lopsided share says little: no degeneracy warning.
@@ -124,6 +124,8 @@ class RunSummary:
     backend_errors: int = 0
     failure_reasons: dict[str, int] = field(default_factory=dict)
     tally: Tally = field(default_factory=Tally)
+    #: what to do when no answer of this run could be read (the judge does not speak the protocol)
+    hint: str | None = None
 
     @property
     def complete(self) -> bool:
@@ -206,7 +208,9 @@ async def run_to_file(
         total=len(items),
         already_done=already,
         judged=len(todo),
-        failures=stats.failures,
+        # from this run's results, the same count the lines below it give (the engine's own
+        # counter misses items that failed before any generation)
+        failures=sum(statuses.values()) - statuses["ok"],
         parse_failures=statuses["parse_error"],
         elapsed_s=round(stats.elapsed(), 3),
         generations=stats.generations,
@@ -216,6 +220,19 @@ async def run_to_file(
         backend_errors=statuses["backend_error"],
         failure_reasons=dict(reasons.most_common()),
         tally=tally,
+        hint=unreadable_hint(engine.protocol.name) if todo and statuses["parse_error"] == len(todo) else None,
+    )
+
+
+def unreadable_hint(protocol: str) -> str:
+    """Why every answer failed to parse, most likely, and the judges that write this protocol's format."""
+    from autoj.judges import catalog
+
+    fits = [entry.name for entry in catalog.entries() if entry.protocol == protocol]
+    which = f"judges trained for it: {', '.join(fits)} (`autoj judges`)" if fits else "a judge trained for it"
+    return (
+        f"no answer could be read in the {protocol} protocol's format: the judge does not write it; "
+        f"use {which}, or the protocol the judge was trained for"
     )
 
 

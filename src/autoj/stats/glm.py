@@ -77,6 +77,12 @@ def fit_soft_logistic(
     target = np.asarray(target, dtype=float)
     weight = np.ones_like(target) if weight is None else np.asarray(weight, dtype=float)
     rows = np.arange(len(target))
+    # no more folds than rows: an empty fold has no held-out loss (it was NaN, with numpy's
+    # "Mean of empty slice" warning, many times per small evaluate); too few rows: the middle C
+    n_splits = min(n_splits, len(target))
+    if n_splits < 2:
+        middle = cs[len(cs) // 2]
+        return SoftFit(_fit(features, target, weight, middle), middle)
     folds = rows % n_splits
     losses = []
     for c in cs:
