@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from rich.console import Console
-
 from autoj.cli.generate_cmds import make_generator, run_generation, summary_line
 from autoj.data.benchmarks import load_benchmark, reference_file, select
 from autoj.errors import AutojError
@@ -20,6 +18,7 @@ from autoj.evaluate.benchmark_run import ModelAnswers, answers_of, benchmark_con
 from autoj.evaluate.run import EvaluationRun
 from autoj.io.outputs import check_output
 from autoj.judges.config import JudgeConfig
+from autoj.terminal import Console
 
 err_console = Console(stderr=True)
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from autoj.backends.registry import parse_backend_options
 from autoj.cli.main import app
@@ -16,6 +15,7 @@ from autoj.data.benchmarks import Benchmark, BenchmarkInstruction, load_benchmar
 from autoj.errors import RunFailure
 from autoj.judges.config import DEFAULT_CACHE
 from autoj.run.generation import DEFAULT_PARAMS, GenerationSummary, Generator, generate_to_file
+from autoj.terminal import Console
 from autoj.types import GenerationParams
 
 err_console = Console(stderr=True)

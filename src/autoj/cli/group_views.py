@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
 from autoj.evaluate.groups import GroupFigure, by_group, overall_correlations
 from autoj.io.results import read_results
 from autoj.stats.correlation import Correlations
+from autoj.terminal import Console
 from autoj.types import SingleItem
 
 
