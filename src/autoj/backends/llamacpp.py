@@ -161,7 +161,10 @@ class LlamaCppBackend(Backend):
         self._n_parallel = 1 if deterministic else n_parallel or DEFAULT_PARALLEL
         self._n_batch = n_batch
         if self._n_parallel > 1:
-            self.max_concurrency = self._n_parallel
+            # a prompt waits in the decoder's queue for each sequence: when one finishes, the next
+            # starts at once, not after the event loop's thread is next scheduled (on a busy machine
+            # that handoff left sequences empty: the engine got less of the CPU than a plain loop)
+            self.max_concurrency = 2 * self._n_parallel
 
     async def _in_llama_thread(self, prompt: Prompt, params: GenerationParams) -> Completion:
         """Run one generation on the backend's own thread.
