@@ -53,6 +53,14 @@ def one_error_line(done: subprocess.CompletedProcess[str], code: int, *needles: 
     return lines[0]
 
 
+def wait_for(path: Path, process: subprocess.Popen[str]) -> None:
+    """Block until `path` exists (a fake backend's `ready` file); fail if the process ended first."""
+    while not path.exists():
+        if process.poll() is not None:
+            raise AssertionError(f"the run ended before it was ready: {process.communicate()[1]}")
+        time.sleep(0.02)
+
+
 def commands() -> list[tuple[list[str], Any]]:
     """Every command and command group the app registers, as argv paths, with its click object."""
     _register()
@@ -238,21 +246,23 @@ def test_two_runs_on_one_output_the_second_fails_at_once(tmp_path: Path) -> None
     source = write_pairs(tmp_path / "pairs.jsonl", 30)
     out = tmp_path / "out.jsonl"
     args: list[str | Path] = ["compare", source, "-o", out, "--no-cache", "--concurrency", "1"]
+    ready, gate = tmp_path / "ready", tmp_path / "gate"
+    # The first run holds the output's lock and waits, mid-run, until the gate file exists: the
+    # second run meets it running whatever the machine's load (a barrier, not a delay).
     first = subprocess.Popen(
-        [str(AUTOJ), *map(str, args), "--judge", "fake:delay=0.1"],
+        [str(AUTOJ), *map(str, args), "--judge", f"fake:ready={ready},gate={gate},free=4"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and (not out.exists() or not out.read_bytes()):
-            time.sleep(0.05)
-        second = autoj(*args, "--judge", "fake", timeout=30)
+        wait_for(ready, first)
+        second = autoj(*args, "--judge", "fake", timeout=60)
         one_error_line(second, 1, str(out), "another autoj run")
-        assert first.poll() is None, "the first run ended before the second one started"
+        assert first.poll() is None
     finally:
+        gate.touch()
         _, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert sorted(ids(out)) == sorted(f"item-{i}" for i in range(30))  # 30 lines for 30 ids

@@ -124,13 +124,17 @@ def test_backends_lists_registered_backends() -> None:
 def test_sigkill_midway_then_resume_judges_only_what_is_missing(tmp_path: Path) -> None:
     source = write_pairs(tmp_path / "pairs.jsonl", 40)
     out = tmp_path / "out.jsonl"
+    ready = tmp_path / "ready"
+    # The fake judge answers 20 prompts (at least 8 items in both orders), then waits for a gate that
+    # never comes: the run is mid-way when it is killed, whatever the machine's load.
     command = [
         sys.executable, "-m", "autoj", "compare", str(source), "-o", str(out),
-        "--judge", "fake:delay=0.15", "--both-orders", "--concurrency", "2",
+        "--judge", f"fake:free=20,ready={ready},gate={tmp_path / 'never'}", "--both-orders",
+        "--concurrency", "2",
     ]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (not out.exists() or len(out.read_bytes().splitlines()) < 8):
+    while not ready.exists() or len(out.read_bytes().splitlines()) < 8:
+        assert process.poll() is None, process.communicate()[1]
         time.sleep(0.05)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()

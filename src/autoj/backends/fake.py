@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from autoj.backends.base import Backend, Capability
@@ -19,6 +20,7 @@ from autoj.errors import AutojError
 from autoj.types import Completion, FinishReason, GenerationParams, Prompt
 
 Script = Sequence[str] | Callable[[Prompt], str]
+_GATE_POLL_S = 0.02
 
 
 def _digest(prompt: Prompt, seed: int) -> int:
@@ -67,11 +69,26 @@ class FakeBackend(Backend):
     max_concurrency = 8
 
     def __init__(
-        self, script: Script | None = None, seed: int = 0, delay: float = 0.0, record_calls: bool = True
+        self,
+        script: Script | None = None,
+        seed: int = 0,
+        delay: float = 0.0,
+        record_calls: bool = True,
+        ready: str | None = None,
+        gate: str | None = None,
+        free: int = 0,
     ) -> None:
+        """`ready` and `gate` are files that make a test's timing hold by construction: the
+        backend creates `ready` when a request first has to wait, and answers no request beyond
+        its first `free` prompts until `gate` exists (so a run is known to be mid-way, and stays
+        so, until the test lets it go)."""
         self._script = script
         self._seed = seed
         self._delay = delay
+        self._ready = Path(ready) if ready else None
+        self._gate = Path(gate) if gate else None
+        self._free = free
+        self._answered = 0
         self._next = 0
         # Tests read the prompts a judge sent; a long CLI or service run must not keep them all.
         self._record = record_calls
@@ -92,7 +109,17 @@ class FakeBackend(Backend):
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
+    async def _wait_for_gate(self, prompts: int) -> None:
+        self._answered += prompts
+        if self._gate is None or self._answered <= self._free:
+            return
+        if self._ready is not None:
+            self._ready.touch()
+        while not self._gate.exists():
+            await asyncio.sleep(_GATE_POLL_S)
+
     async def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Completion]:
+        await self._wait_for_gate(len(prompts))
         if self._delay:
             await asyncio.sleep(self._delay * len(prompts))
         out: list[Completion] = []
@@ -120,8 +147,10 @@ class FakeBackend(Backend):
 
 
 def create(arg: str, **options: Any) -> FakeBackend:
-    """`fake`, `fake:SEED` or `fake:seed=1,delay=0.05`."""
-    seed, delay = 0, 0.0
+    """`fake`, `fake:SEED`, `fake:seed=1,delay=0.05`; `ready=FILE,gate=FILE,free=N` (see
+    FakeBackend)."""
+    seed, delay, free = 0, 0.0, 0
+    files: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in arg.split(","))):
         key, eq, value = part.partition("=")
         try:
@@ -131,8 +160,15 @@ def create(arg: str, **options: Any) -> FakeBackend:
                 seed = int(value)
             elif key == "delay":
                 delay = float(value)
+            elif key in ("ready", "gate") and value:
+                files[key] = value
+            elif key == "free":
+                free = int(value)
             else:
-                raise AutojError(f"unknown fake backend option {key!r} (use seed=N, delay=SECONDS)")
+                raise AutojError(
+                    f"unknown fake backend option {key!r} "
+                    "(use seed=N, delay=SECONDS, ready=FILE, gate=FILE, free=N)"
+                )
         except ValueError:
             raise AutojError(f"bad fake backend option {part!r}") from None
-    return FakeBackend(seed=seed, delay=delay, record_calls=False)
+    return FakeBackend(seed=seed, delay=delay, record_calls=False, free=free, **files)

@@ -22,14 +22,14 @@ import random
 import time
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
 
 from autoj.backends.base import Backend, Capability, Option, known_options
 from autoj.backends.loop_bound import LoopBound
-from autoj.backends.redaction import redact_url
+from autoj.backends.redaction import redact, redact_url, register_secret
 from autoj.errors import AutojError
 from autoj.safeload import DocumentError, load_json
 from autoj.types import Completion, GenerationParams, Prompt, TokenLogprob
@@ -38,7 +38,6 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
 #: Longest wait a server's Retry-After may ask for; a longer ask waits this long.
 DEFAULT_MAX_RETRY_AFTER = 60.0
 _RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
-_REDACTED = "***"
 _SHOWN = 300  # characters of a server's answer quoted in a reason
 #: Largest answer read, once decoded: a completion with logprobs is well under a megabyte.
 MAX_ANSWER_BYTES = 32 * 2**20
@@ -71,7 +70,6 @@ class OpenAIBackend(Backend):
         max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
     ) -> None:
         self.model = model
-        self.model_id = model
         self.base_url = base_url.rstrip("/")
         self.max_batch = concurrency
         self.max_concurrency = concurrency
@@ -80,8 +78,10 @@ class OpenAIBackend(Backend):
         self.backoff = backoff
         self.max_retry_after = max_retry_after
         self.extra_body = dict(extra_body or {})
+        self.model_id = str(self.sent_options()["model"])  # the model the server is asked for
         url = httpx.URL(self.base_url)
-        self._secrets = tuple(s for s in (api_key, url.password) if s)
+        register_secret(api_key)
+        register_secret(url.password, user=url.username)
         self.public_url = str(url.copy_with(username=None, password=None)) if url.userinfo else self.base_url
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         # only the encodings _read_capped decodes in bounded steps
@@ -91,14 +91,21 @@ class OpenAIBackend(Backend):
         # a client per event loop, closed on its own loop (its kept-alive sockets belong to it)
         self._connections: LoopBound[_Connection] = LoopBound(self._connect, _disconnect)
 
-    def identity(self) -> dict[str, Any]:
-        return {"backend": self.name, "model": self.model_id, "base_url": self.public_url}
+    def sent_options(self) -> dict[str, Any]:
+        """What every request carries besides the prompt and the generation params: the model
+        and `extra_body` (which overrides any field, the model and the params included)."""
+        return {"model": self.model, **self.extra_body}
 
-    def redact(self, text: str) -> str:
-        """`text` with every credential this backend holds replaced by ***."""
-        for secret in self._secrets:
-            text = text.replace(secret, _REDACTED)
-        return text
+    def identity(self) -> dict[str, Any]:
+        """The server and everything every request sends but the prompt and params (derived from
+        `sent_options`, so an option sent is an option recorded): `model` is the model the
+        server is asked for, `extra_body` the options given there (left out when none, so
+        records and cache keys made before stay valid)."""
+        sent = self.sent_options()
+        identity = {"backend": self.name, "model": sent["model"], "base_url": self.public_url}
+        if self.extra_body:
+            identity["extra_body"] = dict(sorted(self.extra_body.items()))
+        return identity
 
     def _connect(self) -> _Connection:
         client = httpx.AsyncClient(
@@ -111,7 +118,6 @@ class OpenAIBackend(Backend):
 
     def _request(self, prompt: Prompt, params: GenerationParams) -> tuple[str, dict[str, Any]]:
         body: dict[str, Any] = {
-            "model": self.model,
             "max_tokens": params.max_new_tokens,
             "temperature": params.temperature,
             "top_p": params.top_p,
@@ -130,7 +136,7 @@ class OpenAIBackend(Backend):
                 body["logprobs"] = True
                 body["top_logprobs"] = params.logprobs
             path = "/chat/completions"
-        body.update(self.extra_body)
+        body.update(self.sent_options())
         return path, body
 
     async def _post(self, path: str, body: dict[str, Any]) -> Any:
@@ -180,11 +186,12 @@ class OpenAIBackend(Backend):
         data = await self._post(path, body)
         where = f"{self.public_url}{path}"
         if isinstance(data, _Failed):
-            return Completion.failed(self.redact(f"{where}: {data.reason}"))
+            return Completion.failed(redact(f"{where}: {data.reason}"))
         try:
-            return completion_from(data, chat=prompt.text is None)
+            completion = completion_from(data, chat=prompt.text is None)
         except BadAnswer as exc:
-            return Completion.failed(self.redact(f"unexpected answer from {where}: {exc}"))
+            return Completion.failed(redact(f"unexpected answer from {where}: {exc}"))
+        return replace(completion, text=redact(completion.text))  # a server echoing a credential
 
     async def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Completion]:
         return list(await asyncio.gather(*(self._one(p, params) for p in prompts)))

@@ -197,7 +197,7 @@ def bench_critique(
     pairs = comparison_items(chosen, critic_a, critic_b)
     with Judge(judge, protocol=CritiqueComparisonProtocol(), both_orders=True) as comparer:
         results = comparer.run(run_items(comparer.engine(), pairs, output, overwrite))
-        config = comparer.config.to_dict()
+        config = comparer.config.to_record()
     by_id = {r.id: r for r in results}
     outcomes = [outcome_of(by_id[p.id]) for p in pairs]
     return critique_report(

@@ -119,7 +119,7 @@ def bench_pairwise(
     with Judge(judge, protocol=protocol, both_orders=True) as j:
         results = j.run(run_items(j.engine(), chosen, output, overwrite))
         protocol_id = j.protocol.id
-        config = j.config.to_dict()
+        config = j.config.to_record()
     elapsed = time.perf_counter() - started
     original, swapped = results_to_predictions(chosen, results)
     return score_predictions(

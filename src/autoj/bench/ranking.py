@@ -192,7 +192,7 @@ def bench_ranking(
     started = time.perf_counter()
     with Judge(judge) as j:
         results = j.run(run_items(j.engine(), items, output, overwrite))
-        config = j.config.to_dict()
+        config = j.config.to_record()
     ratings: dict[str, list[float | None]] = defaultdict(list)
     for result in results:
         ratings[str(result.item.meta["system"])].append(result.rating)

@@ -98,7 +98,7 @@ def bench_ratings(
     started = time.perf_counter()
     with Judge(judge, protocol=protocol) as j:
         results = j.run(run_items(j.engine(), chosen, output, overwrite))
-        config = j.config.to_dict()
+        config = j.config.to_record()
     by_id = {r.id: r for r in results}
     return ratings_report(
         chosen,

@@ -11,7 +11,8 @@ from rich.table import Table
 
 from autoj.cli.main import app
 from autoj.errors import AutojError
-from autoj.run.cache import JudgmentCache, default_cache_path
+from autoj.io.outputs import is_sqlite
+from autoj.run.cache import ENV_VAR, JudgmentCache, default_cache_path
 from autoj.terminal import Console
 
 console = Console()
@@ -59,6 +60,10 @@ def stats(
         console.print(table)
 
 
+# Names a damaged cache file may have: only such a file, or one SQLite's header marks, is deleted.
+_CACHE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
+
+
 @cache_app.command()
 def clear(
     path: PathOpt = None,
@@ -76,6 +81,12 @@ def clear(
     except AutojError:
         if model is not None or not target.exists():
             raise
+        if target.stat().st_size and not is_sqlite(target) and target.suffix.lower() not in _CACHE_SUFFIXES:
+            # a file of records named as the cache by mistake (AUTOJ_CACHE=data.jsonl): never deleted
+            raise AutojError(
+                f"{target} is not a judgment cache (not an SQLite database, nor named like one): it "
+                f"was left as it is; point --path or ${ENV_VAR} at the cache file"
+            ) from None
         # A damaged file cannot be emptied by SQL; clearing everything means starting a new one.
         for leftover in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):
             leftover.unlink(missing_ok=True)

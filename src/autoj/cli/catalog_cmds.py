@@ -14,6 +14,7 @@ import typer
 from rich.measure import Measurement
 from rich.table import Table
 
+from autoj.backends.redaction import redact
 from autoj.cli.main import app
 from autoj.cli.options import judge_options
 from autoj.judges import catalog
@@ -88,6 +89,6 @@ def show_cmd(
 ) -> None:
     """Print the resolved judge config (YAML, or --json): what `-j NAME|FILE` and the flags make."""
     if as_json:
-        typer.echo(json.dumps(config.to_dict(), indent=2, ensure_ascii=False))
+        typer.echo(redact(json.dumps(config.to_dict(), indent=2, ensure_ascii=False)))
     else:
-        typer.echo(config.to_yaml(), nl=False)
+        typer.echo(redact(config.to_yaml()), nl=False)

@@ -20,7 +20,7 @@ from autoj.evaluate.comparisons import Comparison
 from autoj.evaluate.decisions import decide
 from autoj.evaluate.leaderboard import LeaderboardRow, update_board
 from autoj.evaluate.outputs import OutputFields
-from autoj.io.outputs import check_output
+from autoj.io.outputs import check_distinct, check_output
 from autoj.judges.config import JudgeConfig
 from autoj.run.generation import DEFAULT_PARAMS
 from autoj.stats.figures import name_of
@@ -308,6 +308,8 @@ def evaluate(
         )
     if leaderboard is not None:
         _check_board(leaderboard, inputs)
+        if not annotations:
+            check_distinct({"-o": output, "--leaderboard": leaderboard})
     summary: dict[str, object] = {}
     groups: dict[str, list[Comparison]] = {}
     if group_by is not None:

@@ -89,7 +89,9 @@ def _print_summary(
         console.print_json(json.dumps({**summary.to_dict(), **(groups.to_json() if groups else {}), **extra}))
     else:
         err_console.print(
-            f"[bold]{summary.judged}[/] judged, {summary.already_done} already in {summary.output}, "
+            f"[bold]{summary.judged}[/] judged"
+            + (f" ({summary.rejudged} again: their text changed)" if summary.rejudged else "")
+            + f", {summary.already_done} already in {summary.output}, "
             f"{summary.failures} failed ({summary.parse_failures} unparseable) in "
             f"{summary.elapsed_s:.1f}s: {summary.judgments_per_min:.1f} judgments/min, "
             f"{summary.tokens_per_s:.1f} generated tokens/s"

@@ -15,6 +15,7 @@ import typer
 import typer.rich_utils
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
+from autoj.backends.redaction import install_log_redaction, redact
 from autoj.errors import AutojError
 from autoj.terminal import output_width, terminal_safe
 from autoj.version import __version__
@@ -71,7 +72,7 @@ def _register() -> None:
 
 def _fail(message: str, code: int) -> NoReturn:
     """One line on stderr (newlines in a message are kept only for lists of bad records)."""
-    typer.secho(f"error: {terminal_safe(message)}", fg=typer.colors.RED, err=True)
+    typer.secho(f"error: {terminal_safe(redact(message))}", fg=typer.colors.RED, err=True)
     sys.exit(code)
 
 
@@ -96,6 +97,7 @@ def main() -> None:
     if typer.rich_utils.MAX_WIDTH is None:  # help laid out for the terminal, or wide for a pipe
         typer.rich_utils.MAX_WIDTH = output_width()
     _register()
+    install_log_redaction()
     try:
         code = app(standalone_mode=False)
     except NoArgsIsHelpError as exc:

@@ -8,10 +8,7 @@ per query. Re-running resumes the judgments and rebuilds the rankings.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -29,7 +26,7 @@ from autoj.cli.options import (
     judge_options,
 )
 from autoj.errors import AutojError, InputError, RunFailure
-from autoj.io.outputs import check_output
+from autoj.io.outputs import check_output, replace_file
 from autoj.io.rank_queries import RankFields, RankQuery, load_rank_queries
 from autoj.io.results import Result, read_results
 from autoj.judges.config import JudgeConfig
@@ -100,26 +97,49 @@ def ranking_record(query: RankQuery, ranked: Ranking, judge: Judge) -> dict[str,
     }
 
 
-def _write_atomically(path: Path, lines: list[str]) -> None:
-    """Replace `path` by `lines` through a temporary file, so a reader never sees half a file."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise RunFailure(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        mask = os.umask(0)
-        os.umask(mask)
-        os.fchmod(handle, 0o666 & ~mask)  # as a plain open() would make it, not mkstemp's 0600
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.writelines(lines)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(name, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
-        raise RunFailure(f"cannot write {path}: {exc.strerror}") from None
+def _write_rankings(path: Path, records: list[dict[str, Any]]) -> None:
+    """Replace `path` by the rankings in one step, so a reader never sees half a file."""
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+    replace_file(path, lambda out: out.write(text))
+
+
+def _first_record(path: Path) -> tuple[int, Any] | None:
+    """The first non-blank line of an existing file, decoded (None when there is none)."""
+    if not path.is_file():
+        return None
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if raw.strip():
+                try:
+                    return number, json.loads(raw)
+                except (UnicodeDecodeError, json.JSONDecodeError):
+                    return number, None
+    return None
+
+
+def _check_rankings_output(output: Path) -> None:
+    """-o is replaced on every run: only a rankings file (or an empty or new one) may be."""
+    first = _first_record(output)
+    if first is not None and not (isinstance(first[1], dict) and {"ranking", "evidence"} <= first[1].keys()):
+        raise AutojError(
+            f"-o {output}:{first[0]} is not a rankings file (rank replaces its -o whole): refusing to "
+            "replace it; choose another -o"
+        )
+
+
+def _check_judgments_file(judgments: Path, queries: list[RankQuery]) -> None:
+    """The judgments file holds this ranking's judgments only (ids `QUERY/...`), never another
+    run's results that happen to sit under its name."""
+    if not judgments.is_file():
+        return
+    prefixes = {_item_prefix(q) for q in queries}
+    for result in read_results(judgments):
+        head, slash, _ = result.id.rpartition("/")
+        if not slash or f"{head}/" not in prefixes:
+            raise AutojError(
+                f"--judgments {judgments} holds results that are not this ranking's (id {result.id!r}): "
+                "name another file with --judgments"
+            )
 
 
 def _results_for(path: Path, ids: set[str]) -> dict[str, Result]:
@@ -212,6 +232,7 @@ def rank(
     judgments = judgments or judgments_path(output)
     check_output(output, [input_path, judgments])
     check_output(judgments, [input_path, output], flag="--judgments")
+    _check_rankings_output(output)
     fields = RankFields(
         query=query_field,
         candidates=candidates_field,
@@ -222,6 +243,8 @@ def rank(
     queries, problems = load_rank_queries(input_path, fields)
     if problems:
         raise InputError(problems, hint="nothing was judged; fix the records or map field names")
+    if not overwrite:
+        _check_judgments_file(judgments, queries)
     if limit is not None:
         queries = queries[:limit]
     chosen: Method = "pairwise" if method is RankMethod.pairwise else "rate"
@@ -241,7 +264,7 @@ def rank(
             raise RunFailure(f"{judgments} lacks judgments {missing[:3]} of query {query.id!r}: run again")
         ranked = ranking_of(chosen, len(query.candidates), [results[item.id] for item in group])
         records.append(ranking_record(query, ranked, j))
-    _write_atomically(output, [json.dumps(r, ensure_ascii=False) + "\n" for r in records])
+    _write_rankings(output, records)
     _show(records, summary, as_json)
     if not summary.complete:
         raise typer.Exit(1)

@@ -8,17 +8,19 @@ win rates against different references or from different judges are not comparab
 from __future__ import annotations
 
 import csv
+import io
 import json
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from autoj.backends.redaction import redact
 from autoj.errors import AutojError
 from autoj.evaluate.comparisons import Comparison
 from autoj.evaluate.difficulty import LengthControlSetup
+from autoj.io.outputs import held_for_update, replace_file
 from autoj.stats.lengthcontrol import length_controlled
 from autoj.stats.winrate import head_to_head
 
@@ -183,7 +185,7 @@ def score_comparisons(
 
 
 def read_board(path: str | Path) -> list[LeaderboardRow]:
-    """The rows of a board file (empty when the file does not exist yet)."""
+    """The rows of a board file (empty when the file does not exist yet, or is empty)."""
     path = Path(path)
     if not path.exists():
         return []
@@ -194,18 +196,21 @@ def read_board(path: str | Path) -> list[LeaderboardRow]:
 
 
 def write_board(path: str | Path, rows: Iterable[LeaderboardRow]) -> None:
-    """Write the rows, best first, replacing the file in one step (a crash leaves the old one)."""
-    path = Path(path)
+    """Write the rows, best first, replacing the file in one step (a crash leaves the old one; a
+    link stays a link)."""
     ordered = sorted(rows, key=lambda r: r.sort_key)
     names = [f.name for f in fields(LeaderboardRow)]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=names)
+
+    def write(out: IO[bytes]) -> None:
+        text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+        writer = csv.DictWriter(text, fieldnames=names)
         writer.writeheader()
         for row in ordered:
-            writer.writerow(row.to_csv())
-    os.replace(tmp, path)
+            writer.writerow({k: redact(v) for k, v in row.to_csv().items()})
+        text.flush()
+        text.detach()
+
+    replace_file(path, write, flag="--leaderboard")
 
 
 def mixing_problems(existing: Sequence[LeaderboardRow], new: Sequence[LeaderboardRow]) -> list[str]:
@@ -234,17 +239,22 @@ def mixing_problems(existing: Sequence[LeaderboardRow], new: Sequence[Leaderboar
 def update_board(
     path: str | Path, new: Sequence[LeaderboardRow], allow_mixed: bool = False
 ) -> list[LeaderboardRow]:
-    """Add or replace the models' rows in the board file; returns the whole board."""
-    existing = read_board(path)
-    replaced = {r.model for r in new}
-    kept = [r for r in existing if r.model not in replaced]
-    problems = mixing_problems(kept, new)
-    if problems and not allow_mixed:
-        shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
-        raise AutojError(
-            f"{path}: these rows are not comparable with the board's ({shown}); use another board "
-            "file, or --allow-mixed to keep them together anyway"
-        )
-    board = kept + list(new)
-    write_board(path, board)
+    """Add or replace the models' rows in the board file; returns the whole board.
+
+    Read, change and write happen under the board's lock, so runs updating one board at once
+    each add their rows (none is lost to another's write).
+    """
+    with held_for_update(path, "--leaderboard") as target:
+        existing = read_board(target)
+        replaced = {r.model for r in new}
+        kept = [r for r in existing if r.model not in replaced]
+        problems = mixing_problems(kept, new)
+        if problems and not allow_mixed:
+            shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+            raise AutojError(
+                f"{path}: these rows are not comparable with the board's ({shown}); use another board "
+                "file, or --allow-mixed to keep them together anyway"
+            )
+        board = kept + list(new)
+        write_board(target, board)
     return sorted(board, key=lambda r: r.sort_key)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from autoj.backends.redaction import redact
 from autoj.bench.runner import run_items
 from autoj.errors import AutojError
 from autoj.evaluate.annotations import score_groups
@@ -171,13 +172,28 @@ def rating_rows(results: Sequence[Result], judge: str) -> list[LeaderboardRow]:
     return sorted(rows, key=lambda r: r.sort_key)
 
 
+def _check_reference(results_path: Path, reference: str) -> None:
+    """Refuse to resume a results file judged against another reference: its rows would be
+    scored against this one (and `-o` has a default, so two evaluations in a folder share it)."""
+    if not results_path.is_file():
+        return
+    for result in read_results(results_path):
+        there = result.item.meta.get("reference")
+        if isinstance(result.item, PairItem) and there is not None and there != reference:
+            raise AutojError(
+                f"-o {results_path} holds judgments against the reference {there!r} (item "
+                f"{result.id!r}), and --reference is {reference!r}: results against two references "
+                "do not mix; choose another -o, or --overwrite to replace them"
+            )
+
+
 def judge_name(config: JudgeConfig) -> str:
     """How a board names the judge: its catalog name, else its backend spec (and file)."""
     if config.source.startswith("catalog:"):
         return config.source.removeprefix("catalog:")
     if config.source.startswith("file:"):
-        return f"{config.judge} ({config.source})"
-    return config.judge
+        return redact(f"{config.judge} ({config.source})")
+    return redact(config.judge)
 
 
 def judge_items(
@@ -257,6 +273,8 @@ def evaluate_outputs(
         items = list(pair_items(against, models, keys, scenarios))
     else:
         items = list(single_items(models, keys, scenarios))
+    if against is not None and not overwrite:
+        _check_reference(Path(results_path), against.model)
     run = judge_items(config, items, results_path, overwrite=overwrite, bench=bench)
     results = run.results
     name = judge_name(config)
@@ -285,7 +303,7 @@ def evaluate_outputs(
     judged = reliability(name, results if mode == "pairwise" else [], config, bench)
     for row in rows:
         row.reliability = judged.to_dict()
-        row.judge_config = {"config": config.to_dict(), "setup": run.summary["setup"]}
+        row.judge_config = {"config": config.to_record(), "setup": run.summary["setup"]}
         row.prompt_tokens = int(tokens[row.model]["prompt"])
         row.completion_tokens = int(tokens[row.model]["completion"])
         row.elapsed_s = round(tokens[row.model]["seconds"], 3)

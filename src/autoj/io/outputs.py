@@ -7,12 +7,15 @@ one of the command's inputs, with or without --overwrite: an input is never writ
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
 import stat
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import IO
 
 from autoj.errors import AutojError, OutputBusy, RunFailure
 
@@ -24,6 +27,7 @@ _KINDS = (
     (stat.S_ISSOCK, "a socket"),
 )
 # Suffixes of files that hold records (results, inputs): never replaced by a rendered page.
+SQLITE_HEADER = b"SQLite format 3\x00"
 RECORD_SUFFIXES = (".jsonl", ".json", ".ndjson", ".csv", ".tsv", ".parquet", ".gz")
 
 
@@ -49,6 +53,11 @@ def check_output(path: str | Path, inputs: Iterable[str | Path] = (), flag: str 
     kind = _kind(mode)
     if kind is not None:
         raise AutojError(f"{flag} {path} is {kind}, not a regular file: name a new or existing file")
+    if is_sqlite(path):
+        raise AutojError(
+            f"{flag} {path} is an SQLite database (a judgment cache?), not a file of records: it is "
+            "never written over, not even with --overwrite; choose another output"
+        )
     for source in inputs:
         try:
             same = os.path.samefile(path, source)
@@ -60,6 +69,15 @@ def check_output(path: str | Path, inputs: Iterable[str | Path] = (), flag: str 
                 "(not even with --overwrite); choose another output"
             )
     return path
+
+
+def is_sqlite(path: Path) -> bool:
+    """Whether the file starts as every SQLite database does."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        return False
 
 
 def check_page_output(path: str | Path, inputs: Iterable[str | Path] = ()) -> Path:
@@ -117,3 +135,89 @@ def _same_file(fd: int, path: Path) -> bool:
         return False
     held = os.fstat(fd)
     return (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino)
+
+
+@contextlib.contextmanager
+def held_for_update(path: str | Path, flag: str) -> Iterator[Path]:
+    """The real file behind `path` (a link is followed, never replaced), locked against every
+    other update of it until the block ends: read, change and `replace_file` inside the block and
+    no concurrent run's change is lost.
+
+    The lock waits for the other holder (an update takes milliseconds). The file is created empty
+    when new, so there is something to lock; a replaced file is noticed and the new one locked.
+    """
+    target = Path(os.path.realpath(path))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunFailure(f"{flag} {path}: cannot create its folder: {exc.strerror}") from None
+    for _ in range(64):
+        created = not target.exists()
+        try:
+            fd = os.open(target, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        except OSError as exc:
+            raise RunFailure(f"{flag} {path}: cannot open it: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if _same_file(fd, target):
+                try:
+                    yield target
+                except BaseException:
+                    if created and _same_file(fd, target) and os.fstat(fd).st_size == 0:
+                        target.unlink()  # a failed first update leaves no empty file behind
+                    raise
+                return
+        finally:
+            os.close(fd)  # closing lets the lock go
+    raise OutputBusy(f"{flag} {path} keeps being replaced by other processes; try again")
+
+
+def replace_file(path: str | Path, write: Callable[[IO[bytes]], object], flag: str = "-o") -> None:
+    """Write a whole file through a temporary file beside it and rename it into place, so a reader
+    sees the old file or the new one, never half of one.
+
+    The temporary file's name is unique and hidden (`.NAME.XXXX.tmp`), so it never meets a user's
+    file; a link is followed (the file it names is replaced, the link stays); the file keeps its
+    mode (a new one gets what `open` would give it).
+    """
+    target = Path(os.path.realpath(path))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise RunFailure(f"{flag} {path}: cannot write it: {exc.strerror}") from None
+    try:
+        try:
+            mode = stat.S_IMODE(target.stat().st_mode)
+        except FileNotFoundError:
+            mask = os.umask(0)
+            os.umask(mask)
+            mode = 0o666 & ~mask
+        os.fchmod(handle, mode)
+        with os.fdopen(handle, "wb") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(name, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise RunFailure(f"{flag} {path}: cannot write it: {exc.strerror}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
+
+
+def check_distinct(paths: Mapping[str, str | Path | None]) -> None:
+    """Refuse two outputs of one command that are the same file (checked before any judging)."""
+    seen: dict[str, str] = {}
+    for flag, path in paths.items():
+        if path is None:
+            continue
+        real = os.path.realpath(path)
+        if real in seen:
+            raise AutojError(
+                f"{seen[real]} and {flag} name the same file {path}: each output needs its own file"
+            )
+        seen[real] = flag

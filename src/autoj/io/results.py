@@ -9,17 +9,20 @@ with a bound on a line's size, never whole.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import glob
+import hashlib
 import json
 import os
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from autoj.backends.redaction import redact_data
 from autoj.errors import AutojError, RunFailure
 from autoj.io.outputs import check_output, lock_output
 from autoj.types import Item, Judgment, JudgmentStatus, Message, PairItem, Rubric, SingleItem, Verdict
@@ -133,6 +136,7 @@ class Result:
         if self.swapped is not None:
             data["swapped"] = self.swapped.to_dict()
         data["provenance"] = dict(self.provenance)
+        data["item_sha256"] = item_sha256(self.item)
         data["format"] = RESULT_FORMAT
         return data
 
@@ -176,6 +180,19 @@ def provenance_of(data: Mapping[str, Any]) -> Mapping[str, Any]:
     if not isinstance(provenance, Mapping):
         raise ValueError(f"'provenance' is {type(provenance).__name__}, not an object")
     return provenance
+
+
+def item_sha256(item: Item) -> str:
+    """A hash of everything of an item a judge reads (query, responses, scenario, reference
+    answer, rubric, earlier turns): a results line stands for exactly this content, so a resume
+    notices an item whose text changed under the same id. Labels and meta are not judged: left out."""
+    content: dict[str, Any] = {"query": item.query, "scenario": item.scenario, **_judge_inputs(item)}
+    if isinstance(item, PairItem):
+        content["responses"] = [item.response_1, item.response_2]
+    else:
+        content["response"] = item.response
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
 def _judge_inputs(item: Item) -> dict[str, Any]:
@@ -311,13 +328,28 @@ def read_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def read_results(path: str | Path) -> Iterator[Result]:
-    """Results of a file written by `ResultsWriter`, streamed; a cut-off last line is ignored."""
+    """Results of a file written by `ResultsWriter`, streamed; a cut-off last line is ignored.
+
+    A file holds one line per item and judge: an id the same setup judged twice (a line copied by
+    hand) is an error naming both lines, never a silently double-counted item. (Lines of two
+    setups are for the reader to refuse: see `setups_in`.)
+    """
     path = Path(path)
+    seen: dict[tuple[str, str], int] = {}
     for number, data in _records(path):
         try:
-            yield Result.from_dict(data)
+            result = Result.from_dict(data)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise RunFailure(f"{path}:{number}: not an autoj result ({type(exc).__name__}: {exc})") from None
+        setup = json.dumps(result.setup, sort_keys=True, default=str)
+        first = seen.setdefault((result.id, setup), number)
+        if first != number:
+            raise RunFailure(
+                f"{path}:{number}: id {result.id!r} again (first at line {first}): a results file "
+                "holds one line per item; delete one of them, or resume the run that wrote the file "
+                "(it keeps the line that matches its input)"
+            )
+        yield result
 
 
 def setups_in(results: Iterable[Result]) -> list[tuple[dict[str, Any], int]]:
@@ -338,15 +370,66 @@ def setups_in(results: Iterable[Result]) -> list[tuple[dict[str, Any], int]]:
 _RESUME_HINT = " Use --overwrite to start over or choose another output file."
 
 
+@dataclass(frozen=True)
+class _Line:
+    """What resuming needs of one line of a results file."""
+
+    number: int
+    kind: str
+    content: str  # item_sha256 of the item the line judged ("" when its text was edited by hand)
+    query: str  # a hash of its query (a file's lines are held while it resumes: no texts)
+
+
+def _line_of(path: Path, number: int, data: Mapping[str, Any]) -> _Line:
+    """The line's kind, query and content hash; a line whose recorded hash does not match its own
+    item (its text was edited by hand) stands for nothing and is judged again."""
+    try:
+        item = Result.from_dict(data).item
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise RunFailure(
+            f"{path}:{number}: not an autoj result ({type(exc).__name__}: {exc}).{_RESUME_HINT}"
+        ) from None
+    content = item_sha256(item)
+    recorded = data.get("item_sha256", content)
+    return _Line(number, str(data["kind"]), content if recorded == content else "", _query_hash(item))
+
+
+def _query_hash(item: Item) -> str:
+    return hashlib.sha256(item.query.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _check_replaceable(path: Path) -> None:
+    """--overwrite replaces a results file (or an empty one), never another file under that name."""
+    for number, raw, complete in _raw_lines(path):
+        if not raw.strip():
+            continue
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            data = None
+        if not complete and data is None:
+            return  # a killed run's cut-off first line
+        if not (isinstance(data, dict) and {"id", "status", "provenance"} <= data.keys()):
+            raise AutojError(
+                f"{path}:{number} is not an autoj result line: --overwrite replaces a results file, "
+                "never another file; choose another output file"
+            )
+        return
+
+
 class ResultsWriter:
     """Appends result lines to a JSONL file that it holds locked; on resume, knows the ids done.
 
     Items whose judgment failed in the backend (a server down, a timeout) are not counted as done:
-    a re-run tries them again. Parse failures are real model outputs and are kept. `done` holds the
-    ids finished before this run only: nothing grows per item while the run streams. With a
-    `setup`, every existing line must have been made by the same setup (else the run is refused);
-    `inputs` are the files the run reads, which the output must not be. `role` is what made the
-    lines (a judge, or a generator for `autoj generate`): the setup key that names it, in messages.
+    a re-run tries them again. Parse failures are real model outputs and are kept. A line stands
+    for its item's content (`item_sha256`), not for its id alone: `resume` judges again an item
+    whose responses, reference answer or rubric changed since its line was written, and refuses an
+    item whose id now names another query (see `resume`). With a `setup`, every existing line
+    must have been made by the same setup (else the run is refused); `inputs` are the files the run
+    reads, which the output must not be. With `overwrite`, the old lines go when the first new one
+    is written: a run that fails before judging anything (a model that does not load) keeps them.
+    `role` is what made the lines (a judge, or a generator for `autoj generate`): the setup key
+    that names it, in messages; only a judge's lines are judged items that `resume` checks.
     """
 
     def __init__(
@@ -362,7 +445,10 @@ class ResultsWriter:
         self.role = role
         self.done: set[str] = set()
         self.retried: set[str] = set()
+        self.rejudged: set[str] = set()
         self.written = 0
+        self._lines: dict[str, list[_Line]] = {}
+        self._truncate = overwrite
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -372,7 +458,7 @@ class ResultsWriter:
         try:
             self._remove_stale_rewrites()
             if overwrite:
-                os.ftruncate(self._fd, 0)
+                _check_replaceable(self.path)
             else:
                 self._load_existing()
         except OSError as exc:
@@ -383,14 +469,14 @@ class ResultsWriter:
             raise
 
     def _load_existing(self) -> None:
-        """Read the done ids; drop a cut-off last line and backend failures (to redo them)."""
-        drop: set[int] = set()
+        """Read the lines done; drop a cut-off last line and backend failures (to redo them)."""
         unterminated = False
+        drop: list[int] = []  # in order; blank lines too, since a rewrite leaves them out
         for number, raw, complete in _raw_lines(self.path):
             data = _record(self.path, number, raw, complete, _RESUME_HINT)
             if data is None:
-                if raw.strip():
-                    drop.add(number)
+                drop.append(number)
+                unterminated = unterminated or bool(raw.strip())
                 continue
             try:
                 result_id, status = str(data["id"]), data["status"]
@@ -401,11 +487,80 @@ class ResultsWriter:
             unterminated = not complete
             if status == "backend_error":
                 self.retried.add(result_id)
-                drop.add(number)
+                drop.append(number)
                 continue
+            if self.role == "judge":
+                self._lines.setdefault(result_id, []).append(_line_of(self.path, number, data))
             self.done.add(result_id)
-        if drop or unterminated:
+        if unterminated or self.retried:
+            self._rewrite(set(drop))
+            # the kept lines' numbers in the rewritten file
+            for lines in self._lines.values():
+                for n, line in enumerate(lines):
+                    lines[n] = replace(line, number=line.number - bisect.bisect(drop, line.number))
+
+    def resume(self, items: Iterable[Item]) -> list[Item]:
+        """The items this run must judge; the file's lines that no longer stand for them go.
+
+        An item is done when a line has its id and its exact content. A line under the item's id
+        whose responses, reference answer, rubric or scenario differ (an edited response,
+        regenerated outputs, a line pasted from another file of the same query) is stale: it is
+        removed and the item judged again. A line whose id now names another query means the
+        file holds another input's items (two inputs numbered 1, 2, 3 ... by line): refused, as
+        is a file of another kind of judgment (rating lines in a pairwise file). Extra copies of a
+        done line are removed.
+        """
+        todo: list[Item] = []
+        items = list(items)
+        kinds = {"pairwise" if isinstance(item, PairItem) else "single" for item in items}
+        self._check_kinds(kinds)
+        drop: set[int] = set()
+        for item in items:
+            lines = self._lines.get(item.id)
+            if not lines:
+                todo.append(item)
+                continue
+            content = item_sha256(item)
+            kept = next((line for line in lines if line.content == content), None)
+            drop.update(line.number for line in lines if line is not kept)  # stale lines, copies
+            if kept is not None:
+                continue
+            other = next((line for line in lines if line.query != _query_hash(item)), None)
+            if other is not None:
+                raise AutojError(
+                    f"{self.path}:{other.number}: id {item.id!r} there is the result of another query "
+                    f"than the input's item {item.id!r}: the file holds another input's results (inputs "
+                    "without ids are numbered by line). Choose another output file, or --overwrite to "
+                    "replace them."
+                )
+            self.rejudged.add(item.id)
+            todo.append(item)
+        drop |= self._repeated_lines({item.id for item in items})
+        if drop:
             self._rewrite(drop)
+        self.done -= {item.id for item in todo}
+        return todo
+
+    def _check_kinds(self, kinds: set[str]) -> None:
+        for lines in self._lines.values():
+            line = lines[0]
+            if kinds and line.kind not in kinds:
+                names = {"pairwise": "pairwise verdicts", "single": "single-response ratings"}
+                raise AutojError(
+                    f"{self.path}:{line.number} holds {names.get(line.kind, line.kind)}, and this run "
+                    f"writes {' and '.join(names[k] for k in sorted(kinds))}: one results file holds one "
+                    "kind of judgment. Choose another output file."
+                )
+
+    def _repeated_lines(self, resumed: set[str]) -> set[int]:
+        """Later copies of a line with the same id and content, for ids this run does not judge."""
+        repeated: set[int] = set()
+        for result_id, lines in self._lines.items():
+            if result_id in resumed or len(lines) < 2:
+                continue
+            first = lines[0]
+            repeated.update(line.number for line in lines[1:] if line.content == first.content)
+        return repeated
 
     def _check_setup(self, number: int, provenance: Mapping[str, Any], data: Mapping[str, Any]) -> None:
         if self.setup is None:
@@ -472,12 +627,15 @@ class ResultsWriter:
         """Append one line. On a failed write (disk full, file too large) the partial line is cut
         away again, so every line in the file stays whole, and the run stops with one message."""
         try:
-            line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+            line = (json.dumps(redact_data(record), ensure_ascii=False) + "\n").encode("utf-8")
         except UnicodeEncodeError as exc:  # a lone surrogate that got past the input checks
             raise RunFailure(
                 f"the result of item {record.get('id')!r} holds text that is not valid Unicode ({exc.reason} "
                 f"at {exc.start}): it cannot be stored in {self.path}; fix that record and run again"
             ) from None
+        if self._truncate:
+            os.ftruncate(self._fd, 0)  # --overwrite: the old lines go with the first new one
+            self._truncate = False
         start = os.lseek(self._fd, 0, os.SEEK_END)
         view = memoryview(line)
         try:

@@ -32,6 +32,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from autoj.backends.base import Option
+from autoj.backends.redaction import redact_data
 from autoj.backends.registry import backend_entries, backend_options, split_spec
 from autoj.errors import AutojError
 from autoj.judges import catalog
@@ -436,6 +437,11 @@ class JudgeConfig(BaseModel):
             "language": self.language,
             "source": self.source,
         }
+
+    def to_record(self) -> dict[str, Any]:
+        """`to_dict` as recorded in reports and boards: credentials hidden (see autoj.backends.redaction)."""
+        record: dict[str, Any] = redact_data(self.to_dict())
+        return record
 
     def to_yaml(self) -> str:
         """What `autoj judges show` prints; saved to a file, it loads back as the same judge."""

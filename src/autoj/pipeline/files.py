@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from autoj.backends.redaction import redact
 from autoj.io.labels import LabelMap
 from autoj.io.outputs import check_output
 from autoj.io.results import read_results
@@ -201,7 +202,8 @@ def teacher_file(
     samples = read_samples(source)
     if dry_run:
         estimate = estimate_tokens(TeacherProtocol(config.language), samples, config.params.max_new_tokens)
-        return {"stage": "teacher", "dry_run": True, "judge": config.judge, "before": estimate.to_dict()}
+        judge = redact(config.judge)
+        return {"stage": "teacher", "dry_run": True, "judge": judge, "before": estimate.to_dict()}
     with teacher_judge(config) as teacher:
         report = run_teacher(teacher, samples, output, overwrite, progress)
     setup = {k: v for k, v in config.to_dict().items() if k != "source"}

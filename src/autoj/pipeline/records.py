@@ -8,12 +8,12 @@ half-written output behind.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from autoj.errors import AutojError
+from autoj.io.outputs import replace_file
 from autoj.io.readers import Records
 from autoj.types import Item, PairItem, SingleItem, Verdict
 
@@ -88,15 +88,15 @@ def read_samples(path: str | Path) -> list[Item]:
 
 def write_jsonl(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> int:
     """Write all rows atomically (temporary file + rename); returns the number written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     count = 0
-    with tmp.open("w", encoding="utf-8") as handle:
+
+    def write(out: IO[bytes]) -> None:
+        nonlocal count
         for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            out.write((json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8"))
             count += 1
-    os.replace(tmp, path)
+
+    replace_file(path, write)
     return count
 
 

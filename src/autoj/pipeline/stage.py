@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from autoj.io.outputs import replace_file
 from autoj.version import __version__
 
 
@@ -58,8 +58,6 @@ def stored_report(output: str | Path, print_: str) -> dict[str, Any] | None:
 
 
 def record_stage(output: str | Path, stage: str, print_: str, report: Mapping[str, Any]) -> None:
-    sidecar = sidecar_path(output)
-    tmp = sidecar.with_name(sidecar.name + ".tmp")
     data = {"stage": stage, "fingerprint": print_, "report": dict(report)}
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, sidecar)
+    text = (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    replace_file(sidecar_path(output), lambda out: out.write(text))

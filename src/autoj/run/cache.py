@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from autoj.backends.redaction import redact_data
 from autoj.errors import AutojError
 from autoj.types import Completion, GenerationParams, Prompt, TokenLogprob
 
@@ -79,6 +80,7 @@ def _encode(completion: Completion) -> str:
         data["logprobs"] = [
             {"token": lp.token, "logprob": lp.logprob, "top": dict(lp.top)} for lp in completion.logprobs
         ]
+    data = redact_data(data)  # a credential a server echoed is never stored
     text = json.dumps(data, ensure_ascii=False)
     try:
         text.encode("utf-8")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from autoj.backends.base import Backend, UnsupportedFeature, check_request
-from autoj.backends.redaction import redact_url
+from autoj.backends.redaction import redact
 from autoj.backends.registry import create_backend
 from autoj.errors import AutojError
 from autoj.io.results import Result
@@ -86,7 +86,7 @@ class Judge:
             **settings,
         )
         config = self.config
-        self.spec = config.judge
+        self.spec = redact(config.judge)  # how the judge is named in records and answers
         self.backend = ready or create_backend(config.judge, **config.options)
         if isinstance(protocol, JudgeProtocol):
             self.protocol = protocol
@@ -118,7 +118,7 @@ class Judge:
             self.params,
             both_orders=self.both_orders if both_orders is None else both_orders,
             concurrency=self.concurrency,
-            judge_spec=redact_url(self.spec),
+            judge_spec=self.spec,
             cache=self.cache,
             stop_early=self.config.stop_early,
             constrain=self.config.constrain,

@@ -121,6 +121,7 @@ class RunSummary:
     prompt_tokens: int
     completion_tokens: int
     cache_hits: int = 0
+    rejudged: int = 0  # items judged again because their text changed since their line was written
     backend_errors: int = 0
     failure_reasons: dict[str, int] = field(default_factory=dict)
     tally: Tally = field(default_factory=Tally)
@@ -189,8 +190,9 @@ async def run_to_file(
     statuses: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     with ResultsWriter(output, overwrite=overwrite, setup=engine.setup(), inputs=inputs) as writer:
-        todo = [item for item in items if item.id not in writer.done]
+        todo = writer.resume(items)
         already = len(items) - len(todo)
+        rejudged = len(writer.rejudged)
         with progress_bar(show) as bar:
             task = bar.add_task("judging", total=len(todo))
             async for result in engine.stream(todo):
@@ -217,6 +219,7 @@ async def run_to_file(
         prompt_tokens=stats.prompt_tokens,
         completion_tokens=stats.completion_tokens,
         cache_hits=stats.cache_hits,
+        rejudged=rejudged,
         backend_errors=statuses["backend_error"],
         failure_reasons=dict(reasons.most_common()),
         tally=tally,

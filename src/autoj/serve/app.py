@@ -18,13 +18,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from autoj.backends.redaction import install_log_redaction
 from autoj.judges.config import JudgeConfig
 from autoj.protocols.base import OPTIONAL_INPUTS
 from autoj.run.judge import Judge
+from autoj.serve.responses import RedactedJSONResponse as JSONResponse  # every answer redacted
 from autoj.serve.routes import api, public
 from autoj.serve.service import Busy, JudgeService, ServiceError
 from autoj.serve.settings import ServeSettings
@@ -237,7 +238,9 @@ def create_app(judge: Judge | JudgeConfig | ServeSettings, settings: ServeSettin
                 if built.cache is not None:
                     built.cache.close()
 
+    install_log_redaction()
     app = FastAPI(
+        default_response_class=JSONResponse,
         title="autoj judge service",
         version=__version__,
         description=_describe(settings),
