@@ -225,13 +225,14 @@ class _Echo(BaseHTTPRequestHandler):
     an otherwise good judgment (status 200); or inside an error answer (500) when `fail` is set."""
 
     fail = False
+    echo_secrets = True  # off for a judge given no credentials: it could not know what to hide
     models: ClassVar[list[str]] = []
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).models.append(body.get("model"))
         auth = self.headers.get("Authorization", "")
-        echoed = " ".join(sorted(ECHOED)) + f" header={auth}"
+        echoed = (" ".join(sorted(ECHOED)) if self.echo_secrets else "nothing") + f" header={auth}"
         text = f"I saw {echoed}.\n\nSo, the final decision is Response 1."
         chat = self.path.endswith("/chat/completions")
         choice = {"message": {"content": text}} if chat else {"text": text}
@@ -353,6 +354,7 @@ def test_an_extra_body_model_is_part_of_the_judges_identity(
     tmp_path: Path, echo: tuple[type[_Echo], str]
 ) -> None:
     handler, host = echo
+    handler.echo_secrets = False
     url = f"http://{host}/v1"
     judge_a, judge_b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     judge_a.write_text(f"judge: openai:model-A@{url}\nprotocol: autoj\n")
