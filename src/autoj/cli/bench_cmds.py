@@ -26,8 +26,8 @@ from autoj.cli.options import (
 from autoj.errors import AutojError
 from autoj.io.items import FieldMap, LabelMap, checked_items
 from autoj.io.outputs import check_output
+from autoj.io.terminal import Console
 from autoj.judges.config import JudgeConfig
-from autoj.terminal import Console
 from autoj.types import SingleItem
 
 bench = typer.Typer(

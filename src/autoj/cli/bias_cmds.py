@@ -15,8 +15,8 @@ from autoj.cli.options import JsonOpt, LimitOpt, OverwriteOpt, judge_options
 from autoj.errors import AutojError
 from autoj.io.items import FieldMap
 from autoj.io.outputs import check_output
+from autoj.io.terminal import Console
 from autoj.judges.config import JudgeConfig
-from autoj.terminal import Console
 from autoj.trust.selfpref import SelfPreference
 
 

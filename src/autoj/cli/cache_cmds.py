@@ -12,8 +12,8 @@ from rich.table import Table
 from autoj.cli.main import app
 from autoj.errors import AutojError
 from autoj.io.outputs import is_sqlite
+from autoj.io.terminal import Console
 from autoj.run.cache import ENV_VAR, JudgmentCache, default_cache_path
-from autoj.terminal import Console
 
 console = Console()
 cache_app = typer.Typer(

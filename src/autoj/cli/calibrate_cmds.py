@@ -21,8 +21,8 @@ from autoj.cli.options import (
 )
 from autoj.errors import AutojError
 from autoj.io.items import FieldMap, LabelMap
+from autoj.io.terminal import Console
 from autoj.stats.ppi import MeanInterval
-from autoj.terminal import Console
 from autoj.trust.calibration import Calibration
 from autoj.trust.trustmap import NOT_RELIABLE, GroupTrust
 

@@ -17,10 +17,10 @@ from rich.table import Table
 from autoj.backends.redaction import redact
 from autoj.cli.main import app
 from autoj.cli.options import judge_options
+from autoj.io.terminal import Console
 from autoj.judges import catalog
 from autoj.judges.config import JudgeConfig
 from autoj.protocols import protocol_names
-from autoj.terminal import Console
 
 console = Console()
 

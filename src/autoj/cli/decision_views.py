@@ -8,8 +8,8 @@ from rich.table import Table
 
 from autoj.evaluate.decisions import BoardRanking, Decisions
 from autoj.evaluate.leaderboard import LeaderboardRow
+from autoj.io.terminal import Console
 from autoj.stats.paired import PairedDifference
-from autoj.terminal import Console
 
 
 def _num(value: float | None, digits: int = 1) -> str:

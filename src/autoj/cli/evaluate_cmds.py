@@ -21,10 +21,10 @@ from autoj.evaluate.decisions import decide
 from autoj.evaluate.leaderboard import LeaderboardRow, update_board
 from autoj.evaluate.outputs import OutputFields
 from autoj.io.outputs import check_distinct, check_output
+from autoj.io.terminal import Console
 from autoj.judges.config import JudgeConfig
 from autoj.run.generation import DEFAULT_PARAMS
 from autoj.stats.figures import name_of
-from autoj.terminal import Console
 from autoj.trust.calibration import LEVEL, Calibration
 
 if TYPE_CHECKING:

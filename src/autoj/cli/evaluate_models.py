@@ -17,8 +17,8 @@ from autoj.errors import AutojError
 from autoj.evaluate.benchmark_run import ModelAnswers, answers_of, benchmark_config, evaluate_benchmark
 from autoj.evaluate.run import EvaluationRun
 from autoj.io.outputs import check_output
+from autoj.io.terminal import Console
 from autoj.judges.config import JudgeConfig
-from autoj.terminal import Console
 
 err_console = Console(stderr=True)
 

@@ -13,9 +13,9 @@ from autoj.cli.main import app
 from autoj.cli.options import BackendOptionOpt, CacheOpt, JsonOpt, OverwriteOpt
 from autoj.data.benchmarks import Benchmark, BenchmarkInstruction, load_benchmark, select
 from autoj.errors import RunFailure
+from autoj.io.terminal import Console
 from autoj.judges.config import DEFAULT_CACHE
 from autoj.run.generation import DEFAULT_PARAMS, GenerationSummary, Generator, generate_to_file
-from autoj.terminal import Console
 from autoj.types import GenerationParams
 
 err_console = Console(stderr=True)

@@ -11,8 +11,8 @@ from rich.table import Table
 
 from autoj.evaluate.groups import GroupFigure, by_group, overall_correlations
 from autoj.io.results import read_results
+from autoj.io.terminal import Console
 from autoj.stats.correlation import Correlations
-from autoj.terminal import Console
 from autoj.types import SingleItem
 
 

@@ -39,6 +39,7 @@ from autoj.errors import AutojError
 from autoj.io.items import FieldMap, LabelMap, checked_items
 from autoj.io.outputs import check_output
 from autoj.io.results import Result
+from autoj.io.terminal import Console
 from autoj.judges.config import JudgeConfig
 from autoj.protocols import JudgeProtocol, get_protocol, protocols_using
 from autoj.protocols.base import OPTIONAL_INPUTS
@@ -46,7 +47,6 @@ from autoj.protocols.rubrics import to_rubric
 from autoj.run.judge import Judge
 from autoj.run.runner import RunSummary, Tally, run_to_file
 from autoj.stats.figures import name_of
-from autoj.terminal import Console
 from autoj.trust.calibration import LEVEL, Calibration
 from autoj.types import Item, Message, PairItem, Rubric, SingleItem, check_history, messages_from
 

@@ -13,7 +13,7 @@ from rich.table import Table
 from autoj.bench.render import ci, pct
 from autoj.cli.catalog_cmds import judges_app
 from autoj.cli.options import JsonOpt
-from autoj.terminal import Console
+from autoj.io.terminal import Console
 from autoj.trust.diff import JudgesDiff
 from autoj.types import PairItem
 

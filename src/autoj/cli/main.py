@@ -17,7 +17,7 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
 from autoj.backends.redaction import install_log_redaction, redact
 from autoj.errors import AutojError
-from autoj.terminal import output_width, terminal_safe
+from autoj.io.terminal import output_width, terminal_safe
 from autoj.version import __version__
 
 app = typer.Typer(

@@ -12,8 +12,8 @@ from rich.table import Table
 from autoj.cli.main import app
 from autoj.cli.options import JsonOpt
 from autoj.errors import AutojError
+from autoj.io.terminal import Console
 from autoj.stats.power import ALPHA, DEFAULT_SD, POWER, Spread, instructions_needed, smallest_gap
-from autoj.terminal import Console
 
 #: AlpacaEval's instruction count: the run size shown when none is given.
 DEFAULT_INSTRUCTIONS = 805

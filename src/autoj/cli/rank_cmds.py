@@ -29,11 +29,11 @@ from autoj.errors import AutojError, InputError, RunFailure
 from autoj.io.outputs import check_output, replace_file
 from autoj.io.rank_queries import RankFields, RankQuery, load_rank_queries
 from autoj.io.results import Result, read_results
+from autoj.io.terminal import Console
 from autoj.judges.config import JudgeConfig
 from autoj.run.judge import Judge
 from autoj.run.ranking import Method, Ranking, pairs_of, rank_items, ranking_of
 from autoj.run.runner import RunSummary, run_to_file
-from autoj.terminal import Console
 from autoj.types import Item
 
 console = Console()

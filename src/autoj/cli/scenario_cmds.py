@@ -14,8 +14,8 @@ from autoj.cli.options import LimitOpt, judge_options
 from autoj.errors import AutojError, RunFailure
 from autoj.io.outputs import check_output
 from autoj.io.readers import Records
+from autoj.io.terminal import Console
 from autoj.judges.config import JudgeConfig
-from autoj.terminal import Console
 
 console = Console()
 QUERY_FIELDS = ("query", "prompt", "instruction")

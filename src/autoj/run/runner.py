@@ -16,9 +16,10 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from autoj.io.results import Result, ResultsWriter, read_results
+from autoj.io.terminal import Console
+from autoj.judges import catalog
 from autoj.run.engine import Engine
 from autoj.stats.figures import PairFigures, PairOutcome, outcome_of, pair_figures
-from autoj.terminal import Console
 from autoj.types import Item, Verdict
 
 # Below this many judgments a lopsided share says little: no degeneracy warning.
@@ -229,8 +230,6 @@ async def run_to_file(
 
 def unreadable_hint(protocol: str) -> str:
     """Why every answer failed to parse, most likely, and the judges that write this protocol's format."""
-    from autoj.judges import catalog
-
     fits = [entry.name for entry in catalog.entries() if entry.protocol == protocol]
     which = f"judges trained for it: {', '.join(fits)} (`autoj judges`)" if fits else "a judge trained for it"
     return (
