@@ -87,6 +87,16 @@ def redact_data(value: Any) -> Any:
     return value
 
 
+def _redact_arg(value: Any) -> Any:
+    """A log argument with its secrets hidden; text only (numbers keep their %d formatting)."""
+    return redact(value) if isinstance(value, str) else redact(str(value)) if _is_text_like(value) else value
+
+
+def _is_text_like(value: Any) -> bool:
+    """Objects logged through %s whose text could hold a secret (URLs, exceptions, paths)."""
+    return not isinstance(value, int | float | bool | type(None))
+
+
 def install_log_redaction() -> None:
     """Redact every log record as it is made (its message, and its traceback's text), whichever
     logger and handler it goes to: the CLI and the service call this once at start."""
@@ -96,7 +106,13 @@ def install_log_redaction() -> None:
 
     def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
-        record.msg, record.args = redact(record.getMessage()), None
+        # the arguments keep their shape: formatters such as uvicorn's access log unpack them
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, Mapping):
+            record.args = {k: _redact_arg(v) for k, v in record.args.items()}
+        elif isinstance(record.args, tuple):
+            record.args = tuple(_redact_arg(v) for v in record.args)
         if record.exc_info and record.exc_info[0] is not None:
             record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
         return record

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,8 +37,8 @@ from autoj.io.results import ResultsWriter, read_records, setup_of
 from autoj.run.batching import SharedBatcher
 from autoj.run.cache import CacheOption, JudgmentCache, cache_key, resolve_cache
 from autoj.run.engine import RunStats
-from autoj.run.loop_thread import LoopThread
 from autoj.run.runner import progress_bar
+from autoj.run.session import BackendSession
 from autoj.run.streaming import as_finished
 from autoj.types import Completion, GenerationParams, Message, Prompt
 from autoj.version import __version__
@@ -67,12 +67,14 @@ def stream_path(output: Path) -> Path:
     return output if output.suffix == ".jsonl" else output.with_name(output.name + ".partial.jsonl")
 
 
-class Generator:
+class Generator(BackendSession):
     """A model under test: its backend, name, system prompt and decoding parameters.
 
     Blocking callers run its coroutines with `run` (a private event loop, as a Judge does), so the
     backend's connections live on one loop; `close` releases the backend, the cache and the loop.
     """
+
+    _loop_name = "autoj-generate"
 
     def __init__(
         self,
@@ -85,18 +87,16 @@ class Generator:
         cache: JudgmentCache | None = None,
         concurrency: int | None = None,
     ) -> None:
-        self.backend = backend
+        super().__init__(backend, cache)
         self.name = name or default_name(backend)
         self.params = params or DEFAULT_PARAMS
         check_request(backend, self.params)
         self.system_prompt = system_prompt or None
         self.spec = redact_url(spec or backend.name)
         self.dataset = dataset
-        self.cache = cache
         self.concurrency = max(1, concurrency or max(backend.max_concurrency, backend.max_batch))
         self.stats = RunStats()
         self._batcher = SharedBatcher(backend)
-        self._loop: LoopThread | None = None
 
     @classmethod
     def from_spec(
@@ -216,27 +216,6 @@ class Generator:
         order = {i.id: n for n, i in enumerate(instructions)}
         records = [record async for record in self.stream(instructions)]
         return sorted(records, key=lambda r: order[r["id"]])
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run a coroutine on this generator's own event loop (made on first use)."""
-        if self._loop is None:
-            self._loop = LoopThread(name="autoj-generate")
-        return self._loop.run(coro)
-
-    def close(self) -> None:
-        """Release the backend (on the loop that made its connections), the cache and the loop."""
-        self.run(self.backend.aclose())
-        if self.cache is not None:
-            self.cache.close()
-        if self._loop is not None:
-            self._loop.close()
-            self._loop = None
-
-    def __enter__(self) -> Generator:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ batcher, so concurrent calls on one Judge reach the backend together.
 
 from __future__ import annotations
 
-from collections.abc import Coroutine, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,8 +23,8 @@ from autoj.protocols.item_inputs import judge_inputs
 from autoj.run.batching import SharedBatcher
 from autoj.run.cache import CacheOption, JudgmentCache, resolve_cache
 from autoj.run.engine import Engine
-from autoj.run.loop_thread import LoopThread
 from autoj.run.ranking import Method, Ranking, rank_items, ranking_of
+from autoj.run.session import BackendSession
 from autoj.types import Item, PairItem, SingleItem
 
 T = TypeVar("T")
@@ -49,7 +49,7 @@ def _cache_field(cache: CacheOption) -> bool | str | None:
     return str(cache) if isinstance(cache, Path) else cache
 
 
-class Judge:
+class Judge(BackendSession):
     """A judge: `Judge("llamacpp")`, `Judge("openai:MODEL@URL")`, `Judge("fake")`, a judge file
     (`Judge("my-judge.yaml")`), a catalog name, a `JudgeConfig`, or a ready Backend.
 
@@ -61,6 +61,8 @@ class Judge:
     JudgmentCache picks another file. A ready Backend gets no cache unless asked: an object's
     outputs can depend on state its identity does not show.
     """
+
+    _loop_name = "autoj-judge"
 
     def __init__(
         self,
@@ -106,9 +108,10 @@ class Judge:
             )
         self.both_orders = config.both_orders
         self.concurrency = config.concurrency
-        self.cache = resolve_cache(cache if isinstance(cache, JudgmentCache) else config.cache)
+        super().__init__(
+            self.backend, resolve_cache(cache if isinstance(cache, JudgmentCache) else config.cache)
+        )
         self._batcher = SharedBatcher(self.backend)
-        self._loop: LoopThread | None = None
 
     def engine(self, both_orders: bool | None = None) -> Engine:
         """An Engine for this judge (streaming, concurrency, resumable runs); all share one batcher."""
@@ -124,14 +127,6 @@ class Judge:
             constrain=self.config.constrain,
             batcher=self._batcher,
         )
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run a coroutine to its end on the Judge's own event loop (a private thread, made on
-        first use). Every blocking entry point judges through here, so the backend's connections
-        (an HTTP client's kept-alive sockets) are made, reused and closed on this one loop."""
-        if self._loop is None:
-            self._loop = LoopThread(name="autoj-judge")
-        return self._loop.run(coro)
 
     async def acompare(
         self,
@@ -195,21 +190,3 @@ class Judge:
         """Order N candidate responses best first: a both-orders pairwise tournament (every pair,
         wins plus half the ties), or `method="rate"` by ratings (Best-of-N); see autoj.run.ranking."""
         return self.run(self.arank(query, candidates, method))
-
-    def close(self) -> None:
-        """Release the backend (model memory, connections: on the loop that made them), the cache
-        file and the loop thread."""
-        self.run(self.backend.aclose())
-        if self.cache is not None:
-            self.cache.close()
-        if self._loop is not None:
-            self._loop.close()
-            self._loop = None
-
-    def __enter__(self) -> Judge:
-        """`with Judge(...) as judge:` closes the judge at the end of the block."""
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        """Close the judge, whether the block ended normally or not."""
-        self.close()
