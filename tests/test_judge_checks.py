@@ -107,7 +107,6 @@ def test_the_cli_refuses_such_a_judge_file_in_one_line_before_reading_anything(t
         (PairItem(None, "a", "b"), "query", "expected text, got NoneType"),  # type: ignore[arg-type]
         (PairItem("q\ud800", "a", "b"), "query", "lone surrogate \\ud800 at character 2"),
         (PairItem("q", "a", "b", id=3), "id", "expected text, got int"),  # type: ignore[arg-type]
-        (PairItem("q", "a", "b", label="A"), "label", "expected Verdict or None, got str"),  # type: ignore[arg-type]
         (PairItem("q", "a", "b", meta={"x": [1, NAN]}), "meta.x[1]", "JSON has no NaN"),
         (PairItem("q", "a", "b", meta={"when": object()}), "meta.when", "cannot be stored"),
         (PairItem("q", "a", "b", reference_answer=NAN), "reference_answer", "text or None"),  # type: ignore[arg-type]
@@ -133,6 +132,11 @@ def test_bad_values_in_items_made_in_python_are_refused_naming_the_field(
         message = str(raised.value)
         assert f"field {field!r}: " in message and why in message, message
     assert backend.calls == []
+
+
+def test_a_label_that_is_not_a_verdict_is_refused_where_the_item_is_made() -> None:
+    with pytest.raises(TypeError, match="PairItem label 'A' is not a Verdict: give Verdict.RESPONSE_1"):
+        PairItem("q", "a", "b", label="A")  # type: ignore[arg-type]
 
 
 def test_compare_and_rate_refuse_bad_values_before_calling_the_backend() -> None:
