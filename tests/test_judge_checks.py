@@ -135,7 +135,7 @@ def test_bad_values_in_items_made_in_python_are_refused_naming_the_field(
 
 
 def test_a_label_that_is_not_a_verdict_is_refused_where_the_item_is_made() -> None:
-    with pytest.raises(TypeError, match="PairItem label 'A' is not a Verdict: give Verdict.RESPONSE_1"):
+    with pytest.raises(TypeError, match=r"PairItem label 'A' is not a Verdict: give Verdict\.RESPONSE_1"):
         PairItem("q", "a", "b", label="A")  # type: ignore[arg-type]
 
 
