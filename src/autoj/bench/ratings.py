@@ -77,7 +77,7 @@ def _logprob(item: SingleItem) -> float | None:
 
 def bench_ratings(
     items: Sequence[SingleItem],
-    judge: JudgeConfig | str | Backend,
+    judge: Judge | JudgeConfig | str | Backend,
     output: str | Path,
     *,
     protocol: str | None = None,
@@ -86,8 +86,9 @@ def bench_ratings(
     seed: int = 0,
     overwrite: bool = False,
 ) -> RatingsReport:
-    """Rate the items with `judge` (a config, spec, file or catalog name, or a Backend; `protocol`
-    overrides its protocol); results stream to `output`, resumable; then report.
+    """Rate the items with `judge` (a ready Judge, which the run closes, or a config, spec, file or
+    catalog name, or a Backend; `protocol` overrides its protocol); results stream to `output`,
+    resumable; then report.
 
     Rating ties in Best-of-N are broken by an item's `meta["logprob"]` where every tied
     candidate has one, else by the candidates' order.
@@ -95,8 +96,10 @@ def bench_ratings(
     chosen = stratified_sample(
         items, lambda i: i.scenario or "", limit=limit, per_stratum=per_scenario, seed=seed
     )
+    if isinstance(judge, Judge) and protocol is not None:
+        raise AutojError("a ready Judge has its protocol: give it there, not as `protocol`")
     started = time.perf_counter()
-    with Judge(judge, protocol=protocol) as j:
+    with judge if isinstance(judge, Judge) else Judge(judge, protocol=protocol) as j:
         results = j.run(run_items(j.engine(), chosen, output, overwrite))
         config = j.config.to_record()
     by_id = {r.id: r for r in results}
@@ -105,7 +108,7 @@ def bench_ratings(
         [by_id[i.id].rating for i in chosen],
         [_logprob(i) for i in chosen],
         meta={
-            "judge": judge_name(judge),
+            "judge": judge_name(j.config if isinstance(judge, Judge) else judge),
             "judge_config": config,
             "items": len(chosen),
             "seed": seed,

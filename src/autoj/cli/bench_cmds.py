@@ -9,8 +9,10 @@ from typing import Any
 import typer
 from rich.console import RenderableType
 
+from autoj.cli.judge_cmds import usable_items
 from autoj.cli.main import app
 from autoj.cli.options import (
+    DEFAULT_FIELDS,
     OPTIONAL_JUDGE,
     JsonOpt,
     LabelConventionOpt,
@@ -21,6 +23,9 @@ from autoj.cli.options import (
     LimitOpt,
     OutputOpt,
     OverwriteOpt,
+    ReferenceAnswerFieldOpt,
+    RubricFieldOpt,
+    RubricOpt,
     judge_options,
 )
 from autoj.errors import AutojError
@@ -28,6 +33,7 @@ from autoj.io.items import FieldMap, LabelMap, checked_items
 from autoj.io.outputs import check_output
 from autoj.io.terminal import Console
 from autoj.judges.config import JudgeConfig
+from autoj.run.judge import Judge
 from autoj.types import SingleItem
 
 bench = typer.Typer(
@@ -181,6 +187,9 @@ def ratings_cmd(
     reference_field: str = typer.Option("score", help="field holding the reference score"),
     scenario_field: str = typer.Option("scenario", help="input field of the scenario"),
     id_field: str = typer.Option("id", help="input field of the item id"),
+    reference_answer_field: ReferenceAnswerFieldOpt = DEFAULT_FIELDS.reference_answer,
+    rubric_field: RubricFieldOpt = DEFAULT_FIELDS.rubric,
+    rubric: RubricOpt = None,
     output: OutputOpt = Path("bench-ratings.jsonl"),
     overwrite: OverwriteOpt = False,
     limit: LimitOpt = None,
@@ -203,13 +212,18 @@ def ratings_cmd(
         reference_score=reference_field,
         scenario=scenario_field,
         id=id_field,
+        reference_answer=reference_answer_field,
+        rubric=rubric_field,
     )
+    target = _output(output, [data])
+    judge = Judge(config)
     items, _ = checked_items(data, "single", fields)
-    singles = [i for i in items if isinstance(i, SingleItem)]
+    usable = usable_items(items, judge.protocol, data, fields, rubric)
+    singles = [i for i in usable if isinstance(i, SingleItem)]
     report = bench_ratings(
         singles,
-        config,
-        _output(output, [data]),
+        judge,
+        target,
         limit=limit,
         per_scenario=per_scenario,
         seed=seed,

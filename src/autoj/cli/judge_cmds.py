@@ -213,6 +213,16 @@ def _with_rubric(items: list[Item], rubric: Rubric | None, source: Path, fields:
     return [replace(item, rubric=rubric) for item in items]
 
 
+def usable_items(
+    items: Sequence[Item], protocol: JudgeProtocol, source: Path, fields: FieldMap, rubric: str | None
+) -> list[Item]:
+    """The items as `rate` and `compare` judge them: refused where the protocol cannot use an
+    input they carry, each with the run's `--rubric`; for commands that judge files the same way."""
+    run_rubric = _run_rubric(rubric, protocol)
+    _check_usable(items, protocol, source, fields)
+    return _with_rubric(list(items), run_rubric, source, fields)
+
+
 def _judge_file(
     kind: str,
     input_path: Path,
