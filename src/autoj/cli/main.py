@@ -57,6 +57,7 @@ def _register() -> None:
         calibrate_cmds,  # noqa: F401
         catalog_cmds,  # noqa: F401
         evaluate_cmds,  # noqa: F401
+        export_cmds,  # noqa: F401
         generate_cmds,  # noqa: F401
         judge_cmds,  # noqa: F401
         judges_diff_cmds,  # noqa: F401
