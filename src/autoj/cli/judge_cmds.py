@@ -7,14 +7,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from autoj.backends.registry import backend_entries
-from autoj.cli.calibrate_cmds import calibration_json, calibration_table
 from autoj.cli.group_views import GroupedFigures, grouped_figures
 from autoj.cli.main import app
 from autoj.cli.options import (
@@ -47,8 +46,10 @@ from autoj.protocols.rubrics import to_rubric
 from autoj.run.judge import Judge
 from autoj.run.runner import RunSummary, Tally, run_to_file
 from autoj.stats.figures import name_of
-from autoj.trust.calibration import LEVEL, Calibration
 from autoj.types import Item, Message, PairItem, Rubric, SingleItem, check_history, messages_from
+
+if TYPE_CHECKING:
+    from autoj.trust.calibration import Calibration
 
 console = Console()
 err_console = Console(stderr=True)
@@ -74,6 +75,19 @@ AllowEmptyOpt = Annotated[
 ]
 
 
+def _calibrated_json(calibrated: list[Calibration]) -> dict[str, object]:
+    from autoj.cli.calibrate_cmds import calibration_json  # scipy, only with --human-labels
+
+    return calibration_json(calibrated)
+
+
+def _calibrated_table(calibrated: list[Calibration]) -> Table:
+    from autoj.cli.calibrate_cmds import calibration_table  # scipy, only with --human-labels
+    from autoj.trust.calibration import LEVEL
+
+    return calibration_table(calibrated, LEVEL)
+
+
 def _print_summary(
     summary: RunSummary,
     as_json: bool,
@@ -85,7 +99,7 @@ def _print_summary(
     decide (`calibrated`) too."""
     tally = summary.tally
     if as_json:
-        extra = {"calibrated": calibration_json(calibrated)} if calibrated else {}
+        extra = {"calibrated": _calibrated_json(calibrated)} if calibrated else {}
         console.print_json(json.dumps({**summary.to_dict(), **(groups.to_json() if groups else {}), **extra}))
     else:
         err_console.print(
@@ -103,7 +117,7 @@ def _print_summary(
         if groups is not None:
             groups.show(console)
         if calibrated:
-            err_console.print(calibration_table(calibrated, LEVEL))
+            err_console.print(_calibrated_table(calibrated))
     for warning in [*tally.warnings, *([summary.hint] if summary.hint else [])]:
         err_console.print(f"[bold red]WARNING: {escape(warning)}[/]", soft_wrap=True)
     if summary.backend_errors:
