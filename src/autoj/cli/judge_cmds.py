@@ -14,7 +14,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from autoj.backends.registry import backend_entries
-from autoj.cli.group_views import GroupedFigures, grouped_figures
 from autoj.cli.main import app
 from autoj.cli.options import (
     DEFAULT_FIELDS,
@@ -49,6 +48,7 @@ from autoj.stats.figures import name_of
 from autoj.types import Item, Message, PairItem, Rubric, SingleItem, check_history, messages_from
 
 if TYPE_CHECKING:
+    from autoj.cli.group_views import GroupedFigures
     from autoj.trust.calibration import Calibration
 
 console = Console()
@@ -275,7 +275,11 @@ def _judge_file(
         summary = judge.run(
             run_to_file(judge.engine(), selected, output, overwrite=overwrite, inputs=[input_path])
         )
-    grouped = grouped_figures(output, {item.id for item in selected}, group_by) if group_by else None
+    grouped = None
+    if group_by:
+        from autoj.cli.group_views import grouped_figures  # the analysis code (scipy) only with --group-by
+
+        grouped = grouped_figures(output, {item.id for item in selected}, group_by)
     calibrated = None
     if human_labels is not None:
         from autoj.trust.calibration import calibrate_file
