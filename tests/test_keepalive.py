@@ -124,25 +124,18 @@ def _judge_spec(url: str) -> str:
 ONE = ("-B", "concurrency=1")
 
 
-def test_evaluate_finishes_with_its_board_against_a_keep_alive_server(stub: str, tmp_path: Path) -> None:
+def _evaluate(tmp_path: Path, spec: str, *options: str) -> subprocess.CompletedProcess[str]:
+    """`autoj evaluate` of a three-answer model against a reference, judged by `spec`."""
     ref = _outputs(tmp_path / "ref.json", "reference", ["Red.", "4", "Bonjour"])
     model = _outputs(tmp_path / "model.json", "mine", ["Blue is one.", "Four.", "Salut"])
-    run = autoj(
-        "evaluate",
-        str(model),
-        "--reference",
-        str(ref),
-        "-j",
-        _judge_spec(stub),
-        "--protocol",
-        "autoj",
-        *ONE,
-        "--no-scenarios",
-        "--json",
-        "-o",
-        "results.jsonl",
-        cwd=tmp_path,
-    )
+    return autoj(
+        "evaluate", str(model), "--reference", str(ref), "-j", spec, *options,
+        "--no-scenarios", "--json", "-o", "results.jsonl", cwd=tmp_path,
+    )  # fmt: skip
+
+
+def test_evaluate_finishes_with_its_board_against_a_keep_alive_server(stub: str, tmp_path: Path) -> None:
+    run = _evaluate(tmp_path, _judge_spec(stub), "--protocol", "autoj", *ONE)
     _no_traceback(run)
     board = json.loads(run.stdout)["leaderboard"]
     assert [row["model"] for row in board] == ["mine"] and board[0]["n_total"] == 3
@@ -255,23 +248,7 @@ def test_a_backend_used_from_several_loops_closes_each_client_on_its_own_loop(st
 @pytest.mark.model
 def test_evaluate_bench_and_serve_against_llama_cpp_pythons_server(llama_server: str, tmp_path: Path) -> None:
     spec = f"openai:smollm2-135m@{llama_server}"
-    ref = _outputs(tmp_path / "ref.json", "reference", ["Red.", "4", "Bonjour"])
-    model = _outputs(tmp_path / "model.json", "mine", ["Blue is one.", "Four.", "Salut"])
-    run = autoj(
-        "evaluate",
-        str(model),
-        "--reference",
-        str(ref),
-        "-j",
-        spec,
-        "--max-new-tokens",
-        "24",
-        "--no-scenarios",
-        "--json",
-        "-o",
-        "results.jsonl",
-        cwd=tmp_path,
-    )
+    run = _evaluate(tmp_path, spec, "--max-new-tokens", "24")
     _no_traceback(run)
     assert json.loads(run.stdout)["leaderboard"][0]["model"] == "mine"
     assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 3  # every item judged
