@@ -16,23 +16,28 @@ from autoj.io.results import Result, ResultsWriter
 from autoj.report import load_runs, render
 from autoj.report.evaluation import load_evaluation
 from autoj.report.evaluation_page import render_evaluation
-from autoj.stats.bias import bias_panel, markdown_elements
+from autoj.stats.bias import bias_panel
+from autoj.stats.style import markdown_counts, markdown_elements
 from autoj.types import Judgment, PairItem, Verdict
 
 R1, R2, TIE = Verdict.RESPONSE_1, Verdict.RESPONSE_2, Verdict.TIE
 
 
 @pytest.mark.parametrize(
-    ("text", "count"),
+    ("text", "counts"),
     [
-        ("Just prose, with a * star and 2. numbers.", 0),
-        ("# Title\n\n- a\n- b\n\n**bold** and `code`", 5),
-        ("| a | b |\n|---|---|\n| 1 | 2 |\n", 2),
-        ("```py\nx = 1\n```\n\n> quoted [link](http://x)", 3),
+        ("Just prose, with a * star and 2. numbers.", (0, 0, 0)),
+        ("# Title\n\n- a\n- b\n\n**bold** and `code`", (1, 2, 1)),
+        ("1. first\n2. second\n   * nested\n__also bold__", (0, 3, 1)),
+        ("#hashtag, not a header\n| a | b |\n|---|---|\n", (0, 0, 0)),
+        ("```md\n# fenced\n- code\n**x**\n```\nafter", (0, 0, 0)),
     ],
 )
-def test_markdown_elements(text: str, count: int) -> None:
-    assert markdown_elements(text) == count
+def test_markdown_counts_are_arena_hards(text: str, counts: tuple[int, int, int]) -> None:
+    """The style counts Arena-Hard's style control uses (headers, list items, bold; fenced code
+    left out): the bias panel's "more markdown" and Bradley-Terry's style terms share them."""
+    assert markdown_counts(text) == counts
+    assert markdown_elements(text) == sum(counts)
 
 
 def test_panel_figures() -> None:

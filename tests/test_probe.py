@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 from autoj.backends.fake import FakeBackend
-from autoj.stats.bias import markdown_elements
-from autoj.trust.probe import pad, probe_items, run_probe, strip_markdown
+from autoj.trust.probe import has_markup, pad, probe_items, run_probe, strip_markdown
 from autoj.types import PairItem, Prompt, Verdict
 
 R1, R2, TIE = Verdict.RESPONSE_1, Verdict.RESPONSE_2, Verdict.TIE
@@ -21,7 +20,7 @@ def test_pad_and_strip_keep_the_content() -> None:
     long = "word " * 200
     assert 2 * len(long) - 10 <= len(pad(long)) <= 2 * len(long) + 60
     plain = strip_markdown(RICH)
-    assert markdown_elements(plain) == 0
+    assert has_markup(RICH) and not has_markup(plain)
     assert plain.split("\n") == ["Steps", "Boil the water", "Add salt", "time temp", "5 100"]
     assert strip_markdown("no markup at all") == "no markup at all"
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,7 +99,6 @@ def _fit(battles: _Battles, picks: np.ndarray, baseline: str) -> dict[str, float
     so a fit over thousands of battles takes a few rows.
     """
     from sklearn.linear_model import LogisticRegression
-    from threadpoolctl import threadpool_limits
 
     n = len(picks)
     a, b, outcome = (np.tile(values[picks], 2) for values in (battles.a, battles.b, battles.outcome))
@@ -117,8 +117,7 @@ def _fit(battles: _Battles, picks: np.ndarray, baseline: str) -> dict[str, float
     x[np.arange(len(rows)), [column[m] for m in rows[:, 1]]] = -math.log(BASE)
     # their penalty=None, spelt as scikit-learn 1.8+ asks (no penalty = an infinite C)
     fit = LogisticRegression(fit_intercept=False, C=np.inf, tol=1e-8)
-    with threadpool_limits(1):  # tiny matrices: a busy machine's BLAS threads only cost
-        fit.fit(x, rows[:, 2], sample_weight=counts.astype(float))
+    fit.fit(x, rows[:, 2], sample_weight=counts.astype(float))
     ratings = dict(zip((battles.models[m] for m in present), SCALE * fit.coef_[0] + INIT_RATING, strict=True))
     shift = INIT_RATING - ratings[baseline] if baseline in ratings else 0.0
     return {model: float(rating + shift) for model, rating in ratings.items()}
@@ -131,7 +130,16 @@ def _one_way(outcomes: np.ndarray) -> bool:
 
 def elo_ratings(battles: Sequence[Battle], baseline: str) -> dict[str, float]:
     """Bradley-Terry strengths on the Elo scale by maximum likelihood, the baseline at 1000."""
-    return _fit(_Battles.of(battles), np.arange(len(battles)), baseline)
+    with _one_blas_thread():
+        return _fit(_Battles.of(battles), np.arange(len(battles)), baseline)
+
+
+def _one_blas_thread() -> AbstractContextManager[object]:
+    """Tiny matrices: a busy machine's BLAS threads only cost (limited once around all the fits,
+    as setting the limit costs more than one fit)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1)
 
 
 def win_probability(rating: float, baseline_rating: float = INIT_RATING) -> float:
@@ -145,6 +153,11 @@ def arena_hard_scores(
     """Every model's score against the baseline, with the bootstrap 95% interval."""
     if not battles:
         return {}
+    with _one_blas_thread():
+        return _scores(battles, baseline, rounds, seed)
+
+
+def _scores(battles: Sequence[Battle], baseline: str, rounds: int, seed: int) -> dict[str, ArenaHardScore]:
     table = _Battles.of(battles)
     if _one_way(table.outcome):
         # one outcome everywhere: no finite Bradley-Terry strengths (their fit stops there too)

@@ -4,19 +4,17 @@ labels exist, each with its interval.
 - position: the share of decided verdicts naming the response shown first, and how often the
   verdict flips when the order is swapped;
 - length: how often the longer response wins a decided verdict;
-- style: how often the response with more markdown elements (headings, list items, emphasis,
-  code, table rows, links, quotes) wins, among pairs whose counts differ.
+- style: how often the response with more markdown (headers, list items and bold, counted as
+  Arena-Hard's style control counts them: `autoj.stats.style`) wins, among pairs whose counts
+  differ.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
 from typing import Any
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 from scipy.stats import binomtest
 
 from autoj.stats.metrics import (
@@ -26,45 +24,8 @@ from autoj.stats.metrics import (
     prefers_larger_hits,
     share_of,
 )
+from autoj.stats.style import markdown_elements
 from autoj.types import Verdict
-
-#: Token types that open one markdown element each.
-MARKDOWN_ELEMENTS = frozenset(
-    {
-        "heading_open",
-        "list_item_open",
-        "strong_open",
-        "em_open",
-        "fence",
-        "code_block",
-        "code_inline",
-        "tr_open",
-        "link_open",
-        "blockquote_open",
-        "hr",
-    }
-)
-
-
-@cache
-def _parser() -> MarkdownIt:
-    return MarkdownIt("commonmark").enable("table")
-
-
-def markdown_tokens(text: str) -> list[Token]:
-    """`text` parsed as CommonMark with tables (block tokens; inline ones are their children)."""
-    return _parser().parse(text)
-
-
-@lru_cache(maxsize=1 << 16)
-def markdown_elements(text: str) -> int:
-    """How many markdown elements `text` renders to (plain prose: 0). Remembered per text: a
-    board pairs the same reference outputs with every model's."""
-    count = 0
-    for token in markdown_tokens(text):
-        count += token.type in MARKDOWN_ELEMENTS
-        count += sum(child.type in MARKDOWN_ELEMENTS for child in token.children or ())
-    return count
 
 
 @dataclass(frozen=True)

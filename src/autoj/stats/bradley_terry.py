@@ -20,12 +20,13 @@ battles; the model strengths are then what remains once style is accounted for.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import minimize
+
+from autoj.stats.style import markdown_counts
 
 #: Strength of the ridge on model strengths (absolute, not per battle): against the curvature of
 #: a model's likelihood (battles x p(1 - p), tens to hundreds) it moves no fitted score, yet an
@@ -34,11 +35,6 @@ RIDGE = 1e-2
 ROUNDS = 100
 LEVEL = 0.95
 STYLE_FEATURES = ("length", "headers", "list_items", "bold")
-
-_CODE = re.compile(r"```[^`]*```")
-_HEADERS = re.compile(r"^#{1,6}\s", re.MULTILINE)
-_LISTS = re.compile(r"^\s*(?:\d+\.|[-*+])\s", re.MULTILINE)
-_BOLD = re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__")
 
 
 @dataclass(frozen=True)
@@ -85,11 +81,7 @@ class Ranking:
 
 def style_counts(text: str) -> np.ndarray:
     """Length in characters and the markdown counts Arena-Hard controls for, code blocks removed."""
-    prose = _CODE.sub("", text)
-    return np.array(
-        [len(text), len(_HEADERS.findall(prose)), len(_LISTS.findall(prose)), len(_BOLD.findall(prose))],
-        dtype=float,
-    )
+    return np.array([len(text), *markdown_counts(text)], dtype=float)
 
 
 def style_features(battles: Sequence[Battle]) -> np.ndarray:
@@ -121,21 +113,14 @@ def _loss(
 
 
 def fit_strengths(design: np.ndarray, outcome: np.ndarray, weight: np.ndarray, n_models: int) -> np.ndarray:
-    """Maximum-likelihood coefficients of the soft-label logistic model (no intercept).
-
-    One BLAS thread: the matrices are small and a busy machine's thread pool costs more than it
-    gives.
-    """
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
-        found = minimize(
-            _loss,
-            np.zeros(design.shape[1]),
-            args=(design, outcome, weight, n_models),
-            jac=True,
-            method="L-BFGS-B",
-        )
+    """Maximum-likelihood coefficients of the soft-label logistic model (no intercept)."""
+    found = minimize(
+        _loss,
+        np.zeros(design.shape[1]),
+        args=(design, outcome, weight, n_models),
+        jac=True,
+        method="L-BFGS-B",
+    )
     return np.asarray(found.x, dtype=float)
 
 
@@ -212,9 +197,22 @@ def rank(
     seed: int = 0,
     level: float = LEVEL,
 ) -> Ranking:
-    """Bradley-Terry scores of every model (reference = 50) with seeded bootstrap intervals."""
+    """Bradley-Terry scores of every model (reference = 50) with seeded bootstrap intervals.
+
+    One BLAS thread for all the fits: the matrices are small and a busy machine's thread pool
+    costs more than it gives (limited once: setting the limit costs more than a fit).
+    """
+    from threadpoolctl import threadpool_limits
+
     if not battles:
         raise ValueError("no battles to rank")
+    with threadpool_limits(1):
+        return _rank(battles, reference, style, rounds, seed, level)
+
+
+def _rank(
+    battles: Sequence[Battle], reference: str, style: bool, rounds: int, seed: int, level: float
+) -> Ranking:
     design = _design(battles, reference, style)
     n_models = len(design.models)
     rows, row_of = np.unique(design.matrix, axis=0, return_inverse=True)

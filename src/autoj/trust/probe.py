@@ -13,15 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from autoj.backends.base import Backend
 from autoj.bench.runner import judge_name, run_items
 from autoj.io.results import Result
 from autoj.judges.config import JudgeConfig
 from autoj.run.judge import Judge
-from autoj.stats.bias import Share, markdown_elements, markdown_tokens
+from autoj.stats.bias import Share
 from autoj.stats.metrics import map_back
 from autoj.types import PairItem, Verdict
 
@@ -42,6 +46,43 @@ def pad(text: str) -> str:
     while sum(len(s) + 1 for s in filler) < wanted:
         filler.append(FILLER[len(filler) % len(FILLER)])
     return f"{text.rstrip()}\n\n{' '.join(filler)}"
+
+
+#: Token types that are markup the plain copy drops (block tokens, and inline ones' children).
+MARKUP = frozenset(
+    {
+        "heading_open",
+        "list_item_open",
+        "strong_open",
+        "em_open",
+        "fence",
+        "code_block",
+        "code_inline",
+        "tr_open",
+        "link_open",
+        "blockquote_open",
+        "hr",
+    }
+)
+
+
+@cache
+def _parser() -> MarkdownIt:
+    return MarkdownIt("commonmark").enable("table")
+
+
+def markdown_tokens(text: str) -> list[Token]:
+    """`text` parsed as CommonMark with tables (block tokens; inline ones are their children)."""
+    return _parser().parse(text)
+
+
+def has_markup(text: str) -> bool:
+    """Whether stripping would take any markup from `text` (headings, lists, emphasis, code,
+    tables, links, quotes, rules): the pairs the plain probe can change."""
+    return any(
+        token.type in MARKUP or any(child.type in MARKUP for child in token.children or ())
+        for token in markdown_tokens(text)
+    )
 
 
 def strip_markdown(text: str) -> str:
@@ -82,7 +123,7 @@ def probe_items(item: PairItem, verdict: Verdict | None) -> list[PairItem]:
     else:
         copies.append(replace(item, id=_id(item, "padded"), response_1=pad(item.response_1)))
     preferred = item.response_1 if preferred_first else item.response_2
-    if markdown_elements(preferred):
+    if has_markup(preferred):
         plain = strip_markdown(preferred)
         copies.append(
             replace(item, id=_id(item, "plain"), response_1=plain)
