@@ -57,7 +57,8 @@ def test_a_position_biased_judge_is_inconsistent_and_counts_as_a_tie() -> None:
     assert result.consistent is False
     assert result.verdict is Verdict.TIE
     data = result.to_dict()
-    assert data["consistent"] is False and data["swapped_verdict"] == "response_2"
+    assert data["consistent"] is False and data["swapped_verdict_mapped_back"] == "response_2"
+    assert data["swapped"]["verdict"] == "response_1"  # raw: the judge's Response 1 on the swapped prompt
 
 
 def test_a_parse_failure_in_either_order_leaves_no_verdict() -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from autoj import results_frame
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
@@ -43,17 +45,24 @@ def test_the_csv_leads_with_the_columns_people_read(results: Path) -> None:
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(out, keep_default_na=False)
     records = [json.loads(line) for line in results.read_text().splitlines()]
-    assert list(table.columns[:8]) == [
+    # the order of `autoj.results_frame`, provenance last
+    assert list(table.columns) == list(results_frame(results).columns)
+    assert list(table.columns[:13]) == [
         "id",
+        "item.scenario",
+        "verdict",
+        "swapped_verdict_mapped_back",
+        "consistent",
+        "item.human_label",
+        "status",
+        "response_1_length",
+        "response_2_length",
+        "judgment.critique",
         "item.query",
         "item.response_1",
         "item.response_2",
-        "verdict",
-        "judgment.critique",
-        "item.human_label",
-        "consistent",
     ]
-    assert "provenance.judge" in table.columns and "swapped.verdict" in table.columns
+    assert table.columns[-1].startswith("provenance.") and "swapped.verdict" in table.columns
     assert list(table["id"]) == [r["id"] for r in records]
     assert list(table["verdict"]) == [r["verdict"] for r in records]
     assert list(table["item.human_label"]) == [r["item"]["human_label"] or "" for r in records]
@@ -76,7 +85,7 @@ def test_an_existing_file_or_the_input_is_never_replaced(results: Path) -> None:
     assert results.read_bytes() == before
     replaced = _autoj("export", results, "-o", out, "--overwrite", cwd=results.parent)
     assert replaced.returncode == 0, replaced.stderr
-    assert out.read_text().startswith("id,item.query,")
+    assert out.read_text().startswith("id,item.scenario,verdict,")
 
 
 def test_an_empty_results_file_is_refused(tmp_path: Path) -> None:

@@ -17,21 +17,6 @@ from autoj.io.outputs import check_output, replace_file
 if TYPE_CHECKING:
     import pandas as pd
 
-#: The columns people read first, in this order (those a file has); the rest follow as they come.
-LEAD_COLUMNS = (
-    "id",
-    "item.query",
-    "item.response",
-    "item.response_1",
-    "item.response_2",
-    "verdict",
-    "rating",
-    "judgment.critique",
-    "item.human_label",
-    "item.reference_score",
-    "consistent",
-)
-
 
 def _cell(value: Any) -> Any:
     """Lists and objects as JSON, so a spreadsheet cell reads back as what the results file held."""
@@ -39,10 +24,8 @@ def _cell(value: Any) -> Any:
 
 
 def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with the columns people read first leading, every cell a scalar."""
-    lead = [name for name in LEAD_COLUMNS if name in frame.columns]
-    ordered = frame[lead + [name for name in frame.columns if name not in lead]]
-    return ordered.map(_cell)
+    """The frame (its columns in `results_frame`'s order) with every cell a scalar."""
+    return frame.map(_cell)
 
 
 @app.command()
@@ -51,8 +34,9 @@ def export(
     output: Annotated[Path, typer.Option("--output", "-o", help="the CSV file to write")],
     overwrite: OverwriteOpt = False,
 ) -> None:
-    """Write a results file as a flat CSV: id, query, responses, verdict or rating, critique, human
-    label or reference score and consistency first, then every other field (nested names joined with dots)."""
+    """Write a results file as a flat CSV, the columns of `autoj.results_frame`: id, model, scenario,
+    verdict or rating, the swapped order's verdict, consistency, label, lengths, critique and texts
+    first, then every other field (nested names joined with dots), provenance last."""
     check_output(output, [results])
     if output.exists() and not overwrite:
         raise AutojError(f"-o {output} exists: pass --overwrite to replace it, or name a new file")

@@ -68,13 +68,14 @@ def _evidence(ranked: Ranking) -> list[dict[str, Any]]:
         ]
     rows = []
     for (i, j), result in zip(pairs_of(len(ranked.scores)), ranked.results, strict=True):
+        mapped_back = result.swapped_verdict
         rows.append(
             {
                 "pair": [i, j],
                 "id": result.id,
                 "outcome": ranked.matrix[i][j] if ranked.matrix else None,
                 "verdict": result.judgment.verdict.value if result.judgment.verdict else None,
-                "swapped_verdict": result.swapped_verdict.value if result.swapped_verdict else None,
+                "swapped_verdict_mapped_back": mapped_back.value if mapped_back else None,
                 "status": result.status,
             }
         )

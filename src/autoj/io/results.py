@@ -27,7 +27,9 @@ from autoj.errors import AutojError, RunFailure
 from autoj.io.outputs import check_output, lock_output
 from autoj.types import Item, Judgment, JudgmentStatus, Message, PairItem, Rubric, SingleItem, Verdict
 
-RESULT_FORMAT = 2  # 2: `verdict_code` and `item.human_label` (1 called both "label")
+# 2: `verdict_code` and `item.human_label` (1 called both "label"); 3: `swapped_verdict_mapped_back`
+# (2 called it `swapped_verdict`, a name too close to the raw `swapped.verdict`)
+RESULT_FORMAT = 3
 # A result line holds the item's texts and the judge's; anything longer is not a results file.
 MAX_LINE_BYTES = 64 * 2**20
 # Setup keys that name a judge (or a model under test) without changing its outputs: shown, never
@@ -40,8 +42,10 @@ class Result:
     """A judged item: its judgment, the swapped-order judgment when both orders ran, provenance.
 
     `swapped` is in its own frame (its "Response 1" is the item's response 2); `swapped_verdict`
-    maps it back. With both orders, `verdict` is the agreed verdict, a tie when the two orders
-    disagree (the judgment depended on position), and None when either failed.
+    maps it back to the item's order (a line's `swapped_verdict_mapped_back`, beside the raw
+    `swapped.verdict` as the judge wrote it on the swapped prompt). With both orders, `verdict` is
+    the agreed verdict, a tie when the two orders disagree (the judgment depended on position),
+    and None when either failed.
     """
 
     item: Item
@@ -112,7 +116,8 @@ class Result:
             data["verdict_code"] = self.verdict.label if self.verdict else None
             if self.swapped is not None:
                 data["consistent"] = self.consistent
-                data["swapped_verdict"] = self.swapped_verdict.value if self.swapped_verdict else None
+                mapped_back = self.swapped_verdict
+                data["swapped_verdict_mapped_back"] = mapped_back.value if mapped_back else None
             data["item"] = {
                 "query": self.item.query,
                 "response_1": self.item.response_1,
