@@ -15,8 +15,10 @@ from autoj.stats.metrics import VERDICT_ORDER
 PALETTE = ("#3366cc", "#dc7633", "#2e9d5b", "#b03a8c", "#7f8c8d", "#c0392b", "#16a2b8", "#8e6c3a")
 _LAYOUT: dict[str, Any] = {
     "template": "plotly_white",
-    "margin": {"l": 60, "r": 20, "t": 50, "b": 60},
-    "legend": {"orientation": "h", "y": -0.2},
+    "margin": {"l": 60, "r": 20, "t": 50, "b": 20},
+    # below everything, tick labels included: the legend sits at the foot of the figure, and the
+    # axes' automargin (see `legible`) makes room above it for the longest category name
+    "legend": {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"},
     "height": 380,
     "showlegend": True,
 }
@@ -25,6 +27,15 @@ VERDICT_NAMES = {"response_1": "Response 1", "response_2": "Response 2", "tie": 
 
 def colour(n: int) -> str:
     return PALETTE[n % len(PALETTE)]
+
+
+def legible(fig: go.Figure) -> go.Figure:
+    """Every axis of every panel grows its margin to fit its tick labels, so no category name
+    ("Creative Writing", a long model name) is cut at the figure's edge (plotly.js before 3 leaves
+    automargin off); returns the figure."""
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    return fig
 
 
 def group_bars(runs: Sequence[Run], metric: str) -> go.Figure | None:
@@ -80,7 +91,9 @@ def confusion(runs: Sequence[Run]) -> go.Figure | None:
     labelled = [r for r in runs if r.scores is not None]
     if not labelled:
         return None
-    fig = make_subplots(rows=1, cols=len(labelled), subplot_titles=[r.name for r in labelled])
+    fig = make_subplots(
+        rows=1, cols=len(labelled), subplot_titles=[r.name for r in labelled], shared_yaxes=True
+    )
     names = [VERDICT_NAMES[v.value] for v in VERDICT_ORDER]
     for n, run in enumerate(labelled, start=1):
         matrix = run.scores.overall.confusion if run.scores else []

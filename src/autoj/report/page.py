@@ -180,7 +180,7 @@ def _json_for_script(data: Any) -> str:
 def _figure(fig: go.Figure | None, div_id: str) -> str:
     if fig is None:
         return ""
-    return fig.to_html(
+    return figures.legible(fig).to_html(
         full_html=False,
         include_plotlyjs=False,
         div_id=div_id,

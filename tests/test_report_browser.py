@@ -1,0 +1,139 @@
+"""The report as a reader meets it in a real browser (headless Chromium): whole axis labels.
+
+Each test renders a page, adds a probe script that runs once the plots are drawn and writes what
+it measured into the page, and reads it back from Chromium's DOM dump.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from plotly.offline import get_plotlyjs
+
+pytest.importorskip("plotly", reason="the report needs the `report` extra (plotly)")
+
+from tests.test_report import _chromium, _chromium_run, _write
+
+from autoj import FakeBackend, Judge, PairItem, Verdict
+from autoj.evaluate.leaderboard import LeaderboardRow
+from autoj.report import evaluation_figures, load_runs, render
+from autoj.report.page import _figure
+
+#: One scenario of every group, Auto-J's longest scenario names among them.
+LONG_SCENARIOS = (
+    "creative_writing",
+    "chitchat",
+    "solving_exam_question_without_math",
+    "classification_identification",
+    "writing_product_description",
+    "code_generation",
+    "text_summarization",
+    "paraphrasing",
+)
+GROUPS = (
+    "Creative Writing", "General Communication", "Exam Questions", "NLP Tasks", "Functional Writing",
+    "Code", "Summarization", "Rewriting",
+)  # fmt: skip
+LONG_MODELS = ("meta-llama/Llama-2-70b-chat-hf", "mistralai/Mixtral-8x7B-Instruct-v0.1", "gpt-3.5-turbo")
+
+#: Every tick label of every plot: its text, whether it lies inside its figure, and whether the
+#: legend covers it.
+TICK_PROBE = """
+const out = [];
+document.querySelectorAll('.js-plotly-plot').forEach(div => {
+  const svg = div.querySelector('svg.main-svg').getBoundingClientRect();
+  const legend = div.querySelector('g.legend');
+  const lr = legend ? legend.getBoundingClientRect() : null;
+  div.querySelectorAll('.xaxislayer-above text, .yaxislayer-above text').forEach(t => {
+    const r = t.getBoundingClientRect();
+    const inside = r.left >= svg.left - 1 && r.right <= svg.right + 1 && r.top >= svg.top - 1
+      && r.bottom <= svg.bottom + 1;
+    const covered = lr !== null && lr.width > 0 && !(r.right < lr.left || r.left > lr.right
+      || r.bottom < lr.top || r.top > lr.bottom);
+    out.push({plot: div.id, text: t.textContent, inside: inside, covered: covered});
+  });
+});
+return out;
+"""
+
+
+def probe(page: Path, text: str, script: str) -> Any:
+    """Write `text` to `page` with `script` (a JS function body) run once the page has loaded and
+    its plots are drawn; what it returns, read back from the rendered DOM."""
+    runner = (
+        "<script>window.addEventListener('load', () => setTimeout(() => {"
+        "const pre = document.createElement('pre'); pre.id = 'probe';"
+        f"pre.textContent = JSON.stringify((() => {{{script}}})());"
+        "document.body.appendChild(pre); }, 1000));</script>"
+    )
+    page.write_text(text.replace("</body>", runner + "</body>"), encoding="utf-8")
+    dom = _chromium_run(page, "--window-size=1400,2200", "--dump-dom").stdout
+    found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+    assert found is not None, dom[-2000:]
+    return json.loads(html.unescape(found.group(1)))
+
+
+def _labelled_pairs(n: int) -> list[PairItem]:
+    labels = (Verdict.RESPONSE_1, Verdict.RESPONSE_2, Verdict.TIE)
+    return [
+        PairItem(
+            query=f"Question {k}?",
+            response_1="An answer. " * (1 + k % 7),
+            response_2="Another answer. " * (1 + k % 4),
+            id=str(k),
+            scenario=LONG_SCENARIOS[k % len(LONG_SCENARIOS)],
+            label=labels[k % 3],
+        )
+        for k in range(n)
+    ]
+
+
+def _clipped(ticks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [t for t in ticks if not t["inside"] or t["covered"]]
+
+
+def test_every_group_name_is_whole_on_the_judge_report_axes(tmp_path: Path) -> None:
+    _chromium()
+    pairs = _labelled_pairs(96)
+    results = [
+        _write(tmp_path / "judge_a.jsonl", Judge(FakeBackend(seed=0), both_orders=True), pairs),
+        _write(tmp_path / "judge_b.jsonl", Judge(FakeBackend(seed=1)), pairs),
+    ]
+    ticks = probe(tmp_path / "report.html", render(load_runs(results)), TICK_PROBE)
+    for plot in ("plot-agreement", "plot-consistency"):
+        names = {t["text"] for t in ticks if t["plot"] == plot}
+        assert set(GROUPS) | {"overall"} <= names, (plot, names)
+    assert ticks and not _clipped(ticks), _clipped(ticks)
+
+
+def test_long_scenario_and_model_names_are_whole_on_the_evaluation_axes(tmp_path: Path) -> None:
+    _chromium()
+    rows = [
+        LeaderboardRow(
+            model=model,
+            win_rate=40.0 + 10 * n,
+            standard_error=3.0,
+            n_total=80,
+            avg_length=900 + 300 * n,
+            reference="text-davinci-003",
+            scenario_groups={s: {"win_rate": 30.0 + k + n, "n": 10} for k, s in enumerate(LONG_SCENARIOS)},
+            group_field="scenario",
+        )
+        for n, model in enumerate(LONG_MODELS)
+    ]
+    figures = [
+        ("plot-board", evaluation_figures.leaderboard_bars(rows)),
+        ("plot-groups", evaluation_figures.group_heatmap(rows)),
+    ]
+    body = "".join(f'<div style="width:650px">{_figure(f, d)}</div>' for d, f in figures)
+    page = f"<html><head><script>{get_plotlyjs()}</script></head><body>{body}</body></html>"
+    ticks = probe(tmp_path / "evaluation.html", page, TICK_PROBE)
+    names = {t["text"] for t in ticks if t["plot"] == "plot-groups"}
+    assert set(LONG_SCENARIOS) | set(LONG_MODELS) <= names, names
+    assert set(LONG_MODELS) <= {t["text"] for t in ticks if t["plot"] == "plot-board"}
+    assert not _clipped(ticks), _clipped(ticks)
