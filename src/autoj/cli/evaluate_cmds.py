@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from autoj.cli.calibrate_cmds import calibration_json, calibration_table
 from autoj.cli.decision_views import show_decisions
 from autoj.cli.main import app
 from autoj.cli.options import JsonOpt, LimitOpt, OverwriteOpt, judge_options
@@ -23,12 +22,13 @@ from autoj.evaluate.outputs import OutputFields
 from autoj.io.outputs import check_distinct, check_output
 from autoj.io.terminal import Console
 from autoj.judges.config import JudgeConfig
+from autoj.run.cache import figure_memo
 from autoj.run.generation import DEFAULT_PARAMS
 from autoj.stats.figures import name_of
-from autoj.trust.calibration import LEVEL, Calibration
 
 if TYPE_CHECKING:
     from autoj.evaluate.run import EvaluationRun
+    from autoj.trust.calibration import Calibration
 
 err_console = Console(stderr=True)
 
@@ -393,17 +393,25 @@ def evaluate(
             from autoj.evaluate.run import comparisons_of
 
             groups = comparisons_of(run.results)
-    decided = decide(groups, rows, paired=paired, ranking=ranking, rounds=bootstrap_rounds, seed=seed)
+    with figure_memo(config.cache) as memo:
+        decided = decide(
+            groups, rows, paired=paired, ranking=ranking, rounds=bootstrap_rounds, seed=seed, memo=memo
+        )
     board = update_board(leaderboard, rows, allow_mixed=allow_mixed) if leaderboard is not None else rows
     if as_json:
         document = {"leaderboard": [r.to_dict() for r in board], "run": summary, **decided.to_json()}
         if calibrated:
+            from autoj.cli.calibrate_cmds import calibration_json
+
             document["calibrated"] = calibration_json(calibrated)
         typer.echo(json.dumps(document, indent=2, default=str))
     else:
         _show(board, rows, summary, leaderboard)
         show_decisions(decided, rows)
         if calibrated:
+            from autoj.cli.calibrate_cmds import calibration_table
+            from autoj.trust.calibration import LEVEL
+
             err_console.print(calibration_table(calibrated, LEVEL))
 
 

@@ -11,6 +11,7 @@ from autoj.evaluate.comparisons import Comparison, by_model, read_annotations, s
 from autoj.evaluate.difficulty import prepare_length_control
 from autoj.evaluate.leaderboard import LeaderboardRow, score_comparisons
 from autoj.evaluate.scenarios import group_profile, with_scenarios
+from autoj.stats.memo import Memo
 from autoj.stats.winrate import head_to_head
 
 NameFrom = Literal["generator", "file"]
@@ -52,12 +53,14 @@ def score_groups(
     context: Mapping[str, Sequence[Comparison]] | None = None,
     order: Sequence[str] | None = None,
     group_field: str | None = None,
+    memo: Memo | None = None,
 ) -> list[LeaderboardRow]:
     """One row per model, the length control set up once over all of them; with scenarios (given,
     or from the classifier when `classify`), each row has its scenario-group profile.
 
     `context` holds other models' comparisons against the same reference by the same judge (an
-    earlier run's): they inform the instruction difficulty but get no row.
+    earlier run's): they inform the instruction difficulty but get no row. With `memo`, fits made
+    before on the same numbers are read back.
     """
     if classify:
         groups = with_scenarios(groups)
@@ -71,12 +74,14 @@ def score_groups(
         gamed=gamed,
         order=order,
         judge=judge or (first.judge if first else None),
+        memo=memo,
     )
     rows = []
     for comparisons in groups.values():
         row = score_comparisons(
             comparisons,
             setup,
+            memo,
             evaluation=evaluation,
             judge=judge or comparisons[0].judge or "unknown",
             elapsed_s=round(sum(c.seconds or 0.0 for c in comparisons), 3),

@@ -19,6 +19,7 @@ import numpy as np
 from autoj.evaluate.comparisons import Comparison
 from autoj.evaluate.leaderboard import LeaderboardRow
 from autoj.stats.bradley_terry import ROUNDS, Battle, Ranking, rank
+from autoj.stats.memo import Memo
 from autoj.stats.paired import PairedDifference, paired_difference
 from autoj.stats.winrate import DRAW
 
@@ -80,15 +81,21 @@ class BoardRanking:
 
 
 def rank_board(
-    groups: Mapping[str, Sequence[Comparison]], *, rounds: int = ROUNDS, seed: int = 0, style: bool = True
+    groups: Mapping[str, Sequence[Comparison]],
+    *,
+    rounds: int = ROUNDS,
+    seed: int = 0,
+    style: bool = True,
+    memo: Memo | None = None,
 ) -> BoardRanking | None:
-    """Bradley-Terry over every model's battles (None when there are none)."""
+    """Bradley-Terry over every model's battles (None when there are none; fits made before on the
+    same battles read back from `memo`)."""
     battles = battles_of(groups)
     if not battles:
         return None
     reference = battles[0].model_b
-    raw = rank(battles, reference, rounds=rounds, seed=seed)
-    styled = rank(battles, reference, style=True, rounds=rounds, seed=seed) if style else None
+    raw = rank(battles, reference, rounds=rounds, seed=seed, memo=memo)
+    styled = rank(battles, reference, style=True, rounds=rounds, seed=seed, memo=memo) if style else None
     summary: dict[str, Any] = {
         "reference": reference,
         "scale": "win rate against the reference from the Bradley-Terry fit (reference = 50)",
@@ -138,9 +145,10 @@ def decide(
     ranking: bool,
     rounds: int = ROUNDS,
     seed: int = 0,
+    memo: Memo | None = None,
 ) -> Decisions:
     """Rank the rows' models (their scores put on the rows) and, when asked, pair them."""
-    board = rank_board(groups, rounds=rounds, seed=seed) if ranking and groups else None
+    board = rank_board(groups, rounds=rounds, seed=seed, memo=memo) if ranking and groups else None
     if board is not None:
         attach_ranking(rows, board)
     return Decisions(paired_table(groups, seed=seed) if paired and groups else [], board)

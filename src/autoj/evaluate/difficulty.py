@@ -27,6 +27,7 @@ from autoj.evaluate.shipped_difficulty import shipped
 from autoj.judges import hub
 from autoj.stats.glm import fit_soft_logistic
 from autoj.stats.lengthcontrol import GamedRows, preference_01, std_delta_len, synthetic_gamed
+from autoj.stats.memo import Memo
 
 HUB_REPO = "tatsu-lab/alpaca_eval"
 DIFFICULTY_FILE = "instruction_difficulty.csv"
@@ -146,7 +147,7 @@ class JointFit:
     length_slopes: dict[str, float]
 
 
-def estimate_difficulty(groups: Mapping[str, Sequence[Comparison]]) -> JointFit:
+def estimate_difficulty(groups: Mapping[str, Sequence[Comparison]], memo: Memo | None = None) -> JointFit:
     """Joint fit over every model's comparisons. Needs at least MIN_MODELS_TO_ESTIMATE models."""
     models = [m for m in groups if groups[m]]
     if len(models) < MIN_MODELS_TO_ESTIMATE:
@@ -182,7 +183,7 @@ def estimate_difficulty(groups: Mapping[str, Sequence[Comparison]]) -> JointFit:
                 values.append(1.0)
     shape = (len(targets), 2 * n_models + len(keys) - 1)
     design = sparse.csr_matrix((values, (rows, cols)), shape=shape)
-    fit = fit_soft_logistic(design, np.array(targets))
+    fit = fit_soft_logistic(design, np.array(targets), memo=memo)
     terms = fit.coef[2 * n_models :]
     return JointFit(
         difficulty={key: (0.0 if i == 0 else float(terms[i - 1])) for key, i in keys.items()},
@@ -236,6 +237,7 @@ def prepare_length_control(
     gamed: str | None = None,
     order: Sequence[str] | None = None,
     judge: str | None = None,
+    memo: Memo | None = None,
 ) -> LengthControlSetup:
     """Choose the instruction difficulty and the regularisation rows for these models.
 
@@ -291,7 +293,7 @@ def prepare_length_control(
     joint: JointFit | None = None
     if values is None and difficulty in ("auto", "estimate"):
         if len(groups) >= MIN_MODELS_TO_ESTIMATE:
-            joint = estimate_difficulty(groups)
+            joint = estimate_difficulty(groups, memo)
             values = joint.difficulty
             notes.append(f"difficulty estimated jointly from {len(groups)} models")
         elif covered is not None:

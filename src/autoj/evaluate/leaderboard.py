@@ -22,6 +22,7 @@ from autoj.evaluate.comparisons import Comparison
 from autoj.evaluate.difficulty import LengthControlSetup
 from autoj.io.outputs import held_for_update, replace_file
 from autoj.stats.lengthcontrol import length_controlled
+from autoj.stats.memo import Memo
 from autoj.stats.winrate import head_to_head
 
 #: AlpacaEval's leaderboard columns, in its order.
@@ -155,10 +156,13 @@ def _parse(name: str, kind: str, raw: str) -> Any:
 
 
 def score_comparisons(
-    comparisons: Sequence[Comparison], setup: LengthControlSetup | None, **extra: Any
+    comparisons: Sequence[Comparison],
+    setup: LengthControlSetup | None,
+    memo: Memo | None = None,
+    **extra: Any,
 ) -> LeaderboardRow:
     """The leaderboard row of one model's comparisons: raw win rate, counts and (with a setup)
-    the length-controlled win rate."""
+    the length-controlled win rate (its fit read back from `memo` when made before)."""
     if not comparisons:
         raise AutojError("no comparisons to score")
     raw = head_to_head([c.preference for c in comparisons])
@@ -177,7 +181,7 @@ def score_comparisons(
     if setup is not None and setup.unavailable is not None:
         row.lc_method = setup.source
     elif setup is not None and raw.n_total:
-        lc = length_controlled(comparisons, setup.difficulty, setup.gamed_for(comparisons))
+        lc = length_controlled(comparisons, setup.difficulty, setup.gamed_for(comparisons), memo)
         row.length_controlled_winrate = lc.winrate
         row.lc_standard_error = lc.standard_error
         row.lc_method = setup.source if lc.unavailable is None else f"n/a: {lc.unavailable}; {setup.source}"

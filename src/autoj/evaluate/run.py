@@ -25,7 +25,7 @@ from autoj.evaluate.reliability import check_bench_setup, reliability
 from autoj.evaluate.scenarios import classify_instructions
 from autoj.io.results import Result, read_results
 from autoj.judges.config import JudgeConfig
-from autoj.run.cache import CacheOption
+from autoj.run.cache import CacheOption, figure_memo
 from autoj.run.judge import Judge
 from autoj.stats.metrics import bootstrap_ci
 from autoj.types import Item, PairItem, SingleItem, Verdict
@@ -286,17 +286,19 @@ def evaluate_outputs(
             and r.item.meta.get("model") not in {m.model for m in models}
             and r.item.meta.get("reference") == against.model
         ]
-        rows = score_groups(
-            comparisons_of(results, scenarios),
-            context=comparisons_of(earlier),
-            order=list(against.rows),
-            difficulty=difficulty,
-            gamed=gamed,
-            classify=False,
-            evaluation="pairwise",
-            judge=name,
-            group_field=group_field,
-        )
+        with figure_memo(config.cache) as memo:
+            rows = score_groups(
+                comparisons_of(results, scenarios),
+                context=comparisons_of(earlier),
+                order=list(against.rows),
+                difficulty=difficulty,
+                gamed=gamed,
+                classify=False,
+                evaluation="pairwise",
+                judge=name,
+                group_field=group_field,
+                memo=memo,
+            )
     else:
         rows = rating_rows(results, name)
     tokens = _tokens(results)

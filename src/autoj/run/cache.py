@@ -21,7 +21,8 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -191,6 +192,14 @@ class JudgmentCache:
 
     def get_many(self, keys: Sequence[str]) -> list[Completion | None]:
         """The stored completion of each key, or None where there is none (or the cache is off)."""
+        out = self.lookup(keys)
+        hit = sum(c is not None for c in out)
+        self.hits += hit
+        self.misses += len(keys) - hit
+        return out
+
+    def lookup(self, keys: Sequence[str]) -> list[Completion | None]:
+        """As `get_many`, leaving the hit counts alone (for what is not a judgment)."""
         if not keys:
             return []
         found: dict[str, Completion] = {}
@@ -207,11 +216,7 @@ class JudgmentCache:
             except (ValueError, KeyError, TypeError) as exc:
                 self._fail("cannot read", f"a damaged entry ({exc})")
                 found = {}
-        out = [found.get(key) for key in keys]
-        hit = sum(c is not None for c in out)
-        self.hits += hit
-        self.misses += len(keys) - hit
-        return out
+        return [found.get(key) for key in keys]
 
     def get(self, key: str) -> Completion | None:
         return self.get_many([key])[0]
@@ -347,3 +352,42 @@ def resolve_cache(option: CacheOption) -> JudgmentCache | None:
     if isinstance(option, JudgmentCache):
         return option
     return JudgmentCache(option)
+
+
+#: Figures kept beside the judgments (autoj.stats.memo): their own backend name in the cache, so
+#: `autoj cache stats` counts them apart and `autoj cache clear --model autoj-figures` drops them.
+FIGURES_IDENTITY = {"backend": "autoj-figures", "model": "autoj-figures"}
+FIGURES_PROTOCOL = "figures/1"
+
+
+class FigureMemo:
+    """An `autoj.stats.memo.Memo` in the judgment cache: a re-run of a board reads its fits back.
+    It keeps its own hit counts (the judgments' counts stay the judgments')."""
+
+    def __init__(self, store: JudgmentCache) -> None:
+        self.store = store
+        self.hits = 0
+        self.stores = 0
+
+    def get(self, key: str) -> str | None:
+        found = self.store.lookup([key])[0]
+        self.hits += found is not None
+        return None if found is None else found.text
+
+    def put(self, key: str, value: str) -> None:
+        self.stores += self.store.put_many([(key, Completion(value))], FIGURES_IDENTITY, FIGURES_PROTOCOL)
+
+
+@contextmanager
+def figure_memo(option: CacheOption) -> Iterator[FigureMemo | None]:
+    """The memo of figures in the cache `option` names (None: no cache, no memo), open for the
+    block (a cache it opened is closed after)."""
+    store = resolve_cache(option)
+    if store is None:
+        yield None
+        return
+    try:
+        yield FigureMemo(store)
+    finally:
+        if store is not option:
+            store.close()

@@ -20,12 +20,14 @@ battles; the model strengths are then what remains once style is accounted for.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from scipy.optimize import minimize
 
+from autoj.stats.memo import Memo, Part, figure_key, remembered
 from autoj.stats.style import markdown_counts
 
 #: Strength of the ridge on model strengths (absolute, not per battle): against the curvature of
@@ -196,24 +198,49 @@ def rank(
     rounds: int = ROUNDS,
     seed: int = 0,
     level: float = LEVEL,
+    memo: Memo | None = None,
 ) -> Ranking:
-    """Bradley-Terry scores of every model (reference = 50) with seeded bootstrap intervals.
-
-    One BLAS thread for all the fits: the matrices are small and a busy machine's thread pool
-    costs more than it gives (limited once: setting the limit costs more than a fit).
+    """Bradley-Terry scores of every model (reference = 50) with seeded bootstrap intervals; with
+    `memo`, a ranking of the same design (battles, outcomes, style terms) and options is read back.
     """
-    from threadpoolctl import threadpool_limits
-
     if not battles:
         raise ValueError("no battles to rank")
-    with threadpool_limits(1):
-        return _rank(battles, reference, style, rounds, seed, level)
-
-
-def _rank(
-    battles: Sequence[Battle], reference: str, style: bool, rounds: int, seed: int, level: float
-) -> Ranking:
     design = _design(battles, reference, style)
+    parts: list[Part] = [
+        design.matrix, design.outcome, design.cluster, design.unit_start, design.unit_size,
+        design.models, reference, style, rounds, seed, level,
+    ]  # fmt: skip
+    return remembered(
+        memo,
+        lambda: figure_key("bradley-terry", (__name__, "autoj.stats.style"), parts),
+        lambda: _rank(design, reference, style, rounds, seed, level),
+        _encode,
+        _decode,
+    )
+
+
+def _encode(ranking: Ranking) -> str:
+    return json.dumps(asdict(ranking))
+
+
+def _decode(text: str) -> Ranking:
+    found = json.loads(text)
+    strengths = [Strength(**s) for s in found.pop("strengths")]
+    return Ranking(strengths=strengths, **found)
+
+
+def _rank(design: _Design, reference: str, style: bool, rounds: int, seed: int, level: float) -> Ranking:
+    """The fit and its bootstrap, on one BLAS thread: the matrices are small and a busy machine's
+    thread pool costs more than it gives (limited once: setting the limit costs more than a fit)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        return _bootstrapped(design, reference, style, rounds, seed, level)
+
+
+def _bootstrapped(
+    design: _Design, reference: str, style: bool, rounds: int, seed: int, level: float
+) -> Ranking:
     n_models = len(design.models)
     rows, row_of = np.unique(design.matrix, axis=0, return_inverse=True)
     row_of = row_of.ravel()

@@ -7,12 +7,15 @@ with weight 1 - p, so the loss is the cross-entropy against p itself.
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import sparse
+
+from autoj.stats.memo import Memo, Part, figure_key, remembered
 
 #: The penalty grid scikit-learn's LogisticRegressionCV searches by default.
 DEFAULT_CS = tuple(float(c) for c in np.logspace(-4, 4, 10))
@@ -69,13 +72,45 @@ def fit_soft_logistic(
     weight: np.ndarray | None = None,
     cs: tuple[float, ...] = DEFAULT_CS,
     n_splits: int = N_SPLITS,
+    memo: Memo | None = None,
 ) -> SoftFit:
     """Fit with the C of lowest mean held-out loss over `n_splits` folds, then refit on all rows.
 
-    Folds are assigned round-robin by row, so the choice is deterministic.
+    Folds are assigned round-robin by row, so the choice is deterministic; with `memo`, a fit of
+    the same numbers is read back instead of run again.
     """
     target = np.asarray(target, dtype=float)
     weight = np.ones_like(target) if weight is None else np.asarray(weight, dtype=float)
+    return remembered(
+        memo,
+        lambda: figure_key(
+            "soft-logistic", (__name__,), [*_parts(features), target, weight, list(cs), n_splits]
+        ),
+        lambda: _cross_validated(features, target, weight, cs, n_splits),
+        _encode,
+        _decode,
+    )
+
+
+def _parts(features: Matrix) -> list[Part]:
+    if sparse.issparse(features):
+        csr = sparse.csr_matrix(features)
+        return ["csr", csr.data, csr.indices, csr.indptr, list(csr.shape)]
+    return ["dense", np.asarray(features, dtype=float)]
+
+
+def _encode(fit: SoftFit) -> str:
+    return json.dumps({"coef": fit.coef.tolist(), "C": fit.C})
+
+
+def _decode(text: str) -> SoftFit:
+    found = json.loads(text)
+    return SoftFit(np.asarray(found["coef"], dtype=float), float(found["C"]))
+
+
+def _cross_validated(
+    features: Matrix, target: np.ndarray, weight: np.ndarray, cs: tuple[float, ...], n_splits: int
+) -> SoftFit:
     rows = np.arange(len(target))
     # no more folds than rows: an empty fold has no held-out loss (it was NaN, with numpy's
     # "Mean of empty slice" warning, many times per small evaluate); too few rows: the middle C

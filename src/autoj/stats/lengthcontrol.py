@@ -16,6 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from autoj.stats.glm import fit_soft_logistic, logistic
+from autoj.stats.memo import Memo
 from autoj.stats.winrate import DRAW, standard_error_of
 
 
@@ -80,6 +81,7 @@ def length_controlled(
     comparisons: Sequence[Comparison],
     difficulty: Mapping[str, float] | None = None,
     gamed: GamedRows | None = None,
+    memo: Memo | None = None,
 ) -> LengthControlled:
     """Fit the GLM on one model's comparisons and predict at zero length difference.
 
@@ -102,7 +104,7 @@ def length_controlled(
         train_x = np.vstack([train_x, gamed_x])
         train_y = np.concatenate([train_y, gamed.preference])
         weight = np.concatenate([weight, np.full(len(gamed.preference), REGULARIZE_TO_BASELINE / 2)])
-    fit = fit_soft_logistic(train_x, train_y, weight)
+    fit = fit_soft_logistic(train_x, train_y, weight, memo=memo)
     at_equal_length = features.copy()
     at_equal_length[:, 0] = 0.0
     predicted = logistic(at_equal_length @ fit.coef)
