@@ -1,4 +1,5 @@
-"""The report as a reader meets it in a real browser (headless Chromium): whole axis labels.
+"""The report as a reader meets it in a real browser (headless Chromium): whole axis labels, and
+items listed in input order and sorted by a clicked heading.
 
 Each test renders a page, adds a probe script that runs once the plots are drawn and writes what
 it measured into the page, and reads it back from Chromium's DOM dump.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import random
 import re
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ pytest.importorskip("plotly", reason="the report needs the `report` extra (plotl
 
 from tests.test_report import _chromium, _chromium_run, _write
 
-from autoj import FakeBackend, Judge, PairItem, Verdict
+from autoj import FakeBackend, Judge, PairItem, SingleItem, Verdict
 from autoj.evaluate.leaderboard import LeaderboardRow
 from autoj.report import evaluation_figures, load_runs, render
 from autoj.report.page import _figure
@@ -137,3 +139,63 @@ def test_long_scenario_and_model_names_are_whole_on_the_evaluation_axes(tmp_path
     assert set(LONG_SCENARIOS) | set(LONG_MODELS) <= names, names
     assert set(LONG_MODELS) <= {t["text"] for t in ticks if t["plot"] == "plot-board"}
     assert not _clipped(ticks), _clipped(ticks)
+
+
+#: The listed items (judge, id, verdict, lengths) at first, then after each header click.
+SORT_PROBE = """
+const listed = () => [...document.querySelectorAll('#items .item')].map(box => {
+  const badges = box.querySelectorAll('.meta .badge');
+  return [badges[0].textContent, box.querySelector('.meta .id').textContent.slice(3),
+          badges[2].textContent.replace('verdict: ', ''),
+          [...badges].find(b => b.textContent.startsWith('length ')).textContent.slice(7)];
+});
+const states = {default: listed()};
+for (const [name, key] of [['verdict', 'verdict'], ['verdict again', 'verdict'], ['length', 'length']]) {
+  document.querySelector(`#sort button[data-sort="${key}"]`).click();
+  states[name] = listed();
+  states[name + ' heading'] = document.querySelector(`#sort button[data-sort="${key}"]`).textContent;
+}
+return states;
+"""
+
+
+def _natural(text: str) -> list[Any]:
+    """Text compared as people read it: digit runs as numbers ("rating 9" before "rating 10")."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def test_items_list_in_input_order_and_sort_by_a_clicked_heading(tmp_path: Path) -> None:
+    _chromium()
+    pairs = _labelled_pairs(30)
+    singles = [SingleItem(f"Query {k}", "A response. " * (1 + k % 6), id=f"s{k}") for k in range(20)]
+    results = [
+        _write(tmp_path / "judge_a.jsonl", Judge(FakeBackend(seed=0), both_orders=True), pairs),
+        _write(tmp_path / "ratings.jsonl", Judge(FakeBackend(seed=3)), singles),
+    ]
+    for path in results:  # as a concurrent run writes them: in the order judgments finished
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        random.Random(7).shuffle(lines)
+        path.write_text("".join(lines), encoding="utf-8")
+    assert [json.loads(line)["id"] for line in results[0].open()][:5] != ["0", "1", "2", "3", "4"]
+    states = probe(tmp_path / "sorted.html", render(load_runs(results)), SORT_PROBE)
+
+    expected = [("judge_a", str(k)) for k in range(30)] + [("ratings", f"s{k}") for k in range(20)]
+    assert [(run, id_) for run, id_, _, _ in states["default"]] == expected
+
+    def key(row: list[str]) -> tuple[Any, ...]:
+        return _natural(row[1]), row[0]
+
+    by_verdict = sorted(states["default"], key=key)
+    by_verdict.sort(key=lambda row: _natural(row[2]))
+    assert states["verdict"] == by_verdict
+    assert states["verdict heading"] == "verdict / rating \u25b2"
+    ratings = [row[2] for row in states["verdict"] if row[2].startswith("rating")]
+    assert len(set(ratings)) > 2  # the numeric order above was put to the test
+    descending = sorted(states["default"], key=key)
+    descending.sort(key=lambda row: _natural(row[2]), reverse=True)
+    assert states["verdict again"] == descending
+    assert states["verdict again heading"] == "verdict / rating \u25bc"
+    totals = [sum(int(n) for n in row[3].split(" + ")) for row in states["length"]]
+    assert totals == sorted(totals) and totals != [
+        sum(int(n) for n in row[3].split(" + ")) for row in states["default"]
+    ]

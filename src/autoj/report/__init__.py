@@ -2,8 +2,8 @@
 
 One self-contained file (plotly.js inline; works offline): summary table, per-group agreement and
 consistency with confidence intervals, confusion matrix, position and length bias, rating
-histogram and a filterable list of items with critiques. Several files compare judges.
-Needs the `report` extra (plotly).
+histogram and a filterable, sortable list of items with critiques (input order first). Several
+files compare judges. Needs the `report` extra (plotly).
 """
 
 from __future__ import annotations

@@ -21,6 +21,10 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}.note{color:#666;font-
 font-size:12px;margin-right:6px;background:#eef}.bad{background:#fde2e1}.good{background:#e3f6e8}
 pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f9;padding:8px;margin:4px 0;font-size:12px}
 details summary{cursor:pointer;font-size:12px;color:#345}
+#sort{display:flex;flex-wrap:wrap;gap:4px;align-items:center;font-size:13px;margin-bottom:6px}
+#sort button{font-size:13px;padding:3px 9px;border:1px solid #d5d9de;border-radius:4px;background:#f3f5f7;
+cursor:pointer}#sort button[aria-sort=ascending],#sort button[aria-sort=descending]{background:#dde6f3;
+font-weight:600}
 """
 
 BROWSER_JS = """
@@ -33,6 +37,31 @@ const fill = (sel, values) => values.forEach(v => { const o = document.createEle
 fill(byId('f-run'), [...new Set(items.map(i => i.run))]);
 fill(byId('f-scenario'), [...new Set(items.map(i => i.scenario))].sort());
 fill(byId('f-verdict'), [...new Set(items.map(i => i.verdict))].sort());
+// Sorting: ids compare as people read them ("2" before "10", "q9" before "q10"), so the default,
+// by id, follows the input's lines (an input without ids gets its line numbers as ids), whatever
+// order the judge finished in; a header clicked again reverses; empty values stay last; ties
+// keep id order.
+const collator = new Intl.Collator(undefined, {numeric: true});
+const runs = [...new Set(items.map(i => i.run))];
+const flag = v => v === null || v === undefined ? null : (v ? 1 : 0);
+const SORTS = {id: i => i.id, run: i => runs.indexOf(i.run), scenario: i => i.scenario, verdict: i => i.verdict,
+  consistent: i => flag(i.consistent), agrees: i => flag(i.agrees), length: i => i.lengths.reduce((a, b) => a + b, 0)};
+let sortKey = 'id', sortDir = 1;
+const cmp = (a, b) => typeof a === 'number' && typeof b === 'number' ? a - b : collator.compare(String(a), String(b));
+function byIdThenRun(a, b){ return cmp(a.id, b.id) || runs.indexOf(a.run) - runs.indexOf(b.run); }
+function sortItems(){
+  const key = SORTS[sortKey];
+  items.sort((a, b) => { const x = key(a), y = key(b);
+    if (x === null || y === null) return (x === null) - (y === null) || byIdThenRun(a, b);
+    return sortDir * cmp(x, y) || byIdThenRun(a, b); });
+  document.querySelectorAll('#sort button').forEach(b => { const on = b.dataset.sort === sortKey;
+    b.setAttribute('aria-sort', on ? (sortDir > 0 ? 'ascending' : 'descending') : 'none');
+    b.textContent = b.dataset.heading + (on ? (sortDir > 0 ? ' \u25b2' : ' \u25bc') : ''); });
+}
+document.querySelectorAll('#sort button').forEach(b => { b.dataset.heading = b.textContent;
+  b.addEventListener('click', () => { sortDir = sortKey === b.dataset.sort ? -sortDir : 1;
+    sortKey = b.dataset.sort; sortItems(); render(); }); });
+sortItems();
 let shown = 50;
 function el(tag, text, cls){ const e = document.createElement(tag); if (text !== undefined) e.textContent = text;
   if (cls) e.className = cls; return e; }
@@ -58,7 +87,8 @@ function render(){
     meta.appendChild(el('span', 'verdict: ' + i.verdict, 'badge ' + (i.agrees === false ? 'bad' : i.agrees ? 'good' : '')));
     if (i.label) meta.appendChild(el('span', 'label: ' + i.label, 'badge'));
     if (i.consistent !== null) meta.appendChild(el('span', i.consistent ? 'consistent' : 'order-dependent', 'badge'));
-    meta.appendChild(el('span', 'id ' + i.id));
+    meta.appendChild(el('span', 'length ' + i.lengths.join(' + '), 'badge'));
+    meta.appendChild(el('span', 'id ' + i.id, 'id'));
     box.appendChild(meta);
     const query = T[i.query];
     box.appendChild(el('div', query.length > 300 ? query.slice(0, 300) + ' ...' : query, 'q'));

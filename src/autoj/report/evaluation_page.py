@@ -19,7 +19,7 @@ from autoj.report import evaluation_figures as figures
 from autoj.report.assets import CSS
 from autoj.report.bias import WARN_CSS, panel_table, warning_boxes
 from autoj.report.evaluation import Evaluation
-from autoj.report.page import _figure, _Texts, browser_section
+from autoj.report.page import _figure, _Texts, base_record, browser_section
 from autoj.stats.figures import name_of
 from autoj.trust.trustmap import NOT_RELIABLE
 from autoj.types import PairItem, Verdict
@@ -132,31 +132,11 @@ def item_records(evaluation: Evaluation, texts: _Texts) -> list[dict[str, Any]]:
     for result in evaluation.results:
         item = result.item
         model = str(item.meta.get("model", ""))
-        record: dict[str, Any] = {
-            "run": model,
-            "id": result.id,
-            "kind": result.kind,
-            "scenario": item.scenario or "unknown",
-            "group": group_of(item.scenario),
-            "status": result.status,
-            "reason": "; ".join(
-                j.reason for j in (result.judgment, result.swapped) if j is not None and j.reason
-            ),
-            "query": texts.ref(item.query),
-            "critique": texts.ref(result.critique),
-            "swapped_critique": texts.ref(result.swapped.critique) if result.swapped is not None else None,
-            "consistent": result.consistent,
-            "label": None,
-            "agrees": None,
-        }
+        record = base_record(model, result, texts, group_of)
         if isinstance(item, PairItem):
             verdict = result.verdict
-            record["responses"] = [texts.ref(item.response_1), texts.ref(item.response_2)]
             record["names"] = [f"reference ({item.meta.get('reference', '')})", f"model ({model})"]
             record["verdict"] = OUTCOME[verdict] if verdict is not None else "(failed)"
-        else:
-            record["responses"] = [texts.ref(item.response)]
-            record["verdict"] = f"rating {result.rating:g}" if result.rating is not None else "(failed)"
         records.append(record)
     return records
 

@@ -16,7 +16,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from autoj.bench.grouping import taxonomy_group_of
+from autoj.bench.grouping import GroupOf, taxonomy_group_of
 from autoj.evaluate.reliability import reliability
 from autoj.io.results import Result
 from autoj.report import figures
@@ -130,6 +130,33 @@ class _Texts:
         return self._index[cut]
 
 
+def base_record(run: str, result: Result, texts: _Texts, group_of: GroupOf) -> dict[str, Any]:
+    """What every item browser shows of a result (the page adds its verdict wording): its run,
+    scenario, texts (by index), critiques, and what the list sorts on."""
+    item = result.item
+    responses = [item.response_1, item.response_2] if isinstance(item, PairItem) else [item.response]
+    return {
+        "run": run,
+        "id": result.id,
+        "kind": result.kind,
+        "scenario": item.scenario or "unknown",
+        "group": group_of(item.scenario),
+        "status": result.status,
+        "reason": "; ".join(
+            j.reason for j in (result.judgment, result.swapped) if j is not None and j.reason
+        ),
+        "query": texts.ref(item.query),
+        "responses": [texts.ref(r) for r in responses],
+        "lengths": [len(r) for r in responses],
+        "critique": texts.ref(result.critique),
+        "swapped_critique": texts.ref(result.swapped.critique) if result.swapped is not None else None,
+        "consistent": result.consistent,
+        "verdict": f"rating {result.rating:g}" if result.rating is not None else "(failed)",
+        "label": None,
+        "agrees": None,
+    }
+
+
 def item_records(runs: Sequence[Run], texts: _Texts) -> list[dict[str, Any]]:
     """What the item browser shows and filters on, per judged item of every run (texts by index)."""
     group_of = taxonomy_group_of()
@@ -137,36 +164,13 @@ def item_records(runs: Sequence[Run], texts: _Texts) -> list[dict[str, Any]]:
     for run in runs:
         results: list[Result] = [*run.pairs, *run.singles]
         for result in results:
+            record = base_record(run.name, result, texts, group_of)
             item = result.item
-            scenario = item.scenario or "unknown"
-            record: dict[str, Any] = {
-                "run": run.name,
-                "id": result.id,
-                "kind": result.kind,
-                "scenario": scenario,
-                "group": group_of(item.scenario),
-                "status": result.status,
-                "reason": "; ".join(
-                    j.reason for j in (result.judgment, result.swapped) if j is not None and j.reason
-                ),
-                "query": texts.ref(item.query),
-                "critique": texts.ref(result.critique),
-                "swapped_critique": texts.ref(result.swapped.critique)
-                if result.swapped is not None
-                else None,
-                "consistent": result.consistent,
-            }
             if isinstance(item, PairItem):
                 verdict = result.verdict
-                record["responses"] = [texts.ref(item.response_1), texts.ref(item.response_2)]
                 record["verdict"] = verdict.value if verdict else "(failed)"
                 record["label"] = item.label.value if item.label else None
                 record["agrees"] = None if item.label is None or verdict is None else verdict == item.label
-            else:
-                record["responses"] = [texts.ref(item.response)]
-                record["verdict"] = f"rating {result.rating:g}" if result.rating is not None else "(failed)"
-                record["label"] = None
-                record["agrees"] = None
             records.append(record)
     return records
 
@@ -245,6 +249,14 @@ def render(runs: Sequence[Run], title: str = "autoj report") -> str:
 """
 
 
+#: The item list's sort headings: the key the page's script sorts on, and its heading.
+SORT_HEADINGS: tuple[tuple[str, str], ...] = (
+    ("id", "id"), ("run", "judge"), ("scenario", "scenario"), ("verdict", "verdict / rating"),
+    ("consistent", "same verdict when swapped"), ("agrees", "agrees with the label"),
+    ("length", "length (characters)"),
+)  # fmt: skip
+
+
 def browser_section(
     data: dict[str, Any], run_label: str, collapsed: bool = False, labels: bool = True
 ) -> str:
@@ -253,6 +265,12 @@ def browser_section(
     payload = {**data, "collapsed": collapsed}
     disagree = '<input type="checkbox" id="f-disagree"> disagrees with the label'
     hidden = "" if labels else ' style="display:none"'
+    sorts = [(key, run_label if key == "run" else heading) for key, heading in SORT_HEADINGS]
+    buttons = "".join(
+        f'<button type="button" data-sort="{key}">{html.escape(heading)}</button>'
+        for key, heading in sorts
+        if labels or key != "agrees"
+    )
     return f"""<section id="browser"><h2>Items</h2>
 <div id="filters">
 <label>{html.escape(run_label)} <select id="f-run"><option value="">all</option></select></label>
@@ -261,6 +279,7 @@ def browser_section(
 <label{hidden}>{disagree}</label>
 <label>search <input type="search" id="f-text" placeholder="query or critique"></label>
 <span id="count" class="note"></span></div>
+<div id="sort" role="toolbar" aria-label="sort the items">sort by {buttons}</div>
 <div id="items"></div><button id="more" type="button">show more</button>
 </section>
 <script type="application/json" id="items-data">{_json_for_script(payload)}</script>
