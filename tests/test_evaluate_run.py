@@ -21,9 +21,10 @@ from autoj.evaluate.reliability import (
     run_figures,
     warnings_for,
 )
-from autoj.evaluate.run import PREFERENCE, evaluate_outputs
+from autoj.evaluate.run import evaluate_outputs
 from autoj.io.results import Result, ResultsWriter, read_results
 from autoj.judges.config import JudgeConfig
+from autoj.stats.winrate import PREFERENCE
 from autoj.types import Judgment, PairItem, Verdict
 
 QUESTIONS = [f"Question number {i}: explain topic {i} briefly." for i in range(12)]

@@ -28,12 +28,10 @@ from autoj.judges.config import JudgeConfig
 from autoj.run.cache import CacheOption, figure_memo
 from autoj.run.judge import Judge
 from autoj.stats.metrics import bootstrap_ci
+from autoj.stats.winrate import preference_of
 from autoj.types import Item, PairItem, SingleItem, Verdict
 
 Mode = Literal["pairwise", "rate"]
-
-#: A verdict on alpaca_eval's preference scale; Response 1 is the reference, Response 2 the model.
-PREFERENCE = {Verdict.RESPONSE_1: 1.0, Verdict.RESPONSE_2: 2.0, Verdict.TIE: 1.5}
 
 
 @dataclass
@@ -117,6 +115,7 @@ def comparisons_of(
         assert isinstance(item, PairItem)  # pair_items made every one of them
         verdict = result.verdict
         orders = (result.judgment.verdict, result.swapped_verdict) if result.swapped is not None else ()
+        side = item.meta.get("reference_side", Verdict.RESPONSE_1.value)
         groups[str(item.meta["model"])].append(
             Comparison(
                 model=str(item.meta["model"]),
@@ -125,9 +124,9 @@ def comparisons_of(
                 instruction=item.query,
                 reference_output=item.response_1,
                 model_output=item.response_2,
-                preference=None if verdict is None else PREFERENCE[verdict],
+                preference=None if verdict is None else preference_of(verdict, side),
                 scenario=(scenarios or {}).get(str(item.meta["key"])) or item.scenario,
-                orders=tuple(PREFERENCE[v] for v in orders if v is not None),
+                orders=tuple(preference_of(v, side) for v in orders if v is not None),
             )
         )
     return dict(groups)

@@ -16,17 +16,20 @@ from typing import TYPE_CHECKING, Any
 
 from autoj.errors import MissingExtraError
 from autoj.io.results import Result, read_results
+from autoj.stats.winrate import model_outcome, preference_of
+from autoj.types import Verdict
 
 if TYPE_CHECKING:
     import pandas as pd
 
 #: The columns people read first, in this order (those a frame has); the rest follow as a line
-#: holds them, provenance last. The `*_length` columns are read off the line.
+#: holds them, provenance last. `outcome` and the `*_length` columns are read off the line.
 LEAD_COLUMNS = (
     "id",
     "item.meta.model",  # evaluate: the model under test
     "item.scenario",
     "verdict",  # with both orders, the agreed verdict (a tie when the orders disagree)
+    "outcome",  # evaluate: model won / reference won / tie, as the board's win rate counts it
     "rating",
     "swapped_verdict_mapped_back",  # the swapped order's verdict in the item's order
     "consistent",
@@ -60,15 +63,22 @@ def flat_record(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def read_off(record: Mapping[str, Any]) -> dict[str, Any]:
     """The columns a line implies: each response's length in characters (as the board's
-    `avg_length`)."""
+    `avg_length`), and for a pair judged against a reference (`evaluate`: `item.meta.reference_side`)
+    who won from the model's side, from the same preference the win rate averages."""
     item = record.get("item")
     if not isinstance(item, Mapping):
         return {}
-    return {
+    found: dict[str, Any] = {
         f"{name}_length": len(item[name])
         for name in ("response", "response_1", "response_2")
         if isinstance(item.get(name), str)
     }
+    meta = item.get("meta")
+    side = meta.get("reference_side") if isinstance(meta, Mapping) else None
+    if side is not None and record.get("kind") == "pairwise":
+        verdict = record.get("verdict")
+        found["outcome"] = None if verdict is None else model_outcome(preference_of(Verdict(verdict), side))
+    return found
 
 
 def ordered_columns(columns: Sequence[str]) -> list[str]:
@@ -88,7 +98,8 @@ def results_frame(results: Iterable[Result | Mapping[str, Any]] | str | Path) ->
     Rows keep the given order; a column a row lacks (a rating in a pairwise row) is missing there.
     Columns lead with what people read (LEAD_COLUMNS, those present): `id`; evaluate's model
     (`item.meta.model`); `item.scenario`; `verdict` (with both orders, the agreed one: a tie when
-    the orders disagree); `rating`;
+    the orders disagree); evaluate's `outcome` ("model won", "reference won" or "tie": the board's
+    win rate is the share of "model won" plus half the share of "tie"); `rating`;
     `swapped_verdict_mapped_back` (the swapped order's verdict in the item's order, where
     `response_1` is the item's Response 1; the raw `swapped.verdict` is as the judge wrote it on
     the swapped prompt, whose Response 1 is the item's Response 2); `consistent`; the human label
