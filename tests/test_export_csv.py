@@ -94,3 +94,25 @@ def test_an_empty_results_file_is_refused(tmp_path: Path) -> None:
     done = _autoj("export", empty, "-o", tmp_path / "e.csv", cwd=tmp_path)
     assert done.returncode == 2 and "no results" in done.stderr
     assert not (tmp_path / "e.csv").exists()
+
+
+def test_a_file_that_is_not_results_is_a_usage_error_naming_it(tmp_path: Path) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text("query,response\nWhat is 2+2?,4\n", encoding="utf-8")
+    for given, what in ((data, "not JSON"), (EXAMPLES / "pairs.jsonl", "no 'item' field")):
+        done = _autoj("export", given, "-o", tmp_path / "x.csv", cwd=tmp_path)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        assert done.stderr.strip().splitlines() == [
+            f"error: {given}:1: {what}, so not an autoj results file: give the results JSONL that a run "
+            "wrote with -o (compare, rate, evaluate, bench)"
+        ]
+        assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_results_file_damaged_after_good_lines_is_a_failed_run(results: Path, tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_bytes(results.read_bytes() + b"{cut by hand\n")
+    done = _autoj("export", damaged, "-o", tmp_path / "x.csv", cwd=tmp_path)
+    lines = len(results.read_bytes().splitlines())
+    assert done.returncode == 1 and f"{damaged}:{lines + 1}: not JSON" in done.stderr, done.stderr
+    assert not (tmp_path / "x.csv").exists()

@@ -304,6 +304,25 @@ def _raw_lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
         raise RunFailure(f"cannot read {path}: {exc.strerror}") from None
 
 
+class NotResultsFile(AutojError):
+    """A file read as results whose first line is not a result: the user named the wrong file."""
+
+
+class _BadLine(RunFailure):
+    """A line that is not a result: where and what (a damaged results file, or another file)."""
+
+    def __init__(self, path: Path, number: int, what: str, hint: str = "") -> None:
+        super().__init__(f"{path}:{number}: {what}; is this an autoj results file?{hint}")
+        self.where = f"{path}:{number}"
+        self.what = what
+
+    def wrong_file(self) -> NotResultsFile:
+        return NotResultsFile(
+            f"{self.where}: {self.what}, so not an autoj results file: give the results JSONL that a "
+            "run wrote with -o (compare, rate, evaluate, bench)"
+        )
+
+
 def _record(path: Path, number: int, raw: bytes, complete: bool, hint: str) -> dict[str, Any] | None:
     """The line's JSON object; None for a blank line or the cut-off last line of a killed run."""
     if not raw.strip():
@@ -314,10 +333,19 @@ def _record(path: Path, number: int, raw: bytes, complete: bool, hint: str) -> d
         if not complete:
             return None  # the line a run was writing when it died: nothing else is affected
         what = f"invalid UTF-8 at byte {exc.start}" if isinstance(exc, UnicodeDecodeError) else "not JSON"
-        raise RunFailure(f"{path}:{number}: {what}; is this an autoj results file?{hint}") from None
+        raise _BadLine(path, number, what, hint) from None
     if not isinstance(data, dict):
-        raise RunFailure(f"{path}:{number}: not a JSON object; is this an autoj results file?{hint}")
+        raise _BadLine(path, number, "not a JSON object", hint)
     return data
+
+
+def _result_of(path: Path, number: int, data: Mapping[str, Any]) -> Result:
+    try:
+        return Result.from_dict(data)
+    except KeyError as exc:
+        raise _BadLine(path, number, f"no {exc.args[0]!r} field") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise _BadLine(path, number, f"not an autoj result ({type(exc).__name__}: {exc})") from None
 
 
 def _records(path: Path, hint: str = "") -> Iterator[tuple[int, dict[str, Any]]]:
@@ -337,15 +365,20 @@ def read_results(path: str | Path) -> Iterator[Result]:
 
     A file holds one line per item and judge: an id the same setup judged twice (a line copied by
     hand) is an error naming both lines, never a silently double-counted item. (Lines of two
-    setups are for the reader to refuse: see `setups_in`.)
+    setups are for the reader to refuse: see `setups_in`.) A file whose first line is not a result
+    is another file given by mistake (NotResultsFile, a usage error); a bad line after good ones
+    is damage (RunFailure).
     """
     path = Path(path)
     seen: dict[tuple[str, str], int] = {}
-    for number, data in _records(path):
+    for number, raw, complete in _raw_lines(path):
         try:
-            result = Result.from_dict(data)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise RunFailure(f"{path}:{number}: not an autoj result ({type(exc).__name__}: {exc})") from None
+            data = _record(path, number, raw, complete, "")
+            if data is None:
+                continue
+            result = _result_of(path, number, data)
+        except _BadLine as exc:
+            raise (exc if seen else exc.wrong_file()) from None
         setup = json.dumps(result.setup, sort_keys=True, default=str)
         first = seen.setdefault((result.id, setup), number)
         if first != number:
