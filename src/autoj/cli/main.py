@@ -19,6 +19,7 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
 from autoj.backends.redaction import install_log_redaction, redact
 from autoj.errors import AutojError
+from autoj.io.readers import tsv_quotes
 from autoj.io.terminal import output_width, terminal_safe
 from autoj.version import __version__
 
@@ -40,14 +41,26 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
             "--version", "-V", is_eager=True, callback=_show_version, help="print the version and exit"
         ),
     ] = False,
+    quoted_tsv: Annotated[
+        bool,
+        typer.Option(
+            "--tsv-quotes",
+            help="read TSV inputs' double quotes as CSV does (a quoted field may hold tabs and line "
+            'breaks, "" is one quote); without it a TSV\'s quotes are text. Given before the command: '
+            "autoj --tsv-quotes compare ...",
+        ),
+    ] = False,
 ) -> None:
     """Generative LLM judges: compare two responses or critique and rate one."""
+    if quoted_tsv:  # for every file the command reads, until it ends
+        ctx.with_resource(tsv_quotes())
 
 
 #: The modules that add each top-level command or group to `app`, in help order (the `judges`

@@ -10,6 +10,9 @@ mark is fine); a value must be one a JSON results file can hold (no NaN or Infin
 surrogates, no binary); CSV headers and the keys of a JSON object must be unique. A bad row is an
 InputProblem naming the file, line and field; a file that cannot be read at all (missing, not
 gzip, not Parquet) is an AutojError.
+
+A TSV's double quotes are text unless a caller asks for quoting (`tsv_quotes`, the CLI's
+`autoj --tsv-quotes COMMAND ...`): then a TSV is read as CSV is, tab-separated.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import math
 import re
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +51,23 @@ CSV_FIELD_LIMIT = 64 * 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TOO_DEEP = "values nested too deeply to read (hundreds of levels of lists or objects)"
+#: Whether TSV files read now take double quotes as quoting (see `tsv_quotes`).
+_TSV_QUOTES: ContextVar[bool] = ContextVar("autoj_tsv_quotes", default=False)
+#: How a user asks for it, named in the messages a TSV read without it gives.
+TSV_QUOTES_FLAG = "autoj --tsv-quotes COMMAND ..."
+
+
+@contextmanager
+def tsv_quotes(enabled: bool = True) -> Iterator[None]:
+    """Read TSV files in this block with CSV quoting: a field in double quotes may hold tabs and
+    line breaks, `""` in it is one quote, and a quote never closed is an error naming the line it
+    opened on. Outside it a TSV's quotes are text (tab-separated files do not quote by convention,
+    and a field may start with a quoted phrase)."""
+    token = _TSV_QUOTES.set(enabled)
+    try:
+        yield
+    finally:
+        _TSV_QUOTES.reset(token)
 
 
 class _DuplicateKey(ValueError):
@@ -256,13 +278,17 @@ def _text_lines(handle: io.BufferedIOBase) -> Iterator[str]:
 def _delimited(path: Path, delimiter: str) -> Iterator[Row]:
     """Rows of a CSV or TSV file with a header line; a record is numbered by its first line.
 
-    CSV quotes are read strictly: a quote opened and never closed is an error naming the line it
-    opened on (it used to swallow every row after it). A TSV's quotes are text: a field that starts
-    with a quoted phrase keeps its quotes (tab-separated files do not quote by convention).
+    Quotes are read strictly: a quote opened and never closed is an error naming the line it
+    opened on (it used to swallow every row after it). A TSV's quotes are text unless asked
+    (`tsv_quotes`): a field that starts with a quoted phrase keeps its quotes.
     """
     if csv.field_size_limit() < CSV_FIELD_LIMIT:
         csv.field_size_limit(CSV_FIELD_LIMIT)
-    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+    quoted = delimiter != "\t" or _TSV_QUOTES.get()
+    quoting = csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE
+    stray = (
+        "a stray delimiter or quote?" if quoted else f"a stray tab? quoted fields read with {TSV_QUOTES_FLAG}"
+    )
     with _open_binary(path) as handle:
         reader = csv.reader(_text_lines(handle), delimiter=delimiter, quoting=quoting, strict=True)  # type: ignore[arg-type]
         where = str(path)
@@ -296,8 +322,7 @@ def _delimited(path: Path, delimiter: str) -> Iterator[Row]:
                             where,
                             number,
                             None,
-                            f"{len(row)} fields but the header names {len(header)} "
-                            "(a stray delimiter or quote?)",
+                            f"{len(row)} fields but the header names {len(header)} ({stray})",
                         ),
                     )
                     continue
