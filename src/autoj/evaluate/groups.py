@@ -14,11 +14,10 @@ from autoj.io.results import Result
 from autoj.stats.correlation import Correlations, correlations
 from autoj.stats.metrics import bootstrap_ci
 from autoj.stats.paired import MIN_N
-from autoj.types import PairItem, SingleItem, Verdict
+from autoj.stats.winrate import preference_of
+from autoj.types import PairItem, SingleItem
 
 MISSING = "(missing)"
-#: A pairwise verdict as response 2's win: what a per-group win rate averages.
-WIN_OF_RESPONSE_2 = {Verdict.RESPONSE_1: 0.0, Verdict.RESPONSE_2: 1.0, Verdict.TIE: 0.5}
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,8 @@ def by_group(results: Iterable[Result], field: str, seed: int = 0) -> list[Group
                 values[group].append(result.rating)
             references[group].append((result.rating, result.item.reference_score))
         elif isinstance(result.item, PairItem) and result.verdict is not None:
-            values[group].append(WIN_OF_RESPONSE_2[result.verdict])
+            # response 2's win (1, a tie 0.5), on the board's preference scale
+            values[group].append(preference_of(result.verdict) - 1.0)
         values.setdefault(group, [])
     scale = 1.0 if any(isinstance(r.item, SingleItem) for r in results) else 100.0
     found = []
