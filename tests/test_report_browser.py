@@ -1,5 +1,6 @@
 """The report as a reader meets it in a real browser (headless Chromium): whole axis labels, and
-items listed in input order and sorted by a clicked heading.
+items listed in input order and sorted by a clicked heading, and each rating's rubric and
+reference answer shown as text.
 
 Each test renders a page, adds a probe script that runs once the plots are drawn and writes what
 it measured into the page, and reads it back from Chromium's DOM dump.
@@ -23,8 +24,10 @@ from tests.test_report import _chromium, _chromium_run, _write
 
 from autoj import FakeBackend, Judge, PairItem, SingleItem, Verdict
 from autoj.evaluate.leaderboard import LeaderboardRow
+from autoj.protocols.rubrics import packaged_rubrics, parse_rubric_text, rubric_text
 from autoj.report import evaluation_figures, load_runs, render
 from autoj.report.page import _figure
+from autoj.types import Rubric
 
 #: One scenario of every group, Auto-J's longest scenario names among them.
 LONG_SCENARIOS = (
@@ -199,3 +202,72 @@ def test_items_list_in_input_order_and_sort_by_a_clicked_heading(tmp_path: Path)
     assert totals == sorted(totals) and totals != [
         sum(int(n) for n in row[3].split(" + ")) for row in states["default"]
     ]
+
+
+HOSTILE_RUBRIC = Rubric(
+    criteria='Is it correct? <script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">',
+    scores=tuple((str(n), f"score {n} </pre><b>bold</b>") for n in range(1, 6)),
+)
+REFERENCE = "The answer is 4 </script><script>window.pwned = 3</script>"
+
+#: Each listed item's id, its rubric's summary and text, its reference answer; and whether any
+#: judged text ran as script.
+RUBRIC_PROBE = """
+const sorts = [...document.querySelectorAll('#sort button')].filter(b => b.style.display !== 'none');
+return {pwned: window.pwned || 0, sorts: sorts.map(b => b.dataset.sort),
+        items: [...document.querySelectorAll('#items .item')].map(box => {
+  const rubric = box.querySelector('pre.rubric'), reference = box.querySelector('pre.reference');
+  return [box.querySelector('.meta .id').textContent.slice(3),
+          rubric ? rubric.parentElement.querySelector('summary').textContent : null,
+          rubric ? rubric.textContent : null, reference ? reference.textContent : null];
+})};
+"""
+
+
+def _rated(tmp_path: Path) -> Path:
+    """Prometheus ratings: an item with its own (hostile) rubric and a reference answer, one with
+    the reference only (graded against the protocol's default rubric), one with neither."""
+    items = [
+        SingleItem("What is 2 + 2?", "4", id="0", rubric=HOSTILE_RUBRIC, reference_answer=REFERENCE),
+        SingleItem("What is 3 + 3?", "6", id="1", reference_answer="6"),
+        SingleItem("Say hello.", "Hello!", id="2"),
+    ]
+    return _write(tmp_path / "rated.jsonl", Judge(FakeBackend(), protocol="prometheus"), items)
+
+
+def test_rating_items_carry_their_rubric_and_reference_answer_as_data(tmp_path: Path) -> None:
+    page = render(load_runs([_rated(tmp_path)]))
+    assert "<script>window.pwned" not in page and "<img src=x" not in page
+    data = re.search(r'<script type="application/json" id="items-data">(.*?)</script>', page, re.S)
+    assert data is not None
+    browser = json.loads(data.group(1))
+    texts, items = browser["texts"], {i["id"]: i for i in browser["items"]}
+    assert texts[items["0"]["rubric"]] == rubric_text(HOSTILE_RUBRIC)
+    assert items["0"]["rubric_note"] == "scale 1-5"
+    assert texts[items["0"]["reference_answer"]] == REFERENCE
+    helpfulness = packaged_rubrics()["helpfulness"]
+    for default in ("1", "2"):  # what the prometheus prompt graded them with
+        assert texts[items[default]["rubric"]] == rubric_text(helpfulness)
+        assert items[default]["rubric_note"] == "scale 1-5, the protocol's default"
+    assert items["1"]["reference_answer"] is not None and items["2"]["reference_answer"] is None
+    assert texts.count(rubric_text(helpfulness)) == 1  # one copy, however many items share it
+
+
+def test_rubric_text_is_the_inline_layout_rubrics_are_read_from() -> None:
+    for rubric in [*packaged_rubrics().values(), HOSTILE_RUBRIC]:
+        assert parse_rubric_text(rubric_text(rubric)) == rubric
+
+
+def test_rubric_and_reference_answer_show_as_text_in_chromium(tmp_path: Path) -> None:
+    _chromium()
+    shown = probe(tmp_path / "rated.html", render(load_runs([_rated(tmp_path)])), RUBRIC_PROBE)
+    assert shown["pwned"] == 0
+    assert shown["sorts"] == ["id", "run", "scenario", "verdict", "length"]  # no labels, one order
+    rows = {row[0]: row[1:] for row in shown["items"]}
+    summary, rubric, reference = rows["0"]
+    assert rubric == rubric_text(HOSTILE_RUBRIC) and reference == REFERENCE
+    assert summary.startswith("rubric (scale 1-5): [Is it correct? <script>window.pwned = 1</script>")
+    helpfulness = rubric_text(packaged_rubrics()["helpfulness"])
+    first_line = helpfulness.splitlines()[0][:100]
+    assert rows["1"] == [f"rubric (scale 1-5, the protocol's default): {first_line}", helpfulness, "6"]
+    assert rows["2"][1] == helpfulness and rows["2"][2] is None

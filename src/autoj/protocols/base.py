@@ -149,6 +149,11 @@ class JudgeProtocol(abc.ABC):
         """Why an item's scenario cannot be prompted with (None: any scenario will do)."""
         return None
 
+    def rubric_for(self, item: Item) -> Rubric | None:
+        """The rubric this protocol grades `item` against: the item's own, or the default a family
+        falls back to (reports show it beside the judgment); None when the protocol uses none."""
+        return item.rubric if "rubric" in self.inputs else None
+
     def contract_for(self, item: Item) -> Contract:
         """The answer format for this item's task; an error for a task the family does not do."""
         kind = "pairwise" if isinstance(item, PairItem) else "single"

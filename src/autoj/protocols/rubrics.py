@@ -71,6 +71,12 @@ def parse_rubric_text(text: str, where: str = "rubric") -> Rubric:
     return _built(criteria, scores, None, None, where)
 
 
+def rubric_text(rubric: Rubric) -> str:
+    """The rubric in the inline layout `parse_rubric_text` reads: `[criteria]`, then one
+    `Score label: description` line per score."""
+    return "\n".join([f"[{rubric.criteria}]", *(f"Score {label}: {text}" for label, text in rubric.scores)])
+
+
 def rubric_from_mapping(data: Mapping[str, Any], where: str = "rubric") -> Rubric:
     """A rubric given as an object: criteria, scores (label -> description), optional low / high."""
     criteria = data.get("criteria")

@@ -28,7 +28,7 @@ from dataclasses import replace
 from autoj.protocols.autoj_format import FORMS
 from autoj.protocols.base import JudgeProtocol
 from autoj.protocols.contract import Contract, OutputContract, RatingContract, VerdictContract
-from autoj.types import Completion, FinishReason, Item, Judgment, PairItem, Prompt, SingleItem
+from autoj.types import Completion, FinishReason, Item, Judgment, PairItem, Prompt, Rubric, SingleItem
 
 #: Suffix of a guarded protocol's name and version.
 GUARD = "+guard"
@@ -170,6 +170,9 @@ class GuardedProtocol(JudgeProtocol):
 
     def scenario_problem(self, scenario: str) -> str | None:
         return self.inner.scenario_problem(scenario)
+
+    def rubric_for(self, item: Item) -> Rubric | None:
+        return self.inner.rubric_for(item)
 
     def stop_patterns(self, item: Item) -> tuple[str, ...]:
         return self.inner.stop_patterns(item)

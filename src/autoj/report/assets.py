@@ -59,6 +59,7 @@ function sortItems(){
     b.textContent = b.dataset.heading + (on ? (sortDir > 0 ? ' \u25b2' : ' \u25bc') : ''); });
 }
 document.querySelectorAll('#sort button').forEach(b => { b.dataset.heading = b.textContent;
+  if (items.every(i => SORTS[b.dataset.sort](i) === null)) b.style.display = 'none';  // nothing to sort on
   b.addEventListener('click', () => { sortDir = sortKey === b.dataset.sort ? -sortDir : 1;
     sortKey = b.dataset.sort; sortItems(); render(); }); });
 sortItems();
@@ -98,6 +99,12 @@ function render(){
     i.responses.forEach((r, n) => { texts.appendChild(el('div', i.responses.length > 1 ? (i.names ? i.names[n] : 'Response ' + (n + 1)) : '', 'meta'));
       texts.appendChild(el('pre', T[r])); });
     box.appendChild(texts);
+    if (i.rubric !== null) { const rubric = el('details');
+      rubric.appendChild(el('summary', 'rubric (' + i.rubric_note + '): ' + T[i.rubric].split('\\n')[0].slice(0, 100)));
+      rubric.appendChild(el('pre', T[i.rubric], 'rubric')); box.appendChild(rubric); }
+    if (i.reference_answer !== null) { const ref = el('details'); ref.open = !data.collapsed;
+      ref.appendChild(el('summary', 'reference answer')); ref.appendChild(el('pre', T[i.reference_answer], 'reference'));
+      box.appendChild(ref); }
     const crit = el('details'); crit.open = !data.collapsed; crit.appendChild(el('summary', 'critique'));
     crit.appendChild(el('pre', T[i.critique] || '(no critique)'));
     if (i.swapped_critique !== null) { crit.appendChild(el('div', 'swapped order (its Response 1 is the original Response 2):', 'meta'));

@@ -15,6 +15,7 @@ from autoj.bench.grouping import GroupOf, taxonomy_group_of
 from autoj.bench.pairwise_report import Breakdown, ScoredPair, breakdown, longer_wins
 from autoj.errors import AutojError
 from autoj.io.results import Result, read_results, setup_differences, setups_in
+from autoj.protocols import JudgeProtocol, get_protocol
 from autoj.stats import metrics as m
 from autoj.stats.figures import PairFigures, agreement_hits, consistency_hits, outcomes_of, pair_figures
 from autoj.types import PairItem, SingleItem, Verdict
@@ -108,6 +109,17 @@ def _first(results: Sequence[Result], key: str) -> str:
         if value:
             return str(value)
     return "-"
+
+
+def recorded_protocol(recorded: str) -> JudgeProtocol | None:
+    """The protocol a results line names in its provenance ("prometheus@2", "autoj+guard@1.1"),
+    None when this installation does not know it."""
+    for candidate in dict.fromkeys((recorded, recorded.split("@")[0], recorded.split(":")[0])):
+        try:
+            return get_protocol(candidate)
+        except AutojError:
+            continue
+    return None
 
 
 def length_curve(pairs: Sequence[Result]) -> LengthCurve:

@@ -9,11 +9,10 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from autoj.errors import AutojError
 from autoj.evaluate.leaderboard import LeaderboardRow
 from autoj.io.results import Result
-from autoj.protocols import get_protocol
 from autoj.protocols.contract import scale_of
+from autoj.report.data import recorded_protocol
 from autoj.report.figures import _LAYOUT, colour
 from autoj.stats.paired import MIN_N, PairedDifference
 from autoj.types import SingleItem
@@ -100,13 +99,10 @@ def rating_scale(results: Sequence[Result]) -> tuple[int, int] | None:
     if not ratings:
         return None
     name = str(next((r.provenance.get("protocol") for r in results if r.provenance.get("protocol")), ""))
-    for candidate in dict.fromkeys((name, name.split("@")[0], name.split(":")[0])):
-        try:
-            forms = get_protocol(candidate).contract.forms("single")
-        except AutojError:
-            continue
-        if forms and (scale := scale_of(forms[0])) is not None:
-            return scale
+    protocol = recorded_protocol(name)
+    forms = protocol.contract.forms("single") if protocol is not None else ()
+    if forms and (scale := scale_of(forms[0])) is not None:
+        return scale
     return int(min(ratings)), int(max(ratings) + 0.999)
 
 

@@ -18,6 +18,7 @@ from autoj.report import decision_figures
 from autoj.report import evaluation_figures as figures
 from autoj.report.assets import CSS
 from autoj.report.bias import WARN_CSS, panel_table, warning_boxes
+from autoj.report.data import recorded_protocol
 from autoj.report.evaluation import Evaluation
 from autoj.report.page import _figure, _Texts, base_record, browser_section
 from autoj.stats.figures import name_of
@@ -128,11 +129,15 @@ def trust_table(groups: dict[str, dict[str, Any]]) -> str:
 def item_records(evaluation: Evaluation, texts: _Texts) -> list[dict[str, Any]]:
     """One browser entry per judged (model, instruction), both orders' critiques included."""
     group_of = taxonomy_group_of()
+    results = evaluation.results
+    protocol = recorded_protocol(
+        str(next((r.provenance.get("protocol") for r in results if r.provenance.get("protocol")), ""))
+    )
     records = []
-    for result in evaluation.results:
+    for result in results:
         item = result.item
         model = str(item.meta.get("model", ""))
-        record = base_record(model, result, texts, group_of)
+        record = base_record(model, result, texts, group_of, protocol)
         if isinstance(item, PairItem):
             verdict = result.verdict
             record["names"] = [f"reference ({item.meta.get('reference', '')})", f"model ({model})"]

@@ -19,10 +19,12 @@ from plotly.offline import get_plotlyjs
 from autoj.bench.grouping import GroupOf, taxonomy_group_of
 from autoj.evaluate.reliability import reliability
 from autoj.io.results import Result
+from autoj.protocols import JudgeProtocol
+from autoj.protocols.rubrics import rubric_text
 from autoj.report import figures
 from autoj.report.assets import BROWSER_JS, CSS
 from autoj.report.bias import WARN_CSS, panel_table, warning_boxes
-from autoj.report.data import Run
+from autoj.report.data import Run, recorded_protocol
 from autoj.stats.figures import definition_of, name_of
 from autoj.types import PairItem
 from autoj.version import __version__
@@ -130,11 +132,17 @@ class _Texts:
         return self._index[cut]
 
 
-def base_record(run: str, result: Result, texts: _Texts, group_of: GroupOf) -> dict[str, Any]:
+def base_record(
+    run: str, result: Result, texts: _Texts, group_of: GroupOf, protocol: JudgeProtocol | None
+) -> dict[str, Any]:
     """What every item browser shows of a result (the page adds its verdict wording): its run,
-    scenario, texts (by index), critiques, and what the list sorts on."""
+    scenario, texts (by index), the rubric the judge graded against (the item's, or the
+    `protocol`'s default) and the reference answer it was given, critiques, and what the list
+    sorts on."""
     item = result.item
     responses = [item.response_1, item.response_2] if isinstance(item, PairItem) else [item.response]
+    rubric = protocol.rubric_for(item) if protocol is not None else item.rubric
+    reference = item.reference_answer
     return {
         "run": run,
         "id": result.id,
@@ -148,6 +156,11 @@ def base_record(run: str, result: Result, texts: _Texts, group_of: GroupOf) -> d
         "query": texts.ref(item.query),
         "responses": [texts.ref(r) for r in responses],
         "lengths": [len(r) for r in responses],
+        "rubric": texts.ref(rubric_text(rubric)) if rubric is not None else None,
+        "rubric_note": ""
+        if rubric is None
+        else f"scale {rubric.scale}" + ("" if item.rubric is not None else ", the protocol's default"),
+        "reference_answer": texts.ref(reference) if reference is not None else None,
         "critique": texts.ref(result.critique),
         "swapped_critique": texts.ref(result.swapped.critique) if result.swapped is not None else None,
         "consistent": result.consistent,
@@ -163,8 +176,9 @@ def item_records(runs: Sequence[Run], texts: _Texts) -> list[dict[str, Any]]:
     records = []
     for run in runs:
         results: list[Result] = [*run.pairs, *run.singles]
+        protocol = recorded_protocol(run.protocol)
         for result in results:
-            record = base_record(run.name, result, texts, group_of)
+            record = base_record(run.name, result, texts, group_of, protocol)
             item = result.item
             if isinstance(item, PairItem):
                 verdict = result.verdict

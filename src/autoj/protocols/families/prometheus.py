@@ -26,7 +26,7 @@ from autoj.protocols.base import JudgeProtocol, ProtocolInputError, fill, load_t
 from autoj.protocols.contract import OutputContract, RatingContract, VerdictContract
 from autoj.protocols.parsing import parse_failure
 from autoj.protocols.registry import registered
-from autoj.protocols.rubrics import packaged_rubrics
+from autoj.protocols.rubrics import packaged_rubrics, rubric_text
 from autoj.types import FinishReason, Item, Judgment, PairItem, Prompt, Rubric, SingleItem, Verdict
 
 _RESULT = r"(?i)\[RESULT\]"
@@ -66,6 +66,11 @@ def instruction_of(item: Item) -> str:
     return f"{DIALOGUE_HEAD}{earlier}User: {item.query}\n\nAssistant: "
 
 
+def own_or_default_rubric(item: Item) -> Rubric:
+    """The item's rubric, else the library's helpfulness rubric (what both versions grade with)."""
+    return item.rubric or packaged_rubrics()[DEFAULT_RUBRIC]
+
+
 def absolute_rubric(rubric: Rubric, item_id: str) -> str:
     """`[criteria]` and Score 1..5 lines (the library's SCORE_RUBRIC_TEMPLATE)."""
     labels = [label for label, _ in rubric.scores]
@@ -74,8 +79,7 @@ def absolute_rubric(rubric: Rubric, item_id: str) -> str:
             f"item {item_id or '(no id)'}: Prometheus grades 1-5 and needs one description per score "
             f"1..5; this rubric has scale {rubric.scale} and scores {labels or 'none'}"
         )
-    lines = "\n".join(f"Score {label}: {text}" for label, text in rubric.scores)
-    return f"[{rubric.criteria}]\n{lines}"
+    return rubric_text(rubric)
 
 
 def relative_rubric(rubric: Rubric) -> str:
@@ -151,8 +155,8 @@ class PrometheusProtocol(JudgeProtocol):
     contract = CONTRACT
     inputs = frozenset({"reference_answer", "rubric", "conversation"})
 
-    def _rubric(self, item: Item) -> Rubric:
-        return item.rubric or packaged_rubrics()[DEFAULT_RUBRIC]
+    def rubric_for(self, item: Item) -> Rubric:
+        return own_or_default_rubric(item)
 
     def _prompt(self, grading: str, item: Item, fields: dict[str, str]) -> Prompt:
         """The `absolute` or `relative` grading prompt: the template with a reference answer when
@@ -168,7 +172,7 @@ class PrometheusProtocol(JudgeProtocol):
         fields = {
             "instruction": instruction_of(item),
             "response": item.response,
-            "rubric": absolute_rubric(self._rubric(item), item.id),
+            "rubric": absolute_rubric(self.rubric_for(item), item.id),
         }
         return self._prompt("absolute", item, fields)
 
@@ -177,7 +181,7 @@ class PrometheusProtocol(JudgeProtocol):
             "instruction": instruction_of(item),
             "response_A": item.response_1,
             "response_B": item.response_2,
-            "rubric": relative_rubric(self._rubric(item)),
+            "rubric": relative_rubric(self.rubric_for(item)),
         }
         return self._prompt("relative", item, fields)
 
@@ -207,14 +211,16 @@ class PrometheusLegacyProtocol(JudgeProtocol):
                 f"item {item.id or '(no id)'}: the prometheus-legacy prompt needs a reference answer "
                 "(give one, or use the prometheus protocol, which grades without)"
             )
-        rubric = item.rubric or packaged_rubrics()[DEFAULT_RUBRIC]
         fields = {
             "instruction": instruction_of(item),
             "response": item.response,
             "reference_answer": item.reference_answer,
-            "rubric": absolute_rubric(rubric, item.id),
+            "rubric": absolute_rubric(self.rubric_for(item), item.id),
         }
         return fill(load_template("prometheus_legacy_absolute.txt"), fields)
+
+    def rubric_for(self, item: Item) -> Rubric:
+        return own_or_default_rubric(item)
 
     def single_prompt(self, item: SingleItem) -> Prompt:
         return Prompt(
