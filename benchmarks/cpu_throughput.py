@@ -7,7 +7,9 @@ and in each:
   engine  autoj's Engine on the llamacpp backend (continuous batching, early stop at the verdict),
           threads and sequences sized by the backend to the cores free when it loads
   plain   a sequential loop of Llama.create_chat_completion (what a script would write), with the
-          engine's thread count
+          engine's thread count and flash attention: the engine's numerics, so greedy decoding
+          writes the same outputs (without it, other rounding changes some outputs' lengths and
+          outputs/min compares different work)
   plain-defaults  the same loop with llama-cpp-python's defaults (half the cores, no flash
           attention): what the script gets when it sets nothing but the context size
   raw     llama.cpp's own limit: llama_decode over the same prompts, `--parallel` sequences at once,
@@ -98,7 +100,10 @@ def cpu_hog(on: bool) -> Iterator[None]:
 
 
 def run_plain(items: list[PairItem], params: GenerationParams, threads: int | None) -> dict[str, Any]:
-    settings: dict[str, Any] = {"n_threads": threads, "n_threads_batch": threads} if threads else {}
+    """`threads` None: llama-cpp-python's defaults; else that many threads and flash attention."""
+    settings: dict[str, Any] = (
+        {"n_threads": threads, "n_threads_batch": threads, "flash_attn": True} if threads else {}
+    )
     llm = Llama(_model_path(), n_ctx=4096, verbose=False, **settings)
     protocol = get_protocol("chat")
     started, cpu_started = time.perf_counter(), time.process_time()
