@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from autoj.cli.generate_cmds import make_generator, run_generation, summary_line
+from autoj.cli.generate_cmds import generator_settings, run_generation, summary_line
 from autoj.data.benchmarks import load_benchmark, reference_file, select
 from autoj.errors import AutojError
 from autoj.evaluate.benchmark_run import ModelAnswers, answers_of, benchmark_config, evaluate_benchmark
@@ -19,6 +19,7 @@ from autoj.evaluate.run import EvaluationRun
 from autoj.io.outputs import check_output
 from autoj.io.terminal import Console
 from autoj.judges.config import JudgeConfig
+from autoj.run.generation import Generator
 
 err_console = Console(stderr=True)
 
@@ -68,7 +69,7 @@ def evaluate_on_benchmark(
     models: list[ModelAnswers] = []
     generation: list[dict[str, object]] = []
     for spec, name in zip(specs, given[: len(specs)], strict=True):
-        with make_generator(
+        settings = generator_settings(
             spec,
             chosen.name,
             name,
@@ -76,7 +77,8 @@ def evaluate_on_benchmark(
             max_new_tokens=max_new_tokens,
             backend_option=model_options,
             cache=config.cache,
-        ) as generator:
+        )
+        with Generator.from_spec(spec, **settings) as generator:
             path = folder / _file_name(generator.name)
             summary = run_generation(generator, instructions, path, inputs=tuple(inputs))
         if not quiet:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,11 +12,14 @@ from autoj.backends.registry import parse_backend_options
 from autoj.cli.main import app
 from autoj.cli.options import BackendOptionOpt, CacheOpt, JsonOpt, OverwriteOpt
 from autoj.data.benchmarks import Benchmark, BenchmarkInstruction, load_benchmark, select
-from autoj.errors import RunFailure
+from autoj.errors import AutojError, RunFailure
 from autoj.io.terminal import Console
 from autoj.judges.config import DEFAULT_CACHE
-from autoj.run.generation import DEFAULT_PARAMS, GenerationSummary, Generator, generate_to_file
+from autoj.run.generation import DEFAULT_PARAMS, Answerer, GenerationSummary, Generator, generate_to_file
 from autoj.types import GenerationParams
+
+if TYPE_CHECKING:
+    from autoj.distributed import RayGenerator
 
 err_console = Console(stderr=True)
 
@@ -41,6 +44,22 @@ GenSeedOpt = Annotated[int, typer.Option(help="sampling seed")]
 GenConcurrencyOpt = Annotated[
     int | None, typer.Option(min=1, help="instructions in flight at once", show_default="the backend's")
 ]
+RayWorkersOpt = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        help="answer on N Ray workers, each with its own model (0: here; needs the ray extra); "
+        "the workers open the cache where they run",
+    ),
+]
+RayAddressOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="the Ray cluster for --ray-workers (HOST:PORT, ray://HOST:PORT or auto)",
+        show_default="$RAY_ADDRESS, else a local Ray started here",
+    ),
+]
+RayGpusOpt = Annotated[float, typer.Option(min=0.0, help="GPUs each Ray worker takes (vllm:, hf: on GPUs)")]
 
 
 def instructions_of(benchmark: str, limit: int | None) -> tuple[Benchmark, list[BenchmarkInstruction]]:
@@ -49,7 +68,7 @@ def instructions_of(benchmark: str, limit: int | None) -> tuple[Benchmark, list[
     return bench, select(bench.instructions, limit)
 
 
-def make_generator(
+def generator_settings(
     spec: str,
     dataset: str,
     name: str | None = None,
@@ -61,23 +80,23 @@ def make_generator(
     backend_option: list[str] | None = None,
     concurrency: int | None = None,
     cache: bool | str | None = None,
-) -> Generator:
-    """A Generator from the command line's flags (shared by `generate` and `evaluate --model`)."""
+) -> dict[str, Any]:
+    """`Generator.from_spec`'s keywords from the command line's flags (shared by `generate` and
+    `evaluate --model`; for a Generator here and for the ones on Ray workers alike)."""
     params = GenerationParams(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed)
-    return Generator.from_spec(
-        spec,
-        name=name,
-        params=params,
-        system_prompt=system_prompt,
-        dataset=dataset,
-        cache=DEFAULT_CACHE if cache is None else cache,
-        concurrency=concurrency,
+    return {
+        "name": name,
+        "params": params,
+        "system_prompt": system_prompt,
+        "dataset": dataset,
+        "cache": DEFAULT_CACHE if cache is None else cache,
+        "concurrency": concurrency,
         **parse_backend_options(spec, backend_option or []),
-    )
+    }
 
 
 def run_generation(
-    generator: Generator,
+    generator: Answerer,
     instructions: list[BenchmarkInstruction],
     output: Path,
     overwrite: bool = False,
@@ -124,14 +143,20 @@ def generate(
     backend_option: BackendOptionOpt = None,
     concurrency: GenConcurrencyOpt = None,
     cache: CacheOpt = None,
+    ray_workers: RayWorkersOpt = 0,
+    ray_address: RayAddressOpt = None,
+    ray_gpus: RayGpusOpt = 0.0,
     overwrite: OverwriteOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """The model under test answers every instruction of a benchmark (its chat template applies;
-    a multi-turn one is asked turn by turn); streamed, resumable, cached."""
+    a multi-turn one is asked turn by turn); streamed, resumable, cached; here or on Ray workers
+    (the same file either way)."""
+    if not ray_workers and (ray_address or ray_gpus):
+        raise AutojError("--ray-address and --ray-gpus are for a run on Ray: add --ray-workers N")
     bench, instructions = instructions_of(benchmark, limit)
     inputs = (Path(benchmark),) if Path(benchmark).exists() else ()
-    with make_generator(
+    settings = generator_settings(
         model,
         bench.name,
         name,
@@ -143,7 +168,17 @@ def generate(
         backend_option,
         concurrency,
         cache,
-    ) as generator:
+    )
+    generator: Generator | RayGenerator
+    if ray_workers:
+        from autoj.distributed import RayGenerator  # Ray only when asked for
+
+        generator = RayGenerator(
+            model, num_workers=ray_workers, gpus_per_worker=ray_gpus, address=ray_address, **settings
+        )
+    else:
+        generator = Generator.from_spec(model, **settings)
+    with generator:
         summary = run_generation(generator, instructions, output, overwrite, inputs)
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), indent=2))

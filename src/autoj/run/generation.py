@@ -21,11 +21,11 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from autoj.backends.base import Backend, check_request
 from autoj.backends.redaction import redact_url
@@ -65,6 +65,33 @@ def instruction_sha256(instruction: BenchmarkInstruction) -> str:
 def stream_path(output: Path) -> Path:
     """Where answers stream while a run goes on: the output itself when it is JSONL."""
     return output if output.suffix == ".jsonl" else output.with_name(output.name + ".partial.jsonl")
+
+
+def tally(stats: RunStats, record: Mapping[str, Any]) -> None:
+    """Count one outputs record into a run's totals (from the record itself, so answers made
+    elsewhere, on Ray workers, count the same as answers made here)."""
+    provenance = record["provenance"]
+    hits = int(provenance["cache_hits"])
+    stats.items += 1
+    stats.generations += len(provenance["completion_tokens"]) - hits
+    stats.cache_hits += hits
+    stats.prompt_tokens += sum(provenance["prompt_tokens"])
+    stats.completion_tokens += sum(provenance["completion_tokens"])
+    stats.failures += record["status"] != "ok"
+
+
+class Answerer(Protocol):
+    """What `generate_to_file` needs of a model under test: a `Generator` here, or its stand-in
+    that answers on Ray workers (`autoj.distributed.RayGenerator`)."""
+
+    name: str
+    stats: RunStats
+
+    def setup(self) -> dict[str, Any]: ...
+
+    def stream(self, instructions: Iterable[BenchmarkInstruction]) -> AsyncIterator[dict[str, Any]]: ...
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T: ...
 
 
 class Generator(BackendSession):
@@ -196,12 +223,7 @@ class Generator(BackendSession):
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "autoj": __version__,
         }
-        self.stats.items += 1
-        self.stats.generations += len(completions) - hits
-        self.stats.cache_hits += hits
-        self.stats.prompt_tokens += sum(c.prompt_tokens for c in completions)
-        self.stats.completion_tokens += sum(c.completion_tokens for c in completions)
-        self.stats.failures += failed is not None
+        tally(self.stats, record)
         return record
 
     async def stream(self, instructions: Iterable[BenchmarkInstruction]) -> AsyncIterator[dict[str, Any]]:
@@ -299,7 +321,7 @@ def _write_list(path: Path, records: list[dict[str, Any]]) -> None:
 
 
 async def generate_to_file(
-    generator: Generator,
+    generator: Answerer,
     instructions: Sequence[BenchmarkInstruction],
     output: str | Path,
     overwrite: bool = False,
