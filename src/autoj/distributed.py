@@ -18,11 +18,9 @@ import pickle
 import socket
 import time
 from collections import abc
-from collections.abc import AsyncIterator, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import asdict, replace
-from typing import Any, TypeVar
-
-from typing_extensions import Self
+from typing import Any
 
 from autoj.data.benchmarks import BenchmarkInstruction
 from autoj.errors import AutojError, MissingExtraError
@@ -31,10 +29,8 @@ from autoj.judges.config import JudgeConfig
 from autoj.run.engine import RunStats
 from autoj.run.generation import Generator, tally
 from autoj.run.judge import Judge
-from autoj.run.loop_thread import LoopThread
+from autoj.run.loop_thread import OwnLoop
 from autoj.types import GenerationParams, Item
-
-T = TypeVar("T")
 
 
 class JudgeActor:
@@ -223,13 +219,16 @@ def _setup_of(arguments: Mapping[str, Any]) -> dict[str, Any]:
         return generator.setup()
 
 
-class RayGenerator:
+class RayGenerator(OwnLoop):
     """A Generator's stand-in on the driver: the same name and setup (read on a Ray worker, so the
     model never loads here), its answers made by `num_workers` GeneratorActors. `generate_to_file`
     takes it as it takes a Generator: the same resume, setup checks, file and summary.
 
     `cache` is sent to the workers as `generate_with_ray` sends it (opened where each one runs).
+    Blocking calls run on its own loop thread (`run`), as a Generator's do.
     """
+
+    _loop_name = "autoj-ray"
 
     def __init__(
         self,
@@ -260,7 +259,6 @@ class RayGenerator:
             raise
         self.name: str = self._setup["generator"]
         self.stats = RunStats()
-        self._loop: LoopThread | None = None
 
     def setup(self) -> dict[str, Any]:
         return dict(self._setup)
@@ -278,20 +276,3 @@ class RayGenerator:
                 yield record
         finally:
             found.close()
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run a coroutine to its end on this driver's own loop thread (as a Generator does)."""
-        if self._loop is None:
-            self._loop = LoopThread(name="autoj-ray")
-        return self._loop.run(coro)
-
-    def close(self) -> None:
-        if self._loop is not None:
-            self._loop.close()
-            self._loop = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -13,6 +13,8 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from typing_extensions import Self
+
 T = TypeVar("T")
 
 
@@ -53,3 +55,32 @@ class LoopThread:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join()
         self.loop.close()
+
+
+class OwnLoop:
+    """An object whose blocking calls run on its own loop thread, made on first use (`run`);
+    `close` stops it, and `with` closes the object at the end of the block."""
+
+    _loop_name = "autoj-loop"
+    _loop: LoopThread | None = None
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine to its end on this object's own event loop: the loop its connections
+        (kept-alive sockets) belong to."""
+        if self._loop is None:
+            self._loop = LoopThread(name=self._loop_name)
+        return self._loop.run(coro)
+
+    def close(self) -> None:
+        """Stop the loop thread (a later `run` makes a new one)."""
+        if self._loop is not None:
+            self._loop.close()
+            self._loop = None
+
+    def __enter__(self) -> Self:
+        """`with ... as owner:` closes it at the end of the block."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Close, whether the block ended normally or not."""
+        self.close()
