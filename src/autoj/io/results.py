@@ -371,23 +371,20 @@ def read_results(path: str | Path) -> Iterator[Result]:
     """
     path = Path(path)
     seen: dict[tuple[str, str], int] = {}
-    for number, raw, complete in _raw_lines(path):
-        try:
-            data = _record(path, number, raw, complete, "")
-            if data is None:
-                continue
+    try:
+        for number, data in _records(path):
             result = _result_of(path, number, data)
-        except _BadLine as exc:
-            raise (exc if seen else exc.wrong_file()) from None
-        setup = json.dumps(result.setup, sort_keys=True, default=str)
-        first = seen.setdefault((result.id, setup), number)
-        if first != number:
-            raise RunFailure(
-                f"{path}:{number}: id {result.id!r} again (first at line {first}): a results file "
-                "holds one line per item; delete one of them, or resume the run that wrote the file "
-                "(it keeps the line that matches its input)"
-            )
-        yield result
+            setup = json.dumps(result.setup, sort_keys=True, default=str)
+            first = seen.setdefault((result.id, setup), number)
+            if first != number:
+                raise RunFailure(
+                    f"{path}:{number}: id {result.id!r} again (first at line {first}): a results "
+                    "file holds one line per item; delete one of them, or resume the run that wrote "
+                    "the file (it keeps the line that matches its input)"
+                )
+            yield result
+    except _BadLine as exc:
+        raise (exc if seen else exc.wrong_file()) from None
 
 
 def setups_in(results: Iterable[Result]) -> list[tuple[dict[str, Any], int]]:
