@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import numpy as np
 
 from autoj.errors import AutojError
-from autoj.stats.bradley_terry import Battle
+from autoj.stats.bradley_terry import Battle, one_blas_thread
 
 SCALE, BASE, INIT_RATING = 400.0, 10.0, 1000.0
 WEIGHT = 3  # show_result.py --weight: a strong verdict counts this many times
@@ -130,16 +129,8 @@ def _one_way(outcomes: np.ndarray) -> bool:
 
 def elo_ratings(battles: Sequence[Battle], baseline: str) -> dict[str, float]:
     """Bradley-Terry strengths on the Elo scale by maximum likelihood, the baseline at 1000."""
-    with _one_blas_thread():
+    with one_blas_thread():
         return _fit(_Battles.of(battles), np.arange(len(battles)), baseline)
-
-
-def _one_blas_thread() -> AbstractContextManager[object]:
-    """Tiny matrices: a busy machine's BLAS threads only cost (limited once around all the fits,
-    as setting the limit costs more than one fit)."""
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(1)
 
 
 def win_probability(rating: float, baseline_rating: float = INIT_RATING) -> float:
@@ -153,7 +144,7 @@ def arena_hard_scores(
     """Every model's score against the baseline, with the bootstrap 95% interval."""
     if not battles:
         return {}
-    with _one_blas_thread():
+    with one_blas_thread():
         return _scores(battles, baseline, rounds, seed)
 
 

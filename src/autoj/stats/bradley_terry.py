@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -229,12 +230,18 @@ def _decode(text: str) -> Ranking:
     return Ranking(strengths=strengths, **found)
 
 
-def _rank(design: _Design, reference: str, style: bool, rounds: int, seed: int, level: float) -> Ranking:
-    """The fit and its bootstrap, on one BLAS thread: the matrices are small and a busy machine's
-    thread pool costs more than it gives (limited once: setting the limit costs more than a fit)."""
+def one_blas_thread() -> AbstractContextManager[object]:
+    """One BLAS thread for a block of small fits: the matrices are tiny and a busy machine's
+    thread pool costs more than it gives (set once around all of them: setting the limit costs
+    more than one fit)."""
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(1):
+    return threadpool_limits(1)
+
+
+def _rank(design: _Design, reference: str, style: bool, rounds: int, seed: int, level: float) -> Ranking:
+    """The fit and its bootstrap, on one BLAS thread."""
+    with one_blas_thread():
         return _bootstrapped(design, reference, style, rounds, seed, level)
 
 
