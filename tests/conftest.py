@@ -25,6 +25,17 @@ def shared_file(relative: str) -> Path:
     return path
 
 
+def released_predictions() -> list[str]:
+    """`--predictions P --swapped-predictions S`: Auto-J-13B's released Eval-P verdicts in both
+    orders (a skip where the data is absent)."""
+    return [
+        "--predictions",
+        str(shared_file("autoj/outputs/pairwise_example_output.jsonl")),
+        "--swapped-predictions",
+        str(shared_file("autoj/outputs/pairwise_exchange_example_output.jsonl")),
+    ]
+
+
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.conftest import shared_file
+from tests.conftest import released_predictions, shared_file
 
 from autoj.evaluate.reliability import DEGENERATE_WARNING
 from autoj.io.results import Result, ResultsWriter
@@ -65,10 +65,7 @@ def test_bias_of_auto_j_released_predictions() -> None:
             "-m",
             "autoj",
             "bias",
-            "--predictions",
-            str(shared_file("autoj/outputs/pairwise_example_output.jsonl")),
-            "--swapped-predictions",
-            str(shared_file("autoj/outputs/pairwise_exchange_example_output.jsonl")),
+            *released_predictions(),
             "--json",
         ],
         capture_output=True,

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
 from scipy.stats import norm
-from tests.conftest import read_jsonl, shared_file
+from tests.conftest import read_jsonl, released_predictions, shared_file
 
 from autoj.io.results import Result
 from autoj.stats.ppi import TooFewLabels, classical_mean, power_tuning, ppi_mean
@@ -117,10 +117,7 @@ def test_calibrate_eval_p_with_a_tenth_labelled(tmp_path: Path) -> None:
         "calibrate",
         "--data",
         str(data),
-        "--predictions",
-        str(shared_file("autoj/outputs/pairwise_example_output.jsonl")),
-        "--swapped-predictions",
-        str(shared_file("autoj/outputs/pairwise_exchange_example_output.jsonl")),
+        *released_predictions(),
         "--json",
     )
     assert done.returncode == 0, done.stderr

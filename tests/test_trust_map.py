@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.conftest import shared_file
+from tests.conftest import released_predictions, shared_file
 
 from autoj.bench.pairwise_report import ScoredPair
 from autoj.cli.evaluate_cmds import _groups_table
@@ -57,10 +57,7 @@ def test_the_trust_map_of_auto_j_released_predictions_on_eval_p() -> None:
             "-m",
             "autoj",
             "trust",
-            "--predictions",
-            str(shared_file("autoj/outputs/pairwise_example_output.jsonl")),
-            "--swapped-predictions",
-            str(shared_file("autoj/outputs/pairwise_exchange_example_output.jsonl")),
+            *released_predictions(),
             "--json",
         ],
         capture_output=True,
