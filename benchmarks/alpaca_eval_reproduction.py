@@ -11,17 +11,14 @@ Reads ../shared/data (or $AUTOJ_DATA_DIR); prints what is missing otherwise.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
 
+from _public_alpaca_eval import public_alpaca_eval
 from scipy.stats import spearmanr
 
-from autoj.data.datadir import data_path, missing_data_message
 from autoj.evaluate import load_annotation_groups, score_groups
 
-LEADERBOARD = "alpaca_eval/leaderboards/data_AlpacaEval_2__weighted_alpaca_eval_gpt4_turbo_leaderboard.csv"
-ANNOTATIONS = "alpaca_eval/annotations"
 RAW = ("win_rate", "standard_error", "discrete_win_rate")
 
 
@@ -30,14 +27,12 @@ def main() -> int:
     parser.add_argument("--difficulty", default="auto", help="instruction difficulty source (default auto)")
     parser.add_argument("--gamed", default=None, help="regularisation rows: a df_gamed.csv, hub, or none")
     args = parser.parse_args()
-    board, folder = data_path(LEADERBOARD), data_path(ANNOTATIONS)
-    if board is None or folder is None:
-        print(missing_data_message(LEADERBOARD if board is None else ANNOTATIONS))
+    found = public_alpaca_eval()
+    if found is None:
         return 1
-    with board.open(newline="", encoding="utf-8") as handle:
-        published = {row[""]: row for row in csv.DictReader(handle)}
+    published, files = found
     started = time.perf_counter()
-    groups = load_annotation_groups(sorted(folder.glob("*.json.gz")), name_from="file")
+    groups = load_annotation_groups(files, name_from="file")
     rows = score_groups(groups, difficulty=args.difficulty, gamed=args.gamed, classify=False)
     elapsed = time.perf_counter() - started
     print(f"{'model':36} " + " ".join(f"{c[:13]:>13} {'ours':>7}" for c in (*RAW, "LC")) + "    LC diff")

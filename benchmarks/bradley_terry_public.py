@@ -12,32 +12,26 @@ Reads ../shared/data (or $AUTOJ_DATA_DIR).
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
 
+from _public_alpaca_eval import public_alpaca_eval
 from scipy.stats import spearmanr
 
-from autoj.data.datadir import data_path, missing_data_message
 from autoj.evaluate import load_annotation_groups
 from autoj.evaluate.decisions import rank_board
-
-LEADERBOARD = "alpaca_eval/leaderboards/data_AlpacaEval_2__weighted_alpaca_eval_gpt4_turbo_leaderboard.csv"
-ANNOTATIONS = "alpaca_eval/annotations"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=100, help="bootstrap rounds (default 100)")
     args = parser.parse_args()
-    board, folder = data_path(LEADERBOARD), data_path(ANNOTATIONS)
-    if board is None or folder is None:
-        print(missing_data_message(LEADERBOARD if board is None else ANNOTATIONS))
+    found = public_alpaca_eval()
+    if found is None:
         return 1
-    with board.open(newline="", encoding="utf-8") as handle:
-        published = {row[""]: row for row in csv.DictReader(handle)}
+    published, files = found
     started = time.perf_counter()
-    groups = load_annotation_groups(sorted(folder.glob("*.json.gz")), name_from="file")
+    groups = load_annotation_groups(files, name_from="file")
     ranking = rank_board(groups, rounds=args.rounds, seed=0)
     assert ranking is not None and ranking.style is not None
     elapsed = time.perf_counter() - started

@@ -12,32 +12,27 @@ absolute difference and the Spearman rank correlation. Reads ../shared/data (or 
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
 
 import numpy as np
+from _public_alpaca_eval import public_alpaca_eval
 from scipy.stats import spearmanr
 
-from autoj.data.datadir import data_path, missing_data_message
 from autoj.evaluate import load_annotation_groups, score_groups
-
-LEADERBOARD = "alpaca_eval/leaderboards/data_AlpacaEval_2__weighted_alpaca_eval_gpt4_turbo_leaderboard.csv"
-ANNOTATIONS = "alpaca_eval/annotations"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--difficulty", default="auto", help="instruction difficulty source (default auto)")
     args = parser.parse_args()
-    board, folder = data_path(LEADERBOARD), data_path(ANNOTATIONS)
-    if board is None or folder is None:
-        print(missing_data_message(LEADERBOARD if board is None else ANNOTATIONS))
+    found = public_alpaca_eval()
+    if found is None:
         return 1
-    with board.open(newline="", encoding="utf-8") as handle:
-        published = {row[""]: float(row["length_controlled_winrate"]) for row in csv.DictReader(handle)}
+    rows, files = found
+    published = {model: float(row["length_controlled_winrate"]) for model, row in rows.items()}
     started = time.perf_counter()
-    groups = load_annotation_groups(sorted(folder.glob("*.json.gz")), name_from="file")
+    groups = load_annotation_groups(files, name_from="file")
     print(f"{'model':36} {'published LC':>12} {'alone':>8} {'diff':>7}")
     ours, theirs, method = [], [], ""
     for model in sorted(groups, key=lambda m: -published[m]):
