@@ -106,3 +106,52 @@ def llama_server() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def one_error_line(done: subprocess.CompletedProcess[str], code: int, *needles: str) -> str:
+    """The single stderr line of a failed command, checked for its exit code and contents."""
+    assert "Traceback" not in done.stderr + done.stdout, done.stderr
+    assert done.returncode == code, (done.returncode, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+#: The tiny model's chat template: role markers around each message, the assistant's to follow.
+TINY_CHAT_TEMPLATE = (
+    "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}</s>{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+)
+
+
+def tiny_llama(corpus: str) -> tuple[Any, Any]:
+    """A randomly initialised 2-layer Llama (seed 0) and a byte-level BPE tokenizer trained on
+    `corpus`, with a chat template: a real transformers model built from a config, no download
+    (a skip without torch, transformers or tokenizers)."""
+    pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    tokenizers = pytest.importorskip("tokenizers")
+    import torch
+
+    bpe = tokenizers.ByteLevelBPETokenizer()
+    bpe.train_from_iterator([corpus] * 20, vocab_size=300, special_tokens=["<s>", "</s>", "<pad>"])
+    tokenizer = transformers.PreTrainedTokenizerFast(
+        tokenizer_object=bpe._tokenizer, bos_token="<s>", eos_token="</s>", pad_token="<pad>"
+    )
+    tokenizer.chat_template = TINY_CHAT_TEMPLATE
+    config = transformers.LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    torch.manual_seed(0)
+    return transformers.LlamaForCausalLM(config), tokenizer

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import typer
+from tests.conftest import one_error_line
 
 from autoj import __version__
 from autoj.cli.main import _register, app
@@ -40,17 +41,6 @@ def autoj(*args: str | Path, timeout: float = 60, **options: object) -> subproce
         cwd=ROOT,
         **options,  # type: ignore[call-overload]
     )
-
-
-def one_error_line(done: subprocess.CompletedProcess[str], code: int, *needles: str) -> str:
-    """The single stderr line of a failed command, checked for its exit code and contents."""
-    assert "Traceback" not in done.stderr + done.stdout, done.stderr
-    assert done.returncode == code, (done.returncode, done.stderr)
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def wait_for(path: Path, process: subprocess.Popen[str]) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.conftest import one_error_line
 
 from autoj import FakeBackend, Judge
 from autoj.backends.base import BackendOptionError
@@ -46,17 +47,6 @@ def autoj(
         cwd=ROOT,
         env={**os.environ, **(env or {})},
     )
-
-
-def one_error_line(done: subprocess.CompletedProcess[str], code: int, *needles: str) -> str:
-    """The single stderr line of a failed command, checked for its exit code and contents."""
-    assert "Traceback" not in done.stderr + done.stdout, done.stderr
-    assert done.returncode == code, (done.returncode, done.stderr)
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def closed_port() -> int:

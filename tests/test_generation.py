@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.conftest import tiny_llama
 
 from autoj.backends.fake import FakeBackend
 from autoj.data.benchmarks import BenchmarkInstruction
@@ -192,37 +193,9 @@ def test_a_missing_extra_is_one_line() -> None:
 
 
 def test_hf_generation_on_a_tiny_local_model(tmp_path: Path) -> None:
-    pytest.importorskip("torch")
-    transformers = pytest.importorskip("transformers")
-    tokenizers = pytest.importorskip("tokenizers")
-    import torch
-
-    bpe = tokenizers.ByteLevelBPETokenizer()
-    bpe.train_from_iterator(
-        ["Question answer say something turn"] * 20, vocab_size=300, special_tokens=["<s>", "</s>", "<pad>"]
-    )
-    tokenizer = transformers.PreTrainedTokenizerFast(
-        tokenizer_object=bpe._tokenizer, bos_token="<s>", eos_token="</s>", pad_token="<pad>"
-    )
-    tokenizer.chat_template = (
-        "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}</s>{% endfor %}"
-        "{% if add_generation_prompt %}<|assistant|>{% endif %}"
-    )
-    config = transformers.LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    torch.manual_seed(0)
+    model, tokenizer = tiny_llama("Question answer say something turn")
     model_dir = tmp_path / "tiny"
-    transformers.LlamaForCausalLM(config).save_pretrained(model_dir)
+    model.save_pretrained(model_dir)
     tokenizer.save_pretrained(model_dir)
     source = instructions_file(tmp_path / "qs.jsonl", 2, turns=2)
     out = tmp_path / "o.json"

@@ -7,47 +7,25 @@ import importlib.util
 import re
 
 import pytest
+from tests.conftest import tiny_llama
 
 from autoj.backends import registry
 from autoj.errors import MissingExtraError
 from autoj.types import GenerationParams, Message, Prompt
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
-tokenizers = pytest.importorskip("tokenizers")
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("tokenizers")
 
-from autoj.backends.hf import HFBackend  # noqa: E402
-
-CHAT_TEMPLATE = (
-    "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}</s>{% endfor %}"
-    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
-)
+from autoj.backends.hf import HFBackend
 
 
 @pytest.fixture(scope="module")
 def backend() -> HFBackend:
-    bpe = tokenizers.ByteLevelBPETokenizer()
-    corpus = ["So, the final decision is Response 1. Rating: [[7]] the query and two responses"] * 20
-    bpe.train_from_iterator(corpus, vocab_size=300, special_tokens=["<s>", "</s>", "<pad>"])
-    tokenizer = transformers.PreTrainedTokenizerFast(
-        tokenizer_object=bpe._tokenizer, bos_token="<s>", eos_token="</s>", pad_token="<pad>"
+    model, tokenizer = tiny_llama(
+        "So, the final decision is Response 1. Rating: [[7]] the query and two responses"
     )
-    tokenizer.chat_template = CHAT_TEMPLATE
-    config = transformers.LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    torch.manual_seed(0)
-    model = transformers.LlamaForCausalLM(config).eval()
-    return HFBackend(model, tokenizer, model_id="tiny-llama")
+    return HFBackend(model.eval(), tokenizer, model_id="tiny-llama")
 
 
 def test_left_padded_batch_matches_one_at_a_time(backend: HFBackend) -> None:
